@@ -1,0 +1,1 @@
+//! Shared component code (owned by the foundation work).

@@ -1,0 +1,1 @@
+//! Validation newtypes for user input (owned by the foundation work).

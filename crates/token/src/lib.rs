@@ -1,0 +1,1 @@
+//! JWT tokens (owned by the foundation work).

@@ -1,0 +1,1 @@
+//! Spin host capabilities (in progress).
