@@ -1,11 +1,15 @@
 //! RankedHonor's pure domain crate: no I/O, no spin-sdk, no database.
 //!
+//! Everything here is a plain function over plain data so it is tested natively, fast,
+//! with table-driven and property tests; components and the sidecar call it.
+//!
 //! # Layout
+//! - [`error`]: [`DomainError`], the one error type of this crate, and [`FieldError`].
 //! - [`validation`]: parse-don't-validate newtypes for user input (email, username, password, region).
 //! - [`rating`]: Weng-Lin (OpenSkill) Plackett-Luce team ratings and the displayed-mmr mapping.
-//! - [`modes`]: game modes as data (team count, team size).
-//! - [`matchmaking`]: the pure grouping step of the queue tick and the tolerance curve.
-//! - [`achievements`]: achievement definitions and the unlock rule.
-//! - [`events`]: shapes of the JSON events published on Redis channels.
 
+pub mod error;
+pub mod rating;
 pub mod validation;
+
+pub use error::{DomainError, FieldError};
