@@ -7,9 +7,17 @@
 //! - [`error`]: [`DomainError`], the one error type of this crate, and [`FieldError`].
 //! - [`validation`]: parse-don't-validate newtypes for user input (email, username, password, region).
 //! - [`rating`]: Weng-Lin (OpenSkill) Plackett-Luce team ratings and the displayed-mmr mapping.
+//! - [`modes`]: game modes as data (team count, team size), roster and party checks.
+//! - [`tiers`]: rank tiers by mmr and "rank up into a tier" detection.
+//! - [`stats`]: a player's win/loss/draw record and signed streak.
+//! - [`achievements`]: achievement definitions and the unlock rule.
 
+pub mod achievements;
 pub mod error;
+pub mod modes;
 pub mod rating;
+pub mod stats;
+pub mod tiers;
 pub mod validation;
 
 pub use error::{DomainError, FieldError};
