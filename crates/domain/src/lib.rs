@@ -10,10 +10,12 @@
 //! - [`modes`]: game modes as data (team count, team size), roster and party checks.
 //! - [`tiers`]: rank tiers by mmr and "rank up into a tier" detection.
 //! - [`stats`]: a player's win/loss/draw record and signed streak.
+//! - [`matchmaking`]: the pure grouping step of the queue tick and the tolerance curve.
 //! - [`achievements`]: achievement definitions and the unlock rule.
 
 pub mod achievements;
 pub mod error;
+pub mod matchmaking;
 pub mod modes;
 pub mod rating;
 pub mod stats;
