@@ -1,1 +1,99 @@
-fn main() {}
+//! `rh-sidecar`: flags and environment in, [`rh_sidecar::run`] out.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use rh_sidecar::{Config, Limits, Secret};
+
+#[derive(Parser)]
+#[command(version, about = "RankedHonor WebSocket sidecar")]
+struct Args {
+    #[arg(long, env = "RH_SIDECAR_LISTEN", default_value = "127.0.0.1:8001")]
+    listen: String,
+    #[arg(long, env = "RH_REDIS_URL", default_value = "redis://127.0.0.1:6379/0")]
+    redis_url: String,
+    /// Same value as the Spin variable `jwt_secret`. Read from the environment only.
+    #[arg(
+        long = "jwt-secret-from-env-only",
+        env = "RH_JWT_SECRET",
+        hide = true,
+        hide_env_values = true
+    )]
+    jwt_secret: String,
+    #[arg(long, env = "RH_TICK_INTERVAL_MS", default_value_t = 1000)]
+    tick_interval_ms: u64,
+    #[arg(long, env = "RH_TICK_CHANNEL", default_value = "matchmaking:tick")]
+    tick_channel: String,
+    #[arg(long, env = "RH_STREAMS_REFRESH_INTERVAL_S", default_value_t = 60)]
+    streams_refresh_interval_s: u64,
+    #[arg(
+        long,
+        env = "RH_STREAMS_REFRESH_CHANNEL",
+        default_value = "streams:refresh"
+    )]
+    streams_refresh_channel: String,
+    /// Events queued per client before it is dropped as too slow (1013).
+    #[arg(long, env = "RH_SIDECAR_QUEUE_SIZE", default_value_t = 256)]
+    queue_size: usize,
+    #[arg(long, env = "RH_SIDECAR_MAX_CONNECTIONS", default_value_t = 50_000)]
+    max_connections: usize,
+    #[arg(long, env = "RH_SIDECAR_MAX_MSGS_PER_SEC", default_value_t = 20)]
+    max_msgs_per_sec: u32,
+    #[arg(long, env = "RH_SIDECAR_MAX_SUBSCRIPTIONS", default_value_t = 100)]
+    max_subscriptions: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let config = Config {
+        tick_interval: Duration::from_millis(args.tick_interval_ms),
+        tick_channel: args.tick_channel,
+        streams_refresh_interval: Duration::from_secs(args.streams_refresh_interval_s),
+        streams_refresh_channel: args.streams_refresh_channel,
+        limits: Limits {
+            queue_size: args.queue_size,
+            max_connections: args.max_connections,
+            max_msgs_per_sec: args.max_msgs_per_sec,
+            max_subscriptions: args.max_subscriptions,
+            ..Limits::default()
+        },
+        ..Config::new(args.redis_url, String::new())
+    };
+    let config = Config {
+        jwt_secret: Secret(args.jwt_secret),
+        ..config
+    };
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(listen = %args.listen, "sidecar listening");
+    rh_sidecar::run(listener, config, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,205 @@
+//! HTTP side: the `/ws` upgrade, `/healthz`, connection accounting and graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use fred::prelude::{Builder, ClientLike, Config as RedisConfig, ReconnectPolicy};
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch, Semaphore};
+
+use crate::auth::{Authenticator, TokenAuth};
+use crate::config::Config;
+use crate::registry::Registry;
+use crate::session::{self, Shared};
+use crate::{fanout, ticker};
+
+/// A configured sidecar, not yet serving. [`crate::run`] is `new` then `serve`; tests keep the
+/// sidecar to watch [`Sidecar::redis_ready`] before publishing.
+pub struct Sidecar {
+    config: Config,
+    redis_config: RedisConfig,
+    commands: fred::prelude::Client,
+    registry: Arc<Registry>,
+    auth: Arc<TokenAuth>,
+    redis_up: watch::Sender<bool>,
+}
+
+struct AppState<A> {
+    shared: Shared<A>,
+    connections: Arc<Semaphore>,
+    /// Cloned into every session; the server waits for all clones to drop on shutdown.
+    alive: mpsc::Sender<()>,
+    redis_up: watch::Receiver<bool>,
+    limits: crate::config::Limits,
+}
+
+impl<A> Clone for AppState<A> {
+    fn clone(&self) -> Self {
+        AppState {
+            shared: self.shared.clone(),
+            connections: self.connections.clone(),
+            alive: self.alive.clone(),
+            redis_up: self.redis_up.clone(),
+            limits: self.limits.clone(),
+        }
+    }
+}
+
+impl Sidecar {
+    /// Checks the configuration (URL, secret length) and starts the Redis command client,
+    /// which reconnects on its own. Does not require Redis to be up.
+    pub fn new(config: Config) -> anyhow::Result<Self> {
+        let keys = rh_token::TokenKeys::new(config.jwt_secret.0.as_bytes())
+            .context("RH_JWT_SECRET is not a usable secret")?;
+        let mut redis_config =
+            RedisConfig::from_url(&config.redis_url).context("invalid redis url")?;
+        // Start even when Redis is down; commands fail (and auth says "unavailable") meanwhile.
+        redis_config.fail_fast = false;
+        let commands = Builder::from_config(redis_config.clone())
+            .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
+            .with_connection_config(|c| c.connection_timeout = Duration::from_secs(2))
+            .set_policy(ReconnectPolicy::new_exponential(
+                0,
+                100,
+                config.redis_max_backoff.as_millis() as u32,
+                2,
+            ))
+            .build()?;
+        let (redis_up, _) = watch::channel(false);
+        Ok(Sidecar {
+            auth: Arc::new(TokenAuth::new(keys, commands.clone())),
+            config,
+            redis_config,
+            commands,
+            registry: Arc::new(Registry::new()),
+            redis_up,
+        })
+    }
+
+    /// True while the pattern subscription is live.
+    pub fn redis_ready(&self) -> watch::Receiver<bool> {
+        self.redis_up.subscribe()
+    }
+
+    /// Serves `/ws` until `shutdown` resolves, then closes every client with 1001 and returns.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Sidecar {
+            config,
+            redis_config,
+            commands,
+            registry,
+            auth,
+            redis_up,
+        } = self;
+        let _command_task = commands.connect();
+        let (stop_tx, stop_rx) = watch::channel(false);
+
+        let fanout = tokio::spawn(fanout::run(
+            redis_config,
+            registry.clone(),
+            config.redis_buffer,
+            config.redis_max_backoff,
+            redis_up.clone(),
+            stop_rx.clone(),
+        ));
+        let tick = tokio::spawn(ticker::run(
+            commands.clone(),
+            config.tick_channel.clone(),
+            config.tick_interval,
+            stop_rx.clone(),
+        ));
+        let refresh = tokio::spawn(ticker::run(
+            commands.clone(),
+            config.streams_refresh_channel.clone(),
+            config.streams_refresh_interval,
+            stop_rx.clone(),
+        ));
+
+        let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+        let state = AppState {
+            shared: Shared {
+                auth,
+                registry,
+                limits: config.limits.clone(),
+                shutdown: stop_rx.clone(),
+            },
+            connections: Arc::new(Semaphore::new(config.limits.max_connections)),
+            alive: alive_tx,
+            redis_up: redis_up.subscribe(),
+            limits: config.limits.clone(),
+        };
+        let app = router(state);
+
+        let mut stop_http = stop_rx.clone();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            crate::stopped(&mut stop_http).await;
+        });
+        let server = tokio::spawn(async move { server.await });
+        shutdown.await;
+        tracing::info!("shutting down: closing every connection with 1001");
+        stop_tx.send_replace(true);
+
+        // Upgraded connections are no longer tracked by the HTTP server: wait for the sessions.
+        let grace = config.limits.close_timeout + Duration::from_secs(1);
+        let _ = tokio::time::timeout(grace, alive_rx.recv()).await;
+        let _ = tokio::time::timeout(grace, server).await;
+        let _ = tokio::join!(fanout, tick, refresh);
+        let _ = commands.quit().await;
+        Ok(())
+    }
+}
+
+fn router<A: Authenticator>(state: AppState<A>) -> Router {
+    Router::new()
+        .route("/ws", get(ws_handler::<A>))
+        .route("/healthz", get(healthz::<A>))
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct WsQuery {
+    token: Option<String>,
+}
+
+async fn ws_handler<A: Authenticator>(
+    State(state): State<AppState<A>>,
+    Query(query): Query<WsQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    };
+    let limits = &state.limits;
+    ws
+        // Small buffers: most connections are idle, and memory per connection is what scales.
+        .read_buffer_size(limits.max_frame_bytes)
+        .write_buffer_size(0)
+        .max_frame_size(limits.hard_max_frame_bytes)
+        .max_message_size(limits.hard_max_frame_bytes)
+        .on_upgrade(move |socket| async move {
+            let _permit = permit;
+            let _alive = state.alive;
+            session::run(socket, query.token, state.shared).await;
+        })
+}
+
+async fn healthz<A>(State(state): State<AppState<A>>) -> StatusCode {
+    if *state.redis_up.borrow() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}

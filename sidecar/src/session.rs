@@ -1,0 +1,469 @@
+//! One client connection, from authentication to close, written against `Sink`/`Stream` of
+//! axum WebSocket [`Message`]s so unit tests drive it with in-memory channels and paused time.
+//!
+//! The session is a single task that owns the socket: it reads client frames, writes control
+//! replies and queued events, pings, and enforces the limits. Events reach it through the
+//! bounded queue the [`Registry`] fills; when that queue overflows the session closes with 1013.
+//!
+//! Close codes: 1008 bad/expired/revoked token, auth timeout or persistent flooding; 1009 frame
+//! over the hard limit; 1013 too slow (or authentication unavailable); 1001 server shutdown or
+//! client silent for too long.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::watch;
+use tokio::time::{sleep_until, timeout, Instant};
+
+use crate::auth::{AuthError, Authenticator, Identity};
+use crate::config::Limits;
+use crate::protocol::{error_json, resolve_channel, ClientMessage, ServerMessage};
+use crate::registry::{ConnId, Handle, Outbox, Registry};
+
+pub const CLOSE_GOING_AWAY: u16 = 1001;
+pub const CLOSE_POLICY: u16 = 1008;
+pub const CLOSE_TOO_BIG: u16 = 1009;
+pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+
+/// What every session shares.
+pub struct Shared<A> {
+    pub auth: Arc<A>,
+    pub registry: Arc<Registry>,
+    pub limits: Limits,
+    /// Turns true when the server shuts down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl<A> Clone for Shared<A> {
+    fn clone(&self) -> Self {
+        Shared {
+            auth: self.auth.clone(),
+            registry: self.registry.clone(),
+            limits: self.limits.clone(),
+            shutdown: self.shutdown.clone(),
+        }
+    }
+}
+
+/// Why a write did not happen.
+enum SendFailed {
+    /// The socket is gone or stuck: nothing more can be written.
+    Broken,
+    /// The event queue overflowed while we were writing: close with 1013.
+    Overflow,
+}
+
+/// Counts client data frames in one-second windows.
+struct RateLimiter {
+    window_start: Instant,
+    count: u32,
+    warned: bool,
+}
+
+enum Rate {
+    Ok,
+    /// Over the limit: refuse this one (`warn` is true for the first refusal of the window).
+    Refuse {
+        warn: bool,
+    },
+    /// Far over the limit: close the connection.
+    Abuse,
+}
+
+impl RateLimiter {
+    fn new() -> Self {
+        RateLimiter {
+            window_start: Instant::now(),
+            count: 0,
+            warned: false,
+        }
+    }
+
+    fn hit(&mut self, limits: &Limits) -> Rate {
+        let now = Instant::now();
+        if now.duration_since(self.window_start) >= std::time::Duration::from_secs(1) {
+            self.window_start = now;
+            self.count = 0;
+            self.warned = false;
+        }
+        self.count += 1;
+        if self.count <= limits.max_msgs_per_sec {
+            Rate::Ok
+        } else if self.count > limits.max_msgs_per_sec.saturating_mul(limits.abuse_factor) {
+            Rate::Abuse
+        } else {
+            // One error per window, so a flood is not answered by a flood.
+            let warn = !self.warned;
+            self.warned = true;
+            Rate::Refuse { warn }
+        }
+    }
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    }))
+}
+
+/// The socket half of a session, with the write helpers.
+struct Conn<S> {
+    socket: S,
+    limits: Limits,
+}
+
+impl<S, E> Conn<S>
+where
+    S: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin,
+{
+    /// Writes one message, giving up after `send_timeout` or when `overflow` resolves first.
+    async fn send(
+        &mut self,
+        msg: Message,
+        overflow: impl std::future::Future<Output = ()>,
+    ) -> Result<(), SendFailed> {
+        let send_timeout = self.limits.send_timeout;
+        tokio::select! {
+            r = timeout(send_timeout, self.socket.send(msg)) => match r {
+                Ok(Ok(())) => Ok(()),
+                _ => Err(SendFailed::Broken),
+            },
+            () = overflow => Err(SendFailed::Overflow),
+        }
+    }
+
+    async fn send_text(&mut self, text: String) -> Result<(), SendFailed> {
+        self.send(Message::Text(text.into()), std::future::pending())
+            .await
+    }
+
+    /// Best effort: an optional error message, then a close frame, bounded by `close_timeout`.
+    async fn close(&mut self, code: u16, reason: &str, error: Option<(&str, &str)>) {
+        let deadline = self.limits.close_timeout;
+        let _ = timeout(deadline, async {
+            if let Some((code, message)) = error {
+                self.socket
+                    .send(Message::Text(error_json(code, message).into()))
+                    .await?;
+            }
+            self.socket.send(close_message(code, reason)).await
+        })
+        .await;
+    }
+}
+
+/// Runs one connection to its end. `query_token` is the `?token=` value, if any.
+pub async fn run<S, E, A>(socket: S, query_token: Option<String>, shared: Shared<A>)
+where
+    S: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin,
+    E: std::fmt::Display,
+    A: Authenticator,
+{
+    let mut conn = Conn {
+        socket,
+        limits: shared.limits.clone(),
+    };
+    let Some(identity) = authenticate(&mut conn, query_token, &shared).await else {
+        return;
+    };
+    let handle = shared.registry.open(shared.limits.queue_size);
+    let id = handle.id;
+    // Client-facing name -> Redis channel, so cleanup knows what to remove.
+    let mut subscriptions: HashMap<String, String> = HashMap::new();
+    serve(
+        &mut conn,
+        identity,
+        handle,
+        &mut subscriptions,
+        shared.clone(),
+    )
+    .await;
+    shared
+        .registry
+        .remove(id, subscriptions.values().map(String::as_str));
+}
+
+/// The first phase: a valid access token from the query or the first message, in time.
+async fn authenticate<S, E, A>(
+    conn: &mut Conn<S>,
+    query_token: Option<String>,
+    shared: &Shared<A>,
+) -> Option<Identity>
+where
+    S: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin,
+    A: Authenticator,
+{
+    let token = match query_token {
+        Some(token) => token,
+        None => match first_auth_message(conn).await {
+            Ok(token) => token,
+            Err((code, message)) => {
+                conn.close(CLOSE_POLICY, code, Some((code, message))).await;
+                return None;
+            }
+        },
+    };
+    match shared.auth.authenticate(&token).await {
+        Ok(identity) => {
+            let hello = ServerMessage::Authenticated {
+                user_id: identity.user_id,
+                expires_in_s: identity.valid_for.as_secs(),
+            };
+            conn.send_text(hello.to_json()).await.ok()?;
+            Some(identity)
+        }
+        Err(e) => {
+            let close_code = if e == AuthError::Unavailable {
+                CLOSE_TRY_AGAIN_LATER
+            } else {
+                CLOSE_POLICY
+            };
+            conn.close(close_code, e.code(), Some((e.code(), &e.to_string())))
+                .await;
+            None
+        }
+    }
+}
+
+/// Waits up to `auth_timeout` for `{"type":"auth","token":...}`; control frames are ignored.
+async fn first_auth_message<S, E>(
+    conn: &mut Conn<S>,
+) -> Result<String, (&'static str, &'static str)>
+where
+    S: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin,
+{
+    let deadline = Instant::now() + conn.limits.auth_timeout;
+    loop {
+        let frame = tokio::select! {
+            f = conn.socket.next() => f,
+            () = sleep_until(deadline) => {
+                return Err(("auth_timeout", "no auth message within the time allowed"));
+            }
+        };
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                if text.len() > conn.limits.max_frame_bytes {
+                    return Err(("frame_too_large", "frame too large"));
+                }
+                return match serde_json::from_str::<ClientMessage>(&text) {
+                    Ok(ClientMessage::Auth { token }) => Ok(token),
+                    _ => Err(("auth_required", "the first message must be an auth message")),
+                };
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Binary(_))) => {
+                return Err(("auth_required", "the first message must be an auth message"));
+            }
+            // Closed, or a transport error: nobody left to answer.
+            _ => return Err(("closed", "closed")),
+        }
+    }
+}
+
+/// What to do after a client message.
+enum Reply {
+    Send(String),
+    Close(u16, &'static str, String),
+}
+
+/// The authenticated phase.
+async fn serve<S, E, A>(
+    conn: &mut Conn<S>,
+    mut identity: Identity,
+    handle: Handle,
+    subscriptions: &mut HashMap<String, String>,
+    shared: Shared<A>,
+) where
+    S: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin,
+    E: std::fmt::Display,
+    A: Authenticator,
+{
+    let limits = shared.limits.clone();
+    let Handle { id, outbox, mut rx } = handle;
+    let mut rate = RateLimiter::new();
+    let mut last_seen = Instant::now();
+    let mut next_ping = Instant::now() + limits.ping_interval;
+    let mut token_expiry = Instant::now() + identity.valid_for;
+    let too_slow = ("too_slow", "events were not read fast enough");
+    let flooding = ("rate_limited", "too many messages");
+    let mut shutdown = shared.shutdown.clone();
+
+    loop {
+        let idle_deadline = last_seen + limits.idle_timeout;
+        tokio::select! {
+            frame = conn.socket.next() => {
+                let frame = match frame {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(e)) => {
+                        // tungstenite reports a frame over the hard limit as "Space limit exceeded".
+                        if e.to_string().contains("Space limit exceeded") {
+                            conn.close(CLOSE_TOO_BIG, "frame too large", None).await;
+                        }
+                        return;
+                    }
+                    None => return,
+                };
+                // Any frame, pongs included, proves the client is alive.
+                last_seen = Instant::now();
+                let text = match frame {
+                    Message::Text(text) => Some(text),
+                    Message::Binary(_) => None,
+                    Message::Close(_) => {
+                        // tungstenite queues the close reply itself; flushing sends it.
+                        let _ = timeout(limits.close_timeout, conn.socket.flush()).await;
+                        return;
+                    }
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                };
+                match rate.hit(&limits) {
+                    Rate::Ok => {}
+                    Rate::Refuse { warn: false } => continue,
+                    Rate::Refuse { warn: true } => {
+                        if conn.send_text(error_json(flooding.0, flooding.1)).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    Rate::Abuse => {
+                        conn.close(CLOSE_POLICY, "flooding", Some(flooding)).await;
+                        return;
+                    }
+                }
+                let reply = match text {
+                    None => Reply::Send(error_json("malformed", "binary frames are not supported")),
+                    Some(text) if text.len() > limits.max_frame_bytes => {
+                        Reply::Send(error_json("frame_too_large", "frames are limited to 4 KiB"))
+                    }
+                    Some(text) => {
+                        handle_message(&text, &mut identity, &mut token_expiry, id, &outbox, subscriptions, &shared).await
+                    }
+                };
+                match reply {
+                    Reply::Send(json) => {
+                        if conn.send_text(json).await.is_err() {
+                            return;
+                        }
+                    }
+                    Reply::Close(code, error_code, message) => {
+                        conn.close(code, error_code, Some((error_code, &message))).await;
+                        return;
+                    }
+                }
+            }
+            Some(event) = rx.recv() => {
+                match conn.send(Message::Text(event), outbox.overflowed()).await {
+                    Ok(()) => {}
+                    Err(SendFailed::Overflow) => {
+                        conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
+                        return;
+                    }
+                    Err(SendFailed::Broken) => return,
+                }
+            }
+            () = outbox.overflowed() => {
+                conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
+                return;
+            }
+            () = sleep_until(next_ping) => {
+                next_ping = Instant::now() + limits.ping_interval;
+                if conn.send(Message::Ping(Default::default()), outbox.overflowed()).await.is_err() {
+                    return;
+                }
+            }
+            () = sleep_until(idle_deadline) => {
+                conn.close(CLOSE_GOING_AWAY, "idle timeout", None).await;
+                return;
+            }
+            () = sleep_until(token_expiry) => {
+                let msg = ("token_expired", "the access token expired; re-authenticate before it does");
+                conn.close(CLOSE_POLICY, "token expired", Some(msg)).await;
+                return;
+            }
+            () = crate::stopped(&mut shutdown) => {
+                conn.close(CLOSE_GOING_AWAY, "server shutting down", None).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Decodes and applies one client text message.
+async fn handle_message<A: Authenticator>(
+    text: &str,
+    identity: &mut Identity,
+    token_expiry: &mut Instant,
+    id: ConnId,
+    outbox: &Arc<Outbox>,
+    subscriptions: &mut HashMap<String, String>,
+    shared: &Shared<A>,
+) -> Reply {
+    let Ok(msg) = serde_json::from_str::<ClientMessage>(text) else {
+        return Reply::Send(error_json(
+            "malformed",
+            r#"expected {"type": "subscribe" | "unsubscribe" | "auth", ...}"#,
+        ));
+    };
+    match msg {
+        ClientMessage::Subscribe { channel } => {
+            let sub = match resolve_channel(&channel, identity.user_id) {
+                Ok(sub) => sub,
+                Err(e) => return Reply::Send(error_json(e.code(), &format!("{e}: {channel}"))),
+            };
+            if !subscriptions.contains_key(&sub.client_name)
+                && subscriptions.len() >= shared.limits.max_subscriptions
+            {
+                return Reply::Send(error_json(
+                    "too_many_subscriptions",
+                    "unsubscribe from a channel first",
+                ));
+            }
+            shared.registry.subscribe(id, outbox, &sub.redis_channel);
+            let reply = ServerMessage::Subscribed {
+                channel: &sub.client_name,
+            }
+            .to_json();
+            subscriptions.insert(sub.client_name, sub.redis_channel);
+            Reply::Send(reply)
+        }
+        ClientMessage::Unsubscribe { channel } => {
+            let sub = match resolve_channel(&channel, identity.user_id) {
+                Ok(sub) => sub,
+                Err(e) => return Reply::Send(error_json(e.code(), &format!("{e}: {channel}"))),
+            };
+            if let Some(redis_channel) = subscriptions.remove(&sub.client_name) {
+                shared.registry.unsubscribe(id, &redis_channel);
+            }
+            Reply::Send(
+                ServerMessage::Unsubscribed {
+                    channel: &sub.client_name,
+                }
+                .to_json(),
+            )
+        }
+        // Re-authentication extends the session with a fresh token of the same user.
+        ClientMessage::Auth { token } => match shared.auth.authenticate(&token).await {
+            Ok(fresh) if fresh.user_id == identity.user_id => {
+                *identity = fresh;
+                *token_expiry = Instant::now() + fresh.valid_for;
+                Reply::Send(
+                    ServerMessage::Authenticated {
+                        user_id: fresh.user_id,
+                        expires_in_s: fresh.valid_for.as_secs(),
+                    }
+                    .to_json(),
+                )
+            }
+            Ok(_) => Reply::Send(error_json(
+                "user_mismatch",
+                "the token belongs to another user",
+            )),
+            Err(AuthError::Unavailable) => {
+                Reply::Send(error_json(AuthError::Unavailable.code(), "try again later"))
+            }
+            Err(e) => Reply::Close(CLOSE_POLICY, e.code(), e.to_string()),
+        },
+    }
+}
