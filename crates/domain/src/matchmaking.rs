@@ -28,13 +28,16 @@
 //!    the older ticket searched with its own (wider) tolerance. It stays queued.
 //!
 //! # Cost
-//! Per (mode, region) the tickets are sorted by mmr once and kept in a doubly linked list
-//! so matched tickets are unlinked in O(1); each anchor looks at no more than
-//! [`MAX_CANDIDATES`] nearest neighbours and a bounded search. The whole step is
-//! O(n log n); 100,000 tickets take a few tens of milliseconds natively
+//! One sequential pass copies what the search needs (mode, region, mmr, party size, join
+//! time) into small records, so the search never chases the tickets' heap strings. Per
+//! (mode, region) the records are sorted by mmr once and kept in a doubly linked list so
+//! matched tickets are unlinked in O(1); each anchor looks at no more than
+//! [`MAX_CANDIDATES`] nearest neighbours with a bounded search, reusing its buffers. The
+//! whole step is O(n log n); see `docs/benchmarks.md` for 100,000 tickets
 //! (`cargo run --release -p rh-domain --example bench_grouping`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -102,356 +105,541 @@ pub struct GroupingOutcome {
     pub rejected: Vec<Rejected>,
 }
 
-/// One ticket as the bucket search sees it.
+/// What the search needs of one ticket, copied out in input order so the search touches
+/// one compact array instead of 100,000 scattered heap strings.
 #[derive(Clone, Copy)]
 struct Entry {
-    /// Index into the age-sorted ticket list.
-    ticket: usize,
+    /// Index into the caller's ticket slice.
+    ticket: u32,
+    /// Where the ticket's members start in the copied player array.
+    start: u32,
+    size: u32,
     mmr: i64,
-    size: usize,
     joined_at_ms: u64,
 }
 
+/// Per ticket, in input order: the fields every later pass reads.
+struct Rec {
+    joined_at_ms: u64,
+    id_prefix: u64,
+    mmr: i32,
+    /// `mode + region * modes`, or [`REJECTED`].
+    bucket: u32,
+    start: u32,
+    len: u32,
+}
+
 const NIL: u32 = u32::MAX;
+const REJECTED: u32 = u32::MAX;
+
+/// Player ids are database ids, not attacker-chosen keys, so a fast multiplicative hash
+/// is safe here and several times cheaper than SipHash for 100,000+ inserts.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type IdSet = HashSet<u64, BuildHasherDefault<IdHasher>>;
+
+/// The first 8 bytes of an id, big-endian, so most tie-breaks compare integers.
+fn id_prefix(id: &str) -> u64 {
+    let mut buf = [0u8; 8];
+    let n = id.len().min(8);
+    buf[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u64::from_be_bytes(buf)
+}
+
+/// A formed match inside one bucket: `len` tickets starting at `start` of the flat list
+/// of (entry, team) pairs, and the team mmr means starting at `mmr_start`.
+struct Formed {
+    start: usize,
+    len: usize,
+    mmr_start: usize,
+}
 
 /// Groups `tickets` into matches at time `now_ms` (see the module doc for the rules).
-pub fn group(mut tickets: Vec<Ticket>, now_ms: u64, modes: &ModeTable) -> GroupingOutcome {
-    // Age order everywhere below; the id breaks ties so the result is deterministic.
-    tickets.sort_by(|a, b| (a.joined_at_ms, &a.ticket_id).cmp(&(b.joined_at_ms, &b.ticket_id)));
+///
+/// Takes the tickets by reference: the caller usually still needs them (to claim each
+/// formed match's tickets atomically), and the outcome clones only what it returns.
+pub fn group(tickets: &[Ticket], now_ms: u64, modes: &ModeTable) -> GroupingOutcome {
+    let mode_list: Vec<&Mode> = modes.iter().collect();
+    let mut regions: Vec<&str> = Vec::new();
+    let mut outcome = GroupingOutcome::default();
+    let mut rejected: Vec<(u32, DomainError)> = Vec::new();
+    let mut is_rejected = vec![false; tickets.len()];
 
-    let mut rejected_reason: HashMap<usize, DomainError> = HashMap::new();
-    let mut buckets: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    let mut seen_players: HashSet<u64> = HashSet::with_capacity(tickets.len());
+    // 1. One sequential pass over the tickets copies what later passes need into compact
+    //    records, members into one array: those passes visit tickets in age or mmr
+    //    order, and a compact array is far cheaper to jump around in than 100,000
+    //    scattered tickets with their own heap strings and vectors.
+    let mut recs: Vec<Rec> = Vec::with_capacity(tickets.len());
+    let mut players: Vec<u64> = Vec::with_capacity(tickets.len() * 2);
     for (i, t) in tickets.iter().enumerate() {
-        let checked = modes
-            .get(&t.mode)
-            .and_then(|mode| mode.validate_party(&t.members))
-            .and_then(|()| claim_players(&mut seen_players, t));
-        match checked {
-            Ok(()) => buckets
-                .entry((t.mode.as_str(), t.region.as_str()))
-                .or_default()
-                .push(i),
-            Err(e) => {
-                rejected_reason.insert(i, e);
+        let start = players.len() as u32;
+        players.extend_from_slice(&t.members);
+        let mut rec = Rec {
+            joined_at_ms: t.joined_at_ms,
+            id_prefix: id_prefix(&t.ticket_id),
+            mmr: t.mmr,
+            bucket: REJECTED,
+            start,
+            len: t.members.len() as u32,
+        };
+        let Some(m) = mode_list.iter().position(|m| m.name == t.mode) else {
+            rejected.push((i as u32, DomainError::UnknownMode(t.mode.clone())));
+            recs.push(rec);
+            continue;
+        };
+        if !party_fits(&t.members, mode_list[m].team_size) {
+            if let Err(e) = mode_list[m].validate_party(&t.members) {
+                rejected.push((i as u32, e));
+                recs.push(rec);
+                continue;
             }
         }
+        let r = match regions.iter().position(|r| *r == t.region) {
+            Some(r) => r,
+            None => {
+                regions.push(&t.region);
+                regions.len() - 1
+            }
+        };
+        rec.bucket = (r * mode_list.len() + m) as u32;
+        recs.push(rec);
     }
+    let members_of = |start: u32, len: u32| &players[start as usize..(start + len) as usize];
 
-    let mut keys: Vec<(&str, &str)> = buckets.keys().copied().collect();
-    keys.sort_unstable();
-    // Per match: ticket indices (anchor first), team per ticket, team mmr means.
-    let mut formed: Vec<(Vec<usize>, Vec<usize>, Vec<i32>)> = Vec::new();
-    let mut matched = vec![false; tickets.len()];
-    for key in keys {
-        let mode = modes
-            .get(key.0)
-            .expect("bucketed tickets have a known mode");
-        let entries: Vec<Entry> = buckets[&key]
-            .iter()
-            .map(|&i| Entry {
-                ticket: i,
-                mmr: i64::from(tickets[i].mmr),
-                size: tickets[i].members.len(),
-                joined_at_ms: tickets[i].joined_at_ms,
+    // 2. Age order: join time, then ticket id, so the result does not depend on the order
+    //    the caller listed the tickets in.
+    let mut order: Vec<(u64, u64, u32)> = recs
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.bucket != REJECTED)
+        .map(|(i, r)| (r.joined_at_ms, r.id_prefix, i as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| {
+                tickets[a.2 as usize]
+                    .ticket_id
+                    .cmp(&tickets[b.2 as usize].ticket_id)
             })
-            .collect();
-        for (members, assignment, team_mmr) in group_bucket(&entries, mode, now_ms) {
-            for &i in &members {
-                matched[i] = true;
+            .then(a.2.cmp(&b.2))
+    });
+
+    // 3. In age order: a player already in an older ticket makes the younger ticket
+    //    invalid, so nobody can be formed into two matches at once. Survivors go to
+    //    their bucket, still in age order. Duplicates are rare (the queue component
+    //    refuses a second ticket), so a sorted copy first proves there are none and the
+    //    per-ticket set is only built when there are.
+    let mut sorted_players: Vec<u64> = order
+        .iter()
+        .flat_map(|&(_, _, i)| {
+            let r = &recs[i as usize];
+            members_of(r.start, r.len).iter().copied()
+        })
+        .collect();
+    sorted_players.sort_unstable();
+    let any_duplicate = sorted_players.windows(2).any(|w| w[0] == w[1]);
+    drop(sorted_players);
+    let mut seen: IdSet = IdSet::default();
+    let mut buckets: Vec<Vec<Entry>> = vec![Vec::new(); regions.len() * mode_list.len()];
+    for &(_, _, i) in &order {
+        let r = &recs[i as usize];
+        let members = members_of(r.start, r.len);
+        if any_duplicate {
+            if let Some(dup) = members.iter().find(|p| seen.contains(p)) {
+                is_rejected[i as usize] = true;
+                rejected.push((
+                    i,
+                    DomainError::Invalid(vec![FieldError::new(
+                        "members",
+                        format!("user {dup} is already in an older ticket"),
+                    )]),
+                ));
+                continue;
             }
-            formed.push((members, assignment, team_mmr));
+            seen.extend(members.iter().copied());
         }
+        buckets[r.bucket as usize].push(Entry {
+            ticket: i,
+            start: r.start,
+            size: r.len,
+            mmr: i64::from(r.mmr),
+            joined_at_ms: r.joined_at_ms,
+        });
     }
 
-    let matches = formed
-        .into_iter()
-        .map(|(members, assignment, team_mmr)| {
-            let first = &tickets[members[0]];
-            let mut teams = vec![Vec::new(); team_mmr.len()];
-            for (&i, &team) in members.iter().zip(&assignment) {
-                teams[team].extend_from_slice(&tickets[i].members);
+    // 4. Search each bucket, in a stable (mode, region) order.
+    let mut bucket_ids: Vec<usize> = (0..buckets.len())
+        .filter(|&b| !buckets[b].is_empty())
+        .collect();
+    bucket_ids.sort_unstable_by_key(|&b| {
+        (
+            mode_list[b % mode_list.len()].name.as_str(),
+            regions[b / mode_list.len()],
+        )
+    });
+    let mut matched = vec![false; tickets.len()];
+    let mut search = Search::default();
+    for b in bucket_ids {
+        let mode = mode_list[b % mode_list.len()];
+        let entries = &buckets[b];
+        let mut picks: Vec<(u32, usize)> = Vec::new();
+        let mut means: Vec<i32> = Vec::new();
+        let formed = search.bucket(entries, mode, now_ms, &mut picks, &mut means);
+        outcome.matches.reserve(formed.len());
+        for f in formed {
+            let picked = &picks[f.start..f.start + f.len];
+            let first = &tickets[entries[picked[0].0 as usize].ticket as usize];
+            let mut teams = vec![Vec::with_capacity(mode.team_size); mode.teams];
+            let mut ticket_ids = Vec::with_capacity(f.len);
+            for &(e, team) in picked {
+                let entry = entries[e as usize];
+                let idx = entry.ticket as usize;
+                matched[idx] = true;
+                teams[team].extend_from_slice(members_of(entry.start, entry.size));
+                ticket_ids.push(tickets[idx].ticket_id.clone());
             }
-            FormedMatch {
+            outcome.matches.push(FormedMatch {
                 mode: first.mode.clone(),
                 region: first.region.clone(),
                 teams,
-                ticket_ids: members
-                    .iter()
-                    .map(|&i| tickets[i].ticket_id.clone())
-                    .collect(),
-                team_mmr,
-            }
-        })
-        .collect();
-
-    let mut outcome = GroupingOutcome {
-        matches,
-        ..GroupingOutcome::default()
-    };
-    for (i, ticket) in tickets.into_iter().enumerate() {
-        if let Some(reason) = rejected_reason.remove(&i) {
-            outcome.rejected.push(Rejected { ticket, reason });
-        } else if !matched[i] {
-            outcome.leftover.push(ticket);
+                ticket_ids,
+                team_mmr: means[f.mmr_start..f.mmr_start + mode.teams].to_vec(),
+            });
         }
     }
+
+    // 5. Whatever was neither matched nor rejected stays queued, oldest first.
+    outcome.leftover = order
+        .iter()
+        .map(|&(_, _, i)| i as usize)
+        .filter(|&i| !matched[i] && !is_rejected[i])
+        .map(|i| tickets[i].clone())
+        .collect();
+    outcome.rejected = rejected
+        .into_iter()
+        .map(|(i, reason)| Rejected {
+            ticket: tickets[i as usize].clone(),
+            reason,
+        })
+        .collect();
     outcome
 }
 
-/// Records the ticket's players as queued; a player already in an older ticket makes
-/// this (younger) ticket invalid, so nobody can be formed into two matches at once.
-fn claim_players(seen: &mut HashSet<u64>, t: &Ticket) -> Result<(), DomainError> {
-    if let Some(dup) = t.members.iter().find(|m| seen.contains(m)) {
-        return Err(DomainError::Invalid(vec![FieldError::new(
-            "members",
-            format!("user {dup} is already in an older ticket"),
-        )]));
-    }
-    seen.extend(t.members.iter().copied());
-    Ok(())
+/// The common case of [`Mode::validate_party`] without allocating: 1..=team_size
+/// distinct players. Only when this fails is the full check run for its messages.
+fn party_fits(members: &[u64], team_size: usize) -> bool {
+    (1..=team_size).contains(&members.len())
+        && members
+            .iter()
+            .enumerate()
+            .all(|(i, m)| !members[..i].contains(m))
 }
 
-/// Forms matches within one (mode, region). `entries` are in age order. Returns, per
-/// match, the ticket indices (anchor first), each one's team, and the team mmr means.
-fn group_bucket(
-    entries: &[Entry],
-    mode: &Mode,
-    now_ms: u64,
-) -> Vec<(Vec<usize>, Vec<usize>, Vec<i32>)> {
-    let n = entries.len();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by_key(|&a| (entries[a as usize].mmr, a));
-    let mut pos = vec![0u32; n];
-    for (p, &a) in order.iter().enumerate() {
-        pos[a as usize] = p as u32;
+/// Buffers reused across anchors and buckets, so the hot loop does not allocate.
+#[derive(Default)]
+struct Search {
+    order: Vec<u32>,
+    pos: Vec<u32>,
+    prev: Vec<u32>,
+    next: Vec<u32>,
+    alive: Vec<bool>,
+    cands: Vec<u32>,
+    suffix: Vec<u32>,
+    chosen: Vec<u32>,
+    balance: Balance,
+}
+
+impl Search {
+    /// Forms matches within one (mode, region); `entries` are in age order. Appends each
+    /// match's (entry, team) pairs to `picks` (anchor first) and its team means to `means`.
+    fn bucket(
+        &mut self,
+        entries: &[Entry],
+        mode: &Mode,
+        now_ms: u64,
+        picks: &mut Vec<(u32, usize)>,
+        means: &mut Vec<i32>,
+    ) -> Vec<Formed> {
+        let n = entries.len();
+        self.order.clear();
+        self.order.extend(0..n as u32);
+        self.order
+            .sort_unstable_by_key(|&e| (entries[e as usize].mmr, e));
+        self.pos.resize(n, 0);
+        for (p, &e) in self.order.iter().enumerate() {
+            self.pos[e as usize] = p as u32;
+        }
+        self.prev.clear();
+        self.prev
+            .extend((0..n as u32).map(|p| if p == 0 { NIL } else { p - 1 }));
+        self.next.clear();
+        self.next
+            .extend((0..n as u32).map(|p| if p + 1 == n as u32 { NIL } else { p + 1 }));
+        self.alive.clear();
+        self.alive.resize(n, true);
+
+        let mut formed = Vec::new();
+        for anchor in 0..n {
+            if !self.alive[anchor] {
+                continue;
+            }
+            let a = entries[anchor];
+            let tol = i64::from(tolerance(now_ms.saturating_sub(a.joined_at_ms)));
+            self.gather(entries, anchor, tol);
+            self.alive[anchor] = false;
+            self.unlink(self.pos[anchor]);
+            if self.select(entries, anchor, tol, mode) {
+                let start = picks.len();
+                let mmr_start = means.len();
+                means.extend_from_slice(&self.balance.means);
+                for k in 0..self.chosen.len() {
+                    let c = self.chosen[k];
+                    picks.push((c, self.balance.best[k]));
+                    if k > 0 {
+                        self.alive[c as usize] = false;
+                        self.unlink(self.pos[c as usize]);
+                    }
+                }
+                formed.push(Formed {
+                    start,
+                    len: self.chosen.len(),
+                    mmr_start,
+                });
+            }
+            // else: rule 6 — the anchor stays queued but is no longer offered to others.
+        }
+        formed
     }
-    let mut prev: Vec<u32> = (0..n as u32).map(|p| p.wrapping_sub(1)).collect();
-    prev[0..n.min(1)].fill(NIL);
-    let mut next: Vec<u32> = (1..=n as u32).collect();
-    if n > 0 {
-        next[n - 1] = NIL;
-    }
-    let mut alive = vec![true; n];
-    let unlink = |p: u32, prev: &mut Vec<u32>, next: &mut Vec<u32>| {
-        let (l, r) = (prev[p as usize], next[p as usize]);
+
+    fn unlink(&mut self, p: u32) {
+        let (l, r) = (self.prev[p as usize], self.next[p as usize]);
         if l != NIL {
-            next[l as usize] = r;
+            self.next[l as usize] = r;
         }
         if r != NIL {
-            prev[r as usize] = l;
+            self.prev[r as usize] = l;
         }
-    };
+    }
 
-    let mut out = Vec::new();
-    let mut cands: Vec<u32> = Vec::with_capacity(MAX_CANDIDATES);
-    for anchor in 0..n {
-        if !alive[anchor] {
-            continue;
-        }
-        let a = entries[anchor];
-        let tol = i64::from(tolerance(now_ms.saturating_sub(a.joined_at_ms)));
-
-        // Nearest alive neighbours within tolerance, closest first, ties to the older.
-        cands.clear();
-        let p = pos[anchor];
-        let (mut l, mut r) = (prev[p as usize], next[p as usize]);
-        while cands.len() < MAX_CANDIDATES {
-            let dl = (l != NIL).then(|| a.mmr - entries[order[l as usize] as usize].mmr);
-            let dr = (r != NIL).then(|| entries[order[r as usize] as usize].mmr - a.mmr);
-            let dl = dl.filter(|d| *d <= tol);
-            let dr = dr.filter(|d| *d <= tol);
+    /// Fills `cands` with the nearest alive neighbours of `anchor` within `tol`, closest
+    /// first, ties to the older ticket.
+    fn gather(&mut self, entries: &[Entry], anchor: usize, tol: i64) {
+        self.cands.clear();
+        let a = entries[anchor].mmr;
+        let p = self.pos[anchor] as usize;
+        let (mut l, mut r) = (self.prev[p], self.next[p]);
+        let mmr_at = |q: u32| entries[self.order[q as usize] as usize].mmr;
+        while self.cands.len() < MAX_CANDIDATES {
+            let dl = (l != NIL).then(|| a - mmr_at(l)).filter(|d| *d <= tol);
+            let dr = (r != NIL).then(|| mmr_at(r) - a).filter(|d| *d <= tol);
             let take_left = match (dl, dr) {
                 (None, None) => break,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
-                (Some(x), Some(y)) => x < y || (x == y && order[l as usize] < order[r as usize]),
+                (Some(x), Some(y)) => {
+                    x < y || (x == y && self.order[l as usize] < self.order[r as usize])
+                }
             };
             if take_left {
-                cands.push(order[l as usize]);
-                l = prev[l as usize];
+                self.cands.push(self.order[l as usize]);
+                l = self.prev[l as usize];
             } else {
-                cands.push(order[r as usize]);
-                r = next[r as usize];
+                self.cands.push(self.order[r as usize]);
+                r = self.next[r as usize];
             }
         }
+    }
 
-        alive[anchor] = false;
-        unlink(p, &mut prev, &mut next);
-        if let Some((chosen, assignment, team_mmr)) = select(entries, anchor, &cands, tol, mode) {
-            for &c in &chosen[1..] {
-                alive[c] = false;
-                unlink(pos[c], &mut prev, &mut next);
-            }
-            out.push((
-                chosen.iter().map(|&c| entries[c].ticket).collect(),
-                assignment,
-                team_mmr,
-            ));
+    /// Chooses tickets to join `anchor` into `chosen` (anchor first): the first
+    /// combination, in candidate priority order, that fills the match exactly, keeps the
+    /// spread within `tol` and packs into teams (the packing is left in `balance`).
+    fn select(&mut self, entries: &[Entry], anchor: usize, tol: i64, mode: &Mode) -> bool {
+        // Players still available from candidate k onwards, to stop early when too few.
+        self.suffix.clear();
+        self.suffix.resize(self.cands.len() + 1, 0);
+        for k in (0..self.cands.len()).rev() {
+            self.suffix[k] = self.suffix[k + 1] + entries[self.cands[k] as usize].size;
         }
-        // else: rule 6 — the anchor stays queued but is no longer offered to others.
+        let a = entries[anchor];
+        let need = mode.match_size() as u32;
+        if a.size + self.suffix[0] < need {
+            return false;
+        }
+        self.chosen.clear();
+        self.chosen.push(anchor as u32);
+        let mut budget = SELECT_BUDGET;
+        self.dfs(entries, mode, tol, 0, a.size, a.mmr, a.mmr, &mut budget)
     }
-    out
-}
 
-/// Chooses tickets to join `anchor`: the first combination, in candidate priority order,
-/// whose sizes fill the match exactly, whose spread is within `tol`, and that packs into
-/// teams. Returns entry indices (anchor first), team per ticket, team mmr means.
-fn select(
-    entries: &[Entry],
-    anchor: usize,
-    cands: &[u32],
-    tol: i64,
-    mode: &Mode,
-) -> Option<(Vec<usize>, Vec<usize>, Vec<i32>)> {
-    // Players still available from candidate k onwards, to stop early when too few.
-    let mut suffix = vec![0usize; cands.len() + 1];
-    for k in (0..cands.len()).rev() {
-        suffix[k] = suffix[k + 1] + entries[cands[k] as usize].size;
-    }
-    let a = entries[anchor];
-    if a.size + suffix[0] < mode.match_size() {
-        return None;
-    }
-    let mut search = Select {
-        entries,
-        cands,
-        suffix: &suffix,
-        tol,
-        mode,
-        budget: SELECT_BUDGET,
-        chosen: vec![anchor],
-    };
-    search
-        .dfs(0, a.size, a.mmr, a.mmr)
-        .map(|(assignment, team_mmr)| (search.chosen, assignment, team_mmr))
-}
-
-struct Select<'a> {
-    entries: &'a [Entry],
-    cands: &'a [u32],
-    suffix: &'a [usize],
-    tol: i64,
-    mode: &'a Mode,
-    budget: u32,
-    chosen: Vec<usize>,
-}
-
-impl Select<'_> {
+    #[allow(clippy::too_many_arguments)]
     fn dfs(
         &mut self,
+        entries: &[Entry],
+        mode: &Mode,
+        tol: i64,
         start: usize,
-        players: usize,
+        players: u32,
         lo: i64,
         hi: i64,
-    ) -> Option<(Vec<usize>, Vec<i32>)> {
-        let need = self.mode.match_size();
+        budget: &mut u32,
+    ) -> bool {
+        let need = mode.match_size() as u32;
         if players == need {
-            let sizes: Vec<usize> = self.chosen.iter().map(|&c| self.entries[c].size).collect();
-            let mmrs: Vec<i64> = self.chosen.iter().map(|&c| self.entries[c].mmr).collect();
-            return balance(&sizes, &mmrs, self.mode.teams, self.mode.team_size);
+            let chosen = &self.chosen;
+            return self.balance.run(
+                chosen.iter().map(|&c| {
+                    let e = entries[c as usize];
+                    (e.size, e.mmr)
+                }),
+                mode.teams,
+                mode.team_size as u32,
+            );
         }
         for k in start..self.cands.len() {
-            if players + self.suffix[k] < need || self.budget == 0 {
-                return None;
+            if players + self.suffix[k] < need || *budget == 0 {
+                return false;
             }
-            self.budget -= 1;
-            let c = self.cands[k] as usize;
-            let e = self.entries[c];
+            *budget -= 1;
+            let c = self.cands[k];
+            let e = entries[c as usize];
             let (nlo, nhi) = (lo.min(e.mmr), hi.max(e.mmr));
-            if players + e.size > need || nhi - nlo > self.tol {
+            if players + e.size > need || nhi - nlo > tol {
                 continue;
             }
             self.chosen.push(c);
-            if let Some(found) = self.dfs(k + 1, players + e.size, nlo, nhi) {
-                return Some(found);
+            if self.dfs(
+                entries,
+                mode,
+                tol,
+                k + 1,
+                players + e.size,
+                nlo,
+                nhi,
+                budget,
+            ) {
+                return true;
             }
             self.chosen.pop();
         }
-        None
+        false
     }
 }
 
-/// Assigns whole parties (sizes, per-player mmrs) to `teams` teams of exactly
-/// `team_size` players, minimising (highest team mmr total − lowest). `None` when the
-/// sizes cannot be packed. Returns the team per party and each team's mean mmr.
-pub(crate) fn balance(
-    sizes: &[usize],
-    mmrs: &[i64],
-    teams: usize,
-    team_size: usize,
-) -> Option<(Vec<usize>, Vec<i32>)> {
-    struct Balance<'a> {
-        sizes: &'a [usize],
-        mmrs: &'a [i64],
-        team_size: usize,
-        load: Vec<usize>,
-        sum: Vec<i64>,
-        current: Vec<usize>,
-        best: Option<(i64, Vec<usize>)>,
-        budget: u32,
+/// Team balancing: assigns whole parties to teams of exactly `team_size` players,
+/// minimising (highest team mmr total − lowest). Exhaustive within [`BALANCE_BUDGET`]
+/// nodes (always, for the default modes), with interchangeable empty teams tried once.
+#[derive(Default)]
+pub(crate) struct Balance {
+    sizes: Vec<u32>,
+    mmrs: Vec<i64>,
+    load: Vec<u32>,
+    sum: Vec<i64>,
+    current: Vec<usize>,
+    /// Team per party of the best assignment found.
+    pub(crate) best: Vec<usize>,
+    best_spread: Option<i64>,
+    /// Mean per-player mmr of each team in `best`, rounded.
+    pub(crate) means: Vec<i32>,
+    budget: u32,
+    team_size: u32,
+}
+
+impl Balance {
+    /// Balances parties given as (size, per-player mmr). False when they cannot be
+    /// packed into `teams` teams of `team_size`.
+    pub(crate) fn run(
+        &mut self,
+        parties: impl Iterator<Item = (u32, i64)>,
+        teams: usize,
+        team_size: u32,
+    ) -> bool {
+        self.sizes.clear();
+        self.mmrs.clear();
+        for (size, mmr) in parties {
+            self.sizes.push(size);
+            self.mmrs.push(mmr);
+        }
+        if self.sizes.iter().sum::<u32>() != teams as u32 * team_size {
+            return false;
+        }
+        self.load.clear();
+        self.load.resize(teams, 0);
+        self.sum.clear();
+        self.sum.resize(teams, 0);
+        self.current.clear();
+        self.current.resize(self.sizes.len(), 0);
+        self.best_spread = None;
+        self.budget = BALANCE_BUDGET;
+        self.team_size = team_size;
+        self.dfs(0);
+        if self.best_spread.is_none() {
+            return false;
+        }
+        self.sum.iter_mut().for_each(|s| *s = 0);
+        for (i, &t) in self.best.iter().enumerate() {
+            self.sum[t] += self.mmrs[i] * i64::from(self.sizes[i]);
+        }
+        self.means.clear();
+        self.means.extend(
+            self.sum
+                .iter()
+                .map(|s| (*s as f64 / f64::from(team_size)).round() as i32),
+        );
+        true
     }
-    impl Balance<'_> {
-        fn dfs(&mut self, i: usize) {
-            if self.budget == 0 {
-                return;
+
+    fn dfs(&mut self, i: usize) {
+        if self.budget == 0 {
+            return;
+        }
+        self.budget -= 1;
+        if i == self.sizes.len() {
+            let spread = self.sum.iter().max().unwrap() - self.sum.iter().min().unwrap();
+            if self.best_spread.is_none_or(|b| spread < b) {
+                self.best_spread = Some(spread);
+                self.best.clone_from(&self.current);
             }
-            self.budget -= 1;
-            if i == self.sizes.len() {
-                let spread = self.sum.iter().max().unwrap() - self.sum.iter().min().unwrap();
-                if self.best.as_ref().is_none_or(|(b, _)| spread < *b) {
-                    self.best = Some((spread, self.current.clone()));
-                }
-                return;
+            return;
+        }
+        let mut tried_empty = false;
+        for t in 0..self.load.len() {
+            if self.load[t] + self.sizes[i] > self.team_size {
+                continue;
             }
-            let mut tried_empty = false;
-            for t in 0..self.load.len() {
-                if self.load[t] + self.sizes[i] > self.team_size {
+            if self.load[t] == 0 {
+                if tried_empty {
                     continue;
                 }
-                // Empty teams are interchangeable: trying one is enough.
-                if self.load[t] == 0 {
-                    if tried_empty {
-                        continue;
-                    }
-                    tried_empty = true;
-                }
-                self.load[t] += self.sizes[i];
-                self.sum[t] += self.mmrs[i] * self.sizes[i] as i64;
-                self.current[i] = t;
-                self.dfs(i + 1);
-                self.load[t] -= self.sizes[i];
-                self.sum[t] -= self.mmrs[i] * self.sizes[i] as i64;
-                if self.best.as_ref().is_some_and(|(b, _)| *b == 0) {
-                    return;
-                }
+                tried_empty = true;
+            }
+            let weight = self.mmrs[i] * i64::from(self.sizes[i]);
+            self.load[t] += self.sizes[i];
+            self.sum[t] += weight;
+            self.current[i] = t;
+            self.dfs(i + 1);
+            self.load[t] -= self.sizes[i];
+            self.sum[t] -= weight;
+            if self.best_spread == Some(0) {
+                return;
             }
         }
     }
-    if sizes.iter().sum::<usize>() != teams * team_size {
-        return None;
-    }
-    let mut search = Balance {
-        sizes,
-        mmrs,
-        team_size,
-        load: vec![0; teams],
-        sum: vec![0; teams],
-        current: vec![0; sizes.len()],
-        best: None,
-        budget: BALANCE_BUDGET,
-    };
-    search.dfs(0);
-    let (_, assignment) = search.best?;
-    let mut sum = vec![0i64; teams];
-    for (i, &t) in assignment.iter().enumerate() {
-        sum[t] += mmrs[i] * sizes[i] as i64;
-    }
-    let means = sum
-        .iter()
-        .map(|s| (*s as f64 / team_size as f64).round() as i32)
-        .collect();
-    Some((assignment, means))
 }
 
 #[cfg(test)]

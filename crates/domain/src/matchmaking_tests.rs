@@ -2,6 +2,7 @@
 
 use super::*;
 use proptest::prelude::*;
+use std::collections::HashMap;
 
 const NOW: u64 = 1_000_000_000;
 
@@ -22,7 +23,22 @@ fn solo(id: u64, mode: &str, mmr: i32, wait_ms: u64) -> Ticket {
 }
 
 fn run(tickets: Vec<Ticket>) -> GroupingOutcome {
-    group(tickets, NOW, &ModeTable::default())
+    group(&tickets, NOW, &ModeTable::default())
+}
+
+fn balance(
+    sizes: &[u32],
+    mmrs: &[i64],
+    teams: usize,
+    team_size: u32,
+) -> Option<(Vec<usize>, Vec<i32>)> {
+    let mut b = Balance::default();
+    b.run(
+        sizes.iter().copied().zip(mmrs.iter().copied()),
+        teams,
+        team_size,
+    )
+    .then(|| (b.best.clone(), b.means.clone()))
 }
 
 fn ids(tickets: &[Ticket]) -> Vec<&str> {
