@@ -170,6 +170,8 @@ fn simulate_day() {
     let mut per_mode_waits: HashMap<String, Vec<u64>> = HashMap::new();
     let (mut matches, mut within_200, mut expired) = (0u64, 0u64, 0u64);
     let mut diff_sum = 0.0;
+    // mode -> (matches, sum of team mmr differences, matches within ±200)
+    let mut per_mode_quality: HashMap<String, (u64, f64, u64)> = HashMap::new();
     let mut tick_ms_max: f64 = 0.0;
     let started = Instant::now();
 
@@ -219,10 +221,15 @@ fn simulate_day() {
                     .or_default()
                     .push(tick_at - joined);
             }
+            let diff = f64::from((m.team_mmr[0] - m.team_mmr[1]).abs());
+            let q = per_mode_quality.entry(m.mode.clone()).or_default();
+            q.0 += 1;
+            q.1 += diff;
             if hi - lo <= 200 {
                 within_200 += 1;
+                q.2 += 1;
             }
-            diff_sum += f64::from((m.team_mmr[0] - m.team_mmr[1]).abs());
+            diff_sum += diff;
         }
     }
 
@@ -246,10 +253,13 @@ fn simulate_day() {
     modes_seen.sort();
     for (mode, mut w) in modes_seen {
         w.sort_unstable();
+        let (n, diffs, within) = per_mode_quality.get(&mode).copied().unwrap_or_default();
         println!(
-            "    {mode}: median {:.1} s, p95 {:.1} s",
+            "    {mode}: wait median {:.1} s, p95 {:.1} s; {n} matches, mean team mmr difference {:.1}, within ±200: {:.1}%",
             percentile(&w, 50.0) as f64 / 1000.0,
-            percentile(&w, 95.0) as f64 / 1000.0
+            percentile(&w, 95.0) as f64 / 1000.0,
+            diffs / n.max(1) as f64,
+            100.0 * within as f64 / n.max(1) as f64
         );
     }
     println!(

@@ -401,10 +401,19 @@ impl Search {
             }
             let a = entries[anchor];
             let tol = i64::from(tolerance(now_ms.saturating_sub(a.joined_at_ms)));
-            self.gather(entries, anchor, tol);
             self.alive[anchor] = false;
             self.unlink(self.pos[anchor]);
-            if self.select(entries, anchor, tol, mode) {
+            // Most anchors fill their match from the first few neighbours: look at twice
+            // the players needed first, and only widen to the full candidate list when
+            // that fails and more neighbours exist.
+            let wanted = 2 * mode.match_size() as u32;
+            let limited = self.gather(entries, anchor, tol, wanted);
+            let found = self.select(entries, anchor, tol, mode)
+                || (limited && {
+                    self.gather(entries, anchor, tol, u32::MAX);
+                    self.select(entries, anchor, tol, mode)
+                });
+            if found {
                 let start = picks.len();
                 let mmr_start = means.len();
                 means.extend_from_slice(&self.balance.means);
@@ -438,14 +447,19 @@ impl Search {
     }
 
     /// Fills `cands` with the nearest alive neighbours of `anchor` within `tol`, closest
-    /// first, ties to the older ticket.
-    fn gather(&mut self, entries: &[Entry], anchor: usize, tol: i64) {
+    /// first, ties to the older ticket, until they hold `players` players or
+    /// [`MAX_CANDIDATES`] tickets. True when it stopped at `players` (more may exist).
+    fn gather(&mut self, entries: &[Entry], anchor: usize, tol: i64, players: u32) -> bool {
         self.cands.clear();
+        let mut gathered = 0;
         let a = entries[anchor].mmr;
         let p = self.pos[anchor] as usize;
         let (mut l, mut r) = (self.prev[p], self.next[p]);
         let mmr_at = |q: u32| entries[self.order[q as usize] as usize].mmr;
         while self.cands.len() < MAX_CANDIDATES {
+            if gathered >= players {
+                return true;
+            }
             let dl = (l != NIL).then(|| a - mmr_at(l)).filter(|d| *d <= tol);
             let dr = (r != NIL).then(|| mmr_at(r) - a).filter(|d| *d <= tol);
             let take_left = match (dl, dr) {
@@ -456,14 +470,17 @@ impl Search {
                     x < y || (x == y && self.order[l as usize] < self.order[r as usize])
                 }
             };
+            let q = if take_left { l } else { r };
+            let e = self.order[q as usize];
+            self.cands.push(e);
+            gathered += entries[e as usize].size;
             if take_left {
-                self.cands.push(self.order[l as usize]);
-                l = self.prev[l as usize];
+                l = self.prev[q as usize];
             } else {
-                self.cands.push(self.order[r as usize]);
-                r = self.next[r as usize];
+                r = self.next[q as usize];
             }
         }
+        false
     }
 
     /// Chooses tickets to join `anchor` into `chosen` (anchor first): the first
