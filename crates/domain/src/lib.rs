@@ -12,9 +12,11 @@
 //! - [`stats`]: a player's win/loss/draw record and signed streak.
 //! - [`matchmaking`]: the pure grouping step of the queue tick and the tolerance curve.
 //! - [`achievements`]: achievement definitions and the unlock rule.
+//! - [`events`]: JSON shapes of the messages published on Redis channels, and channel names.
 
 pub mod achievements;
 pub mod error;
+pub mod events;
 pub mod matchmaking;
 pub mod modes;
 pub mod rating;
