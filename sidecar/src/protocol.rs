@@ -143,14 +143,20 @@ pub const REDIS_PATTERNS: [&str; 5] = ["rankings:*", "match:*", "user:*", "feed"
 /// The event frame for one Redis message. `data` is the payload as JSON when it parses, or the
 /// raw string otherwise (components publish JSON; a stray string is still delivered).
 pub fn event_json(redis_channel: &str, payload: &str) -> String {
+    #[derive(Serialize)]
+    struct Event<'a> {
+        r#type: &'static str,
+        channel: &'a str,
+        data: serde_json::Value,
+    }
     let data = serde_json::from_str::<serde_json::Value>(payload)
         .unwrap_or_else(|_| serde_json::Value::String(payload.to_owned()));
-    serde_json::json!({
-        "type": "event",
-        "channel": client_name_of(redis_channel),
-        "data": data,
-    })
-    .to_string()
+    let event = Event {
+        r#type: "event",
+        channel: client_name_of(redis_channel),
+        data,
+    };
+    serde_json::to_string(&event).expect("events always serialise")
 }
 
 #[cfg(test)]

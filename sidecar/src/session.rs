@@ -467,3 +467,7 @@ async fn handle_message<A: Authenticator>(
         },
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
