@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use rh_domain::matchmaking::{group, Ticket};
+use rh_domain::matchmaking::{group, group_ref, Ticket};
 use rh_domain::modes::ModeTable;
 
 struct Rng(u64);
@@ -104,47 +104,60 @@ fn bench_grouping() {
         .collect();
     let players = next_player - 1;
 
-    let mut times = Vec::new();
-    let mut cpu_times = Vec::new();
-    let mut last = None;
-    for _ in 0..7 {
-        let cpu = thread_cpu_ns();
-        let start = Instant::now();
-        let outcome = group(&tickets, NOW, &modes);
-        times.push(start.elapsed().as_secs_f64() * 1000.0);
-        if let (Some(before), Some(after)) = (cpu, thread_cpu_ns()) {
-            cpu_times.push((after - before) as f64 / 1e6);
-        }
-        last = Some(outcome);
-    }
-    let outcome = last.expect("ran at least once");
-    let runs = times
-        .iter()
-        .map(|t| format!("{t:.1}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    times.sort_by(f64::total_cmp);
-    cpu_times.sort_by(f64::total_cmp);
     println!("grouping: {N} tickets ({players} players), 3 modes x 5 regions");
-    println!("  runs (ms): {runs}");
-    println!(
-        "  wall median: {:.1} ms, best: {:.1} ms",
-        times[times.len() / 2],
-        times[0]
-    );
-    if !cpu_times.is_empty() {
+    for by_value in [true, false] {
+        let mut times = Vec::new();
+        let mut cpu_times = Vec::new();
+        let mut last = None;
+        for _ in 0..7 {
+            // The by-value input is copied outside the timed region.
+            let input = by_value.then(|| tickets.clone());
+            let cpu = thread_cpu_ns();
+            let start = Instant::now();
+            let outcome = match input {
+                Some(input) => group(input, NOW, &modes),
+                None => group_ref(&tickets, NOW, &modes),
+            };
+            times.push(start.elapsed().as_secs_f64() * 1000.0);
+            if let (Some(before), Some(after)) = (cpu, thread_cpu_ns()) {
+                cpu_times.push((after - before) as f64 / 1e6);
+            }
+            // Dropping the previous outcome happens here, outside the timed region.
+            last = Some(outcome);
+        }
+        let outcome = last.expect("ran at least once");
+        let runs = times
+            .iter()
+            .map(|t| format!("{t:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        times.sort_by(f64::total_cmp);
+        cpu_times.sort_by(f64::total_cmp);
+        if by_value {
+            println!("  group(Vec<Ticket>) — moves tickets into the outcome, frees the rest:");
+        } else {
+            println!("  group_ref(&[Ticket]) — copies what the outcome returns:");
+        }
+        println!("    runs (ms): {runs}");
         println!(
-            "  cpu (this thread) median: {:.1} ms, best: {:.1} ms",
-            cpu_times[cpu_times.len() / 2],
-            cpu_times[0]
+            "    wall median: {:.1} ms, best: {:.1} ms",
+            times[times.len() / 2],
+            times[0]
+        );
+        if !cpu_times.is_empty() {
+            println!(
+                "    cpu (this thread) median: {:.1} ms, best: {:.1} ms",
+                cpu_times[cpu_times.len() / 2],
+                cpu_times[0]
+            );
+        }
+        println!(
+            "    formed {} matches, {} tickets left over, {} rejected",
+            outcome.matches.len(),
+            outcome.leftover.len(),
+            outcome.rejected.len()
         );
     }
-    println!(
-        "  formed {} matches, {} tickets left over, {} rejected",
-        outcome.matches.len(),
-        outcome.leftover.len(),
-        outcome.rejected.len()
-    );
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -205,7 +218,7 @@ fn simulate_day() {
         });
 
         let start = Instant::now();
-        let outcome = group(&queue, tick_at, &modes);
+        let outcome = group(std::mem::take(&mut queue), tick_at, &modes);
         tick_ms_max = tick_ms_max.max(start.elapsed().as_secs_f64() * 1000.0);
         queue = outcome.leftover;
         for m in outcome.matches {

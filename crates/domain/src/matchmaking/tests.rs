@@ -1,8 +1,9 @@
-//! Table-driven tests of the grouping rules in `matchmaking.rs`.
+//! Table-driven and property tests of the grouping rules (see the module doc).
 
+use super::search::Balance;
 use super::*;
 use proptest::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 const NOW: u64 = 1_000_000_000;
 
@@ -23,7 +24,10 @@ fn solo(id: u64, mode: &str, mmr: i32, wait_ms: u64) -> Ticket {
 }
 
 fn run(tickets: Vec<Ticket>) -> GroupingOutcome {
-    group(&tickets, NOW, &ModeTable::default())
+    let by_ref = group_ref(&tickets, NOW, &ModeTable::default());
+    let by_value = group(tickets, NOW, &ModeTable::default());
+    assert_eq!(by_ref, by_value, "group and group_ref must agree");
+    by_value
 }
 
 fn balance(
