@@ -5,7 +5,9 @@
 //! Why this model: it rates any number of teams of any size in one update (1v1, 2v2 and
 //! 4v4 use the same code), handles draws through tied ranks, keeps a per-player
 //! uncertainty σ that shrinks as games are played, and has published test vectors we
-//! check against (see the tests).
+//! check against (see the tests: the 2-team vector of the OpenSkill docs at our default
+//! scale, and openskill.py's generated data for shuffled ranks, three teams and ties,
+//! matched to 1e-9).
 //!
 //! # The update (Algorithm 4 of the paper)
 //! A team's strength is the sum of its players' μ and its variance the sum of their σ².
@@ -296,6 +298,51 @@ mod tests {
         assert_close(rated[1][1], 23.149503, 6.137861);
     }
 
+    /// Expected values from openskill.py's generated test data for Plackett-Luce
+    /// (`tests/models/data/plackettluce.json`): a random model scale (μ ≈ 31.32,
+    /// σ ≈ 11.38) with OpenSkill's β = 25/6 and τ = 25/300. They pin down the parts the
+    /// 2-team vector cannot: shuffled ranks, three teams, uneven sizes and ties.
+    #[test]
+    fn multi_team_ranks_and_ties_match_openskill_py_test_data() {
+        let (mu, sigma) = (31.321989232514305, 11.379964801443018);
+        let p = RatingParams {
+            mu,
+            sigma,
+            beta: 25.0 / 6.0,
+            kappa: 0.0001,
+            tau: 25.0 / 300.0,
+        };
+        let r = p.new_rating();
+        let exact = |got: Rating, mu: f64, sigma: f64| {
+            assert!(
+                (got.mu - mu).abs() < 1e-9 && (got.sigma - sigma).abs() < 1e-9,
+                "got {got:?}, expected ({mu}, {sigma})"
+            );
+        };
+        // "normal": team 1 (1 player) beats team 2 (2 players).
+        let normal = p.rate(&[vec![r], vec![r, r]], &[0, 1]).unwrap();
+        exact(normal[0][0], 36.48967347401391, 11.237778601372977);
+        exact(normal[1][1], 26.154304991014694, 11.17822477763209);
+        // "ranks": the same teams with ranks [2, 1]: team 2 wins.
+        let ranks = p.rate(&[vec![r], vec![r, r]], &[2, 1]).unwrap();
+        exact(ranks[0][0], 30.19454401757094, 11.237778601372977);
+        exact(ranks[1][0], 32.44943444745767, 11.17822477763209);
+        // "limit_sigma" (no σ rose, so the limit did not apply): three teams, ranks [2, 1, 3].
+        let three = p
+            .rate(&[vec![r], vec![r; 2], vec![r; 3]], &[2, 1, 3])
+            .unwrap();
+        exact(three[0][0], 35.008962716922355, 11.322612945836939);
+        exact(three[1][1], 34.774820565754936, 11.291328826858104);
+        exact(three[2][2], 24.182184414865624, 11.192736898569162);
+        // "ties": ranks [1, 2, 1], teams 1 and 3 share first place.
+        let ties = p
+            .rate(&[vec![r], vec![r; 2], vec![r; 3]], &[1, 2, 1])
+            .unwrap();
+        exact(ties[0][0], 33.21874815457553, 11.354896725884002);
+        exact(ties[1][0], 30.27713112192334, 11.291328826858104);
+        exact(ties[2][1], 30.470088421044046, 11.249240904583088);
+    }
+
     #[test]
     fn ranks_give_the_same_result_as_the_winner_shorthand() {
         let teams = vec![
@@ -404,6 +451,22 @@ mod tests {
             for (before, after) in teams.iter().flatten().zip(rated.iter().flatten()) {
                 prop_assert!(after.sigma <= before.sigma);
                 prop_assert!(after.sigma > 0.0);
+            }
+        }
+
+        #[test]
+        fn in_a_free_for_all_first_never_loses_last_never_gains(
+            players in prop::collection::vec(rating(), 3..6),
+        ) {
+            // Distinct places 0..n: team 0 wins, the last team finishes last.
+            let teams: Vec<Vec<Rating>> = players.iter().map(|p| vec![*p]).collect();
+            let ranks: Vec<u32> = (0..teams.len() as u32).collect();
+            let rated = RatingParams::default().rate(&teams, &ranks).unwrap();
+            let last = teams.len() - 1;
+            prop_assert!(rated[0][0].mu >= teams[0][0].mu);
+            prop_assert!(rated[last][0].mu <= teams[last][0].mu);
+            for (before, after) in teams.iter().flatten().zip(rated.iter().flatten()) {
+                prop_assert!(after.sigma <= before.sigma && after.sigma > 0.0);
             }
         }
 
