@@ -1,23 +1,29 @@
-//! Shapes of the JSON messages published on Redis pub/sub channels, and the channel names.
+//! Typed shapes of the JSON messages published on Redis pub/sub channels, and the
+//! channel names.
 //!
-//! Why here: the publishers (components) and the consumer (the WebSocket sidecar, which
-//! forwards them to browsers) must agree on one shape, and both already depend on this
-//! crate. Every message is a JSON object with a `type` tag in snake_case, so a client can
-//! switch on `type` without knowing which channel it came from. Times are epoch
-//! milliseconds (`*_ms`), ids are numbers.
+//! Why here: publishers (components, through rh-app), the WebSocket sidecar and the
+//! integration tests must agree on one shape, and all of them may depend on this crate.
+//! A test can deserialize what it received into these types to check the contract; a
+//! publisher that serializes these types cannot drift from it. Every message is a JSON
+//! object with a snake_case `type`, so a client can switch on `type` whatever channel it
+//! came from. Ids are numbers; times are epoch milliseconds.
 //!
-//! | channel              | enum            | `type` values |
-//! |----------------------|-----------------|---------------|
-//! | `rankings:{mode}`    | [`RankingEvent`] | `rank_changed` |
-//! | `match:{id}`         | [`MatchEvent`]   | `status`, `timeline`, `completed` |
-//! | `user:{id}`          | [`UserEvent`]    | `notification`, `achievement_unlocked`, `rating_change`, `match_found` |
-//! | `feed`               | [`FeedItem`]     | `match_completed`, `rank_up`, `top_ten`, `achievement_unlocked` |
-//! | `queue:{user_id}`    | [`QueueEvent`]   | `queued`, `matched`, `left`, `expired` |
-//! | `matchmaking:tick`, `streams:refresh` | (any payload; a trigger, not data) | |
+//! The shapes mirror what rh-app publishes (matches/effects.rs, queue/tick.rs,
+//! queue/store.rs) at the time of writing:
+//!
+//! | channel           | enum             | `type` values |
+//! |-------------------|------------------|---------------|
+//! | `rankings:{mode}` | [`RankingEvent`] | `rating_changed` |
+//! | `match:{id}`      | [`MatchEvent`]   | `status`, `timeline` |
+//! | `user:{id}`       | [`UserEvent`]    | `rating_changed`, `notification`, `achievement_unlocked`, `match_found` |
+//! | `feed`            | [`FeedEvent`]    | `feed` (the stored [`FeedItem`], whose `kind` is `match_completed`, `rank_up` or `achievement_unlocked`) |
+//! | `queue:{user_id}` | [`QueueEvent`]   | `queue_joined`, `party_invite`, `party_ready`, `queue_left`, `matched` |
+//! | `matchmaking:tick`, `streams:refresh` | any payload: a trigger, not data | |
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::stats::Outcome;
 use crate::tiers::Tier;
 
 /// A pub/sub channel, parsed from or rendered to its Redis name.
@@ -45,8 +51,8 @@ impl Channel {
         }
     }
 
-    /// The channel named `name`, or `None` for anything else (so the sidecar can refuse
-    /// subscriptions to channels that do not exist).
+    /// The channel named `name`, or `None` for anything else (so a subscriber can be
+    /// refused channels that do not exist, and patterns like `user:*`).
     pub fn parse(name: &str) -> Option<Channel> {
         // Canonical decimal only ("7", not "+7" or "007"): one channel, one name.
         let id = |s: &str| s.parse::<u64>().ok().filter(|n| n.to_string() == s);
@@ -70,21 +76,27 @@ impl Channel {
     }
 }
 
-/// On `rankings:{mode}`: a player's leaderboard position or mmr changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One player's line in a `rankings:{mode}` update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankedChange {
+    pub user_id: u64,
+    pub username: String,
+    pub mmr_before: i32,
+    pub mmr_after: i32,
+    /// 1-based rank in the mode after the change; `None` if the board could not say.
+    pub rank: Option<u64>,
+}
+
+/// On `rankings:{mode}`: one result moved these players.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RankingEvent {
-    RankChanged {
+    RatingChanged {
         mode: String,
-        user_id: u64,
-        username: String,
-        mmr_before: i32,
-        mmr_after: i32,
-        /// 1-based global rank in the mode; `None` before the player's first match.
-        rank_before: Option<u64>,
-        rank_after: u64,
-        match_id: Option<u64>,
-        at_ms: i64,
+        match_id: u64,
+        changes: Vec<RankedChange>,
+        /// Epoch ms.
+        at: i64,
     },
 }
 
@@ -98,9 +110,13 @@ pub enum MatchStatus {
     Voided,
 }
 
-/// A game-server-reported moment of a match, as posted to `/matches/{id}/events`.
+/// A game-server-reported moment of a match, as stored and returned by
+/// `GET /matches/{id}/events`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEvent {
+    pub match_id: u64,
+    /// Position in the match's timeline, from 1.
+    pub seq: u32,
     /// The game's own event kind ("kill", "objective", ...).
     #[serde(rename = "type")]
     pub kind: String,
@@ -110,14 +126,6 @@ pub struct TimelineEvent {
     pub data: Value,
 }
 
-/// One player's rating change in a result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RatingChange {
-    pub user_id: u64,
-    pub mmr_before: i32,
-    pub mmr_after: i32,
-}
-
 /// On `match:{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -125,276 +133,151 @@ pub enum MatchEvent {
     Status {
         match_id: u64,
         status: MatchStatus,
-        at_ms: i64,
-    },
-    Timeline {
-        match_id: u64,
-        /// Position in the match's timeline, from 1, so clients can order and dedupe.
-        seq: u64,
-        event: TimelineEvent,
-    },
-    Completed {
-        match_id: u64,
-        /// `None`: a draw.
+        /// Set when completed with a winner; `null` for a draw or a non-final status.
+        #[serde(default)]
         winner_team: Option<usize>,
-        duration_s: u32,
-        rating_changes: Vec<RatingChange>,
-        at_ms: i64,
     },
+    /// Wrapped, because the timeline event's own `type` is the game's event kind.
+    Timeline { event: TimelineEvent },
+}
+
+/// A stored notification, as the inbox returns it and `user:{id}` carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: u64,
+    pub user_id: u64,
+    pub kind: String,
+    pub data: Value,
+    pub read: bool,
+    /// Epoch ms.
+    pub created_at: i64,
 }
 
 /// On `user:{id}`: only that user's own news.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum UserEvent {
-    /// A stored notification (the same row `GET /notifications` returns).
+    RatingChanged {
+        mode: String,
+        match_id: u64,
+        result: Outcome,
+        mmr_before: i32,
+        mmr_after: i32,
+        rank: Option<u64>,
+    },
     Notification {
-        notification_id: u64,
-        kind: String,
-        data: Value,
-        created_at_ms: i64,
+        notification: Notification,
     },
     AchievementUnlocked {
         code: String,
         name: String,
-        description: String,
-        unlocked_at_ms: i64,
-    },
-    RatingChange {
-        mode: String,
         match_id: u64,
-        mmr_before: i32,
-        mmr_after: i32,
-        /// σ after the match.
-        uncertainty: f64,
-        rank: Option<u64>,
     },
     MatchFound {
         match_id: u64,
         mode: String,
         region: String,
-        /// The recipient's team index in `teams`.
+        /// The recipient's team index.
         team: usize,
         teammates: Vec<u64>,
-        teams: Vec<Vec<u64>>,
+        opponents: Vec<u64>,
     },
 }
 
-/// A feed entry as stored and as published on `feed`: id and time around the event.
+/// A feed entry as stored and as `GET /feed` returns it; `data` depends on `kind`
+/// (see [`FeedData`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeedItem {
-    pub feed_id: u64,
-    pub created_at_ms: i64,
-    #[serde(flatten)]
-    pub event: FeedEvent,
+    pub id: u64,
+    pub kind: String,
+    /// The player the entry is about, if any.
+    pub user_id: Option<u64>,
+    pub data: Value,
+    /// Epoch ms.
+    pub created_at: i64,
 }
 
+/// On `feed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FeedEvent {
+    Feed { event: FeedItem },
+}
+
+/// The `data` of each feed `kind`, for readers that want it typed
+/// (`FeedData::from_item`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum FeedData {
     MatchCompleted {
         match_id: u64,
         mode: String,
+        region: String,
         winner_team: Option<usize>,
         teams: Vec<Vec<u64>>,
     },
-    /// Rose into a higher [`Tier`] (see [`crate::tiers::tier_crossed`]).
+    /// Rose into a higher [`Tier`] (`tier`), entered the top 10 (`top_rank`), or both.
     RankUp {
         user_id: u64,
         username: String,
         mode: String,
-        tier: Tier,
         mmr: i32,
-    },
-    /// Entered the mode's top 10.
-    TopTen {
-        user_id: u64,
-        username: String,
-        mode: String,
-        rank: u64,
-        mmr: i32,
+        tier: Option<Tier>,
+        top_rank: Option<u64>,
     },
     AchievementUnlocked {
         user_id: u64,
         username: String,
         code: String,
         name: String,
+        match_id: u64,
     },
 }
 
+impl FeedData {
+    /// Reads an item's `data` according to its `kind`.
+    pub fn from_item(item: &FeedItem) -> Result<FeedData, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"kind": item.kind, "data": item.data}))
+    }
+}
+
 /// On `queue:{user_id}`: the player's own queue status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QueueEvent {
-    Queued {
-        ticket_id: String,
+    QueueJoined {
+        ticket_id: u64,
         mode: String,
         region: String,
-        mmr: i32,
-        estimated_wait_s: u32,
+        /// `queued` (eligible for matching) or `pending_party` (waiting for consent).
+        state: String,
+        party: Vec<u64>,
+    },
+    /// To each invited member: consent by joining with this `party_id`.
+    PartyInvite {
+        party_id: u64,
+        leader: u64,
+        mode: String,
+        region: String,
+        party: Vec<u64>,
+    },
+    /// Every member consented; the party is queued.
+    PartyReady {
+        party_id: u64,
+        mode: String,
+        region: String,
+        party: Vec<u64>,
+    },
+    QueueLeft {
+        ticket_id: Option<u64>,
+        /// Who left (for a party, one member leaving removes the ticket for all).
+        by: u64,
     },
     Matched {
-        ticket_id: String,
         match_id: u64,
-    },
-    Left {
-        ticket_id: String,
-    },
-    Expired {
-        ticket_id: String,
     },
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn channel_names_round_trip() {
-        for channel in [
-            Channel::Rankings("2v2".into()),
-            Channel::Match(42),
-            Channel::User(7),
-            Channel::Feed,
-            Channel::Queue(7),
-            Channel::MatchmakingTick,
-            Channel::StreamsRefresh,
-        ] {
-            assert_eq!(Channel::parse(&channel.name()), Some(channel.clone()));
-        }
-    }
-
-    #[test]
-    fn unknown_or_malformed_channels_do_not_parse() {
-        for name in [
-            "",
-            "feed:",
-            "user:",
-            "user:abc",
-            "user:+7",
-            "user:007",
-            "user:-1",
-            "match:1:2",
-            "rankings:",
-            "rankings:a b",
-            "rankings:*",
-            "queue",
-            "nope:1",
-            "user:*",
-        ] {
-            assert_eq!(Channel::parse(name), None, "{name:?}");
-        }
-    }
-
-    #[test]
-    fn a_timeline_message_nests_the_posted_event_with_its_own_type() {
-        let msg = MatchEvent::Timeline {
-            match_id: 9,
-            seq: 3,
-            event: TimelineEvent {
-                kind: "kill".into(),
-                at_ms: 61_000,
-                data: json!({"killer": 1, "victim": 2}),
-            },
-        };
-        let value = serde_json::to_value(&msg).unwrap();
-        assert_eq!(
-            value,
-            json!({"type": "timeline", "match_id": 9, "seq": 3,
-                   "event": {"type": "kill", "at_ms": 61000, "data": {"killer": 1, "victim": 2}}})
-        );
-        assert_eq!(serde_json::from_value::<MatchEvent>(value).unwrap(), msg);
-    }
-
-    #[test]
-    fn a_feed_item_flattens_its_event_beside_id_and_time() {
-        let item = FeedItem {
-            feed_id: 5,
-            created_at_ms: 1_700_000_000_000,
-            event: FeedEvent::RankUp {
-                user_id: 3,
-                username: "ana".into(),
-                mode: "1v1".into(),
-                tier: Tier::Platinum,
-                mmr: 1712,
-            },
-        };
-        let value = serde_json::to_value(&item).unwrap();
-        assert_eq!(
-            value,
-            json!({"feed_id": 5, "created_at_ms": 1_700_000_000_000i64, "type": "rank_up",
-                   "user_id": 3, "username": "ana", "mode": "1v1", "tier": "platinum", "mmr": 1712})
-        );
-        assert_eq!(serde_json::from_value::<FeedItem>(value).unwrap(), item);
-    }
-
-    #[test]
-    fn user_and_queue_events_carry_snake_case_type_tags() {
-        let found = UserEvent::MatchFound {
-            match_id: 1,
-            mode: "2v2".into(),
-            region: "eu".into(),
-            team: 0,
-            teammates: vec![2],
-            teams: vec![vec![1, 2], vec![3, 4]],
-        };
-        assert_eq!(serde_json::to_value(&found).unwrap()["type"], "match_found");
-        let unlocked = UserEvent::AchievementUnlocked {
-            code: "first_win".into(),
-            name: "First Blood".into(),
-            description: "Win your first ranked match.".into(),
-            unlocked_at_ms: 1,
-        };
-        assert_eq!(
-            serde_json::to_value(&unlocked).unwrap()["type"],
-            "achievement_unlocked"
-        );
-        let rating = UserEvent::RatingChange {
-            mode: "1v1".into(),
-            match_id: 1,
-            mmr_before: 1500,
-            mmr_after: 1530,
-            uncertainty: 7.9,
-            rank: Some(12),
-        };
-        assert_eq!(
-            serde_json::to_value(&rating).unwrap()["type"],
-            "rating_change"
-        );
-        let left = QueueEvent::Left {
-            ticket_id: "t1".into(),
-        };
-        assert_eq!(
-            serde_json::to_value(&left).unwrap(),
-            json!({"type": "left", "ticket_id": "t1"})
-        );
-    }
-
-    #[test]
-    fn ranking_and_status_events_round_trip() {
-        let rank = RankingEvent::RankChanged {
-            mode: "1v1".into(),
-            user_id: 1,
-            username: "bo".into(),
-            mmr_before: 1500,
-            mmr_after: 1540,
-            rank_before: None,
-            rank_after: 17,
-            match_id: Some(3),
-            at_ms: 10,
-        };
-        let json = serde_json::to_string(&rank).unwrap();
-        assert!(json.starts_with(r#"{"type":"rank_changed""#), "{json}");
-        assert_eq!(serde_json::from_str::<RankingEvent>(&json).unwrap(), rank);
-        let status = MatchEvent::Status {
-            match_id: 3,
-            status: MatchStatus::InProgress,
-            at_ms: 10,
-        };
-        assert_eq!(
-            serde_json::to_value(&status).unwrap(),
-            json!({"type": "status", "match_id": 3, "status": "in_progress", "at_ms": 10})
-        );
-    }
-}
+#[path = "events_tests.rs"]
+mod tests;
