@@ -21,11 +21,15 @@
 //!    compatible tickets (ties: the older first) until the party sizes fill every team
 //!    exactly, searching combinations when the closest ones do not pack.
 //! 5. Teams are balanced by an exhaustive search over assignments of whole parties to
-//!    teams, minimising the difference between the highest and lowest team mmr total.
+//!    teams, minimising the difference between the highest and lowest team mmr total
+//!    (bounded by a node budget that the default modes, at most 8 parties in 2 teams,
+//!    never come near).
 //! 6. A ticket that cannot anchor a match this tick is not offered to younger anchors:
 //!    any match it could join would have to fit the narrower tolerance of a younger
 //!    anchor, out of fewer remaining tickets, so it would already have been found when
-//!    the older ticket searched with its own (wider) tolerance. It stays queued.
+//!    the older ticket searched with its own (wider) tolerance — up to the search's
+//!    bounds ([`MAX_CANDIDATES`] nearest tickets, a node budget). It stays queued for
+//!    the next tick.
 //!
 //! # Cost
 //! One sequential pass copies what the search needs (mode, region, mmr, party size, join
