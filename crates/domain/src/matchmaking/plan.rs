@@ -236,6 +236,12 @@ pub(super) fn plan(tickets: &[Ticket], now_ms: u64, modes: &ModeTable) -> Plan {
         .map(|&(_, _, i)| i)
         .filter(|&i| !matched[i as usize] && !is_rejected[i as usize])
         .collect();
+    // Rejections were found in two passes (input order, then age order): report them
+    // oldest first like everything else, so the outcome never depends on input order.
+    rejected.sort_by(|(a, _), (b, _)| {
+        let (x, y) = (&tickets[*a as usize], &tickets[*b as usize]);
+        (x.joined_at_ms, &x.ticket_id, a).cmp(&(y.joined_at_ms, &y.ticket_id, b))
+    });
     out.rejected = rejected;
     out
 }
