@@ -74,7 +74,7 @@ impl Rating {
     /// sets a rating by its displayed value.
     pub fn from_mmr(mmr: i32, sigma: f64) -> Self {
         Self {
-            mu: 25.0 + f64::from(mmr - MMR_CENTRE) / MMR_PER_MU,
+            mu: 25.0 + (f64::from(mmr) - f64::from(MMR_CENTRE)) / MMR_PER_MU,
             sigma,
         }
     }
@@ -416,6 +416,7 @@ mod tests {
         assert_eq!(Rating::from_mmr(2000, 3.0).mmr(), 2000);
         assert_eq!(Rating::from_mmr(1234, 3.0).mmr(), 1234);
         assert_eq!(mmr_from_mu(1e300), i32::MAX);
+        assert_eq!(Rating::from_mmr(i32::MIN, 1.0).mmr(), i32::MIN);
     }
 
     fn rating() -> impl Strategy<Value = Rating> {
