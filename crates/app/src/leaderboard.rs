@@ -1,0 +1,480 @@
+//! Leaderboards: Redis sorted sets kept equal to MySQL's `user_stats`.
+//!
+//! # Keys
+//! - `lb:{mode}`: every player with at least one completed match in the mode;
+//! - `lb:{mode}:{region}`: the same players split by their home region (`users.region`),
+//!   so the regional boards partition the global one;
+//! - `lbmeta:{mode}:built`: marker set when the mode's boards were (re)built from MySQL.
+//!   Its value lists the boards that were empty then (`|lb:1v1:oce|`). Redis losing its
+//!   data (flush, restart without persistence) loses the marker too, so "marker missing"
+//!   means "boards untrustworthy": the next read rebuilds them. A board key missing
+//!   while the marker says it was not empty (someone deleted just that key) counts as
+//!   lost too, both on read and when a result adds to it;
+//! - `lbmeta:{mode}:lock`: `SET NX EX` lock so only one request rebuilds at a time.
+//!
+//! # Score: a composite that makes ties stable
+//! `score = mmr * 2^32 + (2^32 - 1 - user_id)`: higher mmr first and, for equal mmr, the
+//! lower (older) user id first. Scores stay below 2^53 for any mmr under about
+//! two million, so the double Redis stores is exact; `mmr = floor(score / 2^32)`.
+//! User ids are below 2^32 in practice; beyond that ties fall back to Redis's member
+//! order (lexicographic), still stable.
+//!
+//! # Consistency
+//! MySQL is the source of truth. Results update Redis after their transaction commits;
+//! if that update fails, [`invalidate`] drops the marker so the next read rebuilds.
+//! A rebuild writes into `lbtmp:` keys and `RENAME`s them over the live ones, so
+//! readers never see a half-built board.
+
+use spin_sdk::mysql::{self, Decode, ParameterValue};
+use spin_sdk::redis::{Connection as Redis, RedisParameter, RedisResult};
+
+const SHIFT: i64 = 1 << 32;
+/// Rows read from MySQL per page while rebuilding (the host caps result sizes).
+const REBUILD_PAGE: u64 = 5000;
+/// Members per ZADD while rebuilding.
+const ZADD_BATCH: usize = 1000;
+/// Rebuild lock lifetime: long enough for a large board, short enough that a crashed
+/// rebuilder does not block the next one for long.
+const LOCK_TTL_S: i64 = 60;
+
+/// Errors of leaderboard storage.
+#[derive(Debug, thiserror::Error)]
+pub enum LbError {
+    #[error("redis: {0}")]
+    Redis(String),
+    #[error("mysql: {0}")]
+    Mysql(String),
+    /// Another request holds the rebuild lock and did not finish in time.
+    #[error("leaderboard is being rebuilt")]
+    Busy,
+}
+
+impl From<spin_sdk::redis::Error> for LbError {
+    fn from(e: spin_sdk::redis::Error) -> Self {
+        LbError::Redis(e.to_string())
+    }
+}
+impl From<mysql::Error> for LbError {
+    fn from(e: mysql::Error) -> Self {
+        LbError::Mysql(e.to_string())
+    }
+}
+impl From<mysql::MysqlError> for LbError {
+    fn from(e: mysql::MysqlError) -> Self {
+        LbError::Mysql(e.to_string())
+    }
+}
+
+/// The composite sort score (see the module docs).
+pub fn score(mmr: i64, user_id: u64) -> i64 {
+    mmr * SHIFT + (SHIFT - 1 - (user_id % SHIFT as u64) as i64)
+}
+
+/// Inverse of [`score`] for the mmr part.
+pub fn mmr_from_score(score: f64) -> i64 {
+    (score / SHIFT as f64).floor() as i64
+}
+
+/// `lb:{mode}` or `lb:{mode}:{region}`.
+pub fn key(mode: &str, region: Option<&str>) -> String {
+    match region {
+        Some(r) => format!("lb:{mode}:{r}"),
+        None => format!("lb:{mode}"),
+    }
+}
+
+fn marker_key(mode: &str) -> String {
+    format!("lbmeta:{mode}:built")
+}
+
+fn lock_key(mode: &str) -> String {
+    format!("lbmeta:{mode}:lock")
+}
+
+/// One player's place on the boards of a mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standing {
+    pub user_id: u64,
+    pub mmr: i64,
+    pub region: String,
+}
+
+/// One row of a page, before usernames are joined in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// 1-based.
+    pub rank: u64,
+    pub user_id: u64,
+    pub mmr: i64,
+}
+
+// ---- small Redis helpers over `execute` -------------------------------------------
+
+fn bin(s: impl Into<String>) -> RedisParameter {
+    RedisParameter::Binary(s.into().into_bytes())
+}
+
+fn as_i64(v: &RedisResult) -> Option<i64> {
+    match v {
+        RedisResult::Int64(n) => Some(*n),
+        RedisResult::Binary(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        RedisResult::Status(s) => s.parse().ok(),
+        RedisResult::Nil => None,
+    }
+}
+
+fn as_string(v: &RedisResult) -> Option<String> {
+    match v {
+        RedisResult::Binary(b) => String::from_utf8(b.clone()).ok(),
+        RedisResult::Status(s) => Some(s.clone()),
+        RedisResult::Int64(n) => Some(n.to_string()),
+        RedisResult::Nil => None,
+    }
+}
+
+/// `SET key value NX EX ttl`, true when this call set it. Done through a Lua script
+/// because hosts differ in how they surface `OK` / nil from `execute` (older Spin
+/// drops both), while an integer reply is unambiguous everywhere.
+pub fn set_nx_ex(redis: &Redis, key: &str, value: &[u8], ttl_s: i64) -> Result<bool, LbError> {
+    const SCRIPT: &str =
+        "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 else return 0 end";
+    let out = redis.execute(
+        "EVAL",
+        &[
+            bin(SCRIPT),
+            RedisParameter::Int64(1),
+            bin(key),
+            RedisParameter::Binary(value.to_vec()),
+            RedisParameter::Int64(ttl_s),
+        ],
+    )?;
+    Ok(out.first().and_then(as_i64) == Some(1))
+}
+
+fn exists(redis: &Redis, key: &str) -> Result<bool, LbError> {
+    let out = redis.execute("EXISTS", &[bin(key)])?;
+    Ok(out.first().and_then(as_i64).unwrap_or(0) > 0)
+}
+
+fn zadd(redis: &Redis, key: &str, members: &[(i64, u64)]) -> Result<(), LbError> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    let mut args = Vec::with_capacity(1 + members.len() * 2);
+    args.push(bin(key));
+    for (score, user_id) in members {
+        args.push(bin(score.to_string()));
+        args.push(bin(user_id.to_string()));
+    }
+    redis.execute("ZADD", &args)?;
+    Ok(())
+}
+
+// ---- reads --------------------------------------------------------------------------
+
+/// Number of players on a board.
+pub fn total(redis: &Redis, key: &str) -> Result<u64, LbError> {
+    let out = redis.execute("ZCARD", &[bin(key)])?;
+    Ok(out.first().and_then(as_i64).unwrap_or(0).max(0) as u64)
+}
+
+/// Entries `offset .. offset + limit` (0-based offset), best first.
+pub fn page(redis: &Redis, key: &str, offset: u64, limit: u64) -> Result<Vec<Ranked>, LbError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let out = redis.execute(
+        "ZREVRANGE",
+        &[
+            bin(key),
+            RedisParameter::Int64(offset as i64),
+            RedisParameter::Int64((offset + limit - 1) as i64),
+            bin("WITHSCORES"),
+        ],
+    )?;
+    let mut entries = Vec::with_capacity(out.len() / 2);
+    for (i, pair) in out.chunks_exact(2).enumerate() {
+        let user_id = as_string(&pair[0]).and_then(|s| s.parse::<u64>().ok());
+        let score = as_string(&pair[1]).and_then(|s| s.parse::<f64>().ok());
+        if let (Some(user_id), Some(score)) = (user_id, score) {
+            entries.push(Ranked {
+                rank: offset + i as u64 + 1,
+                user_id,
+                mmr: mmr_from_score(score),
+            });
+        }
+    }
+    Ok(entries)
+}
+
+/// 0-based rank of a player (best = 0), `None` when not on the board.
+pub fn rank_of(redis: &Redis, key: &str, user_id: u64) -> Result<Option<u64>, LbError> {
+    let out = redis.execute("ZREVRANK", &[bin(key), bin(user_id.to_string())])?;
+    Ok(out.first().and_then(as_i64).map(|r| r as u64))
+}
+
+// ---- writes -------------------------------------------------------------------------
+
+/// Adds members to one board; if the board vanished although the marker says it was
+/// built non-empty, drops the marker so the next read rebuilds (a partial board must
+/// not pass for a whole one).
+const PLACE_SCRIPT: &str = r"
+local m = redis.call('GET', KEYS[1])
+if m then
+  local tag = '|' .. KEYS[2] .. '|'
+  local s, e = string.find(m, tag, 1, true)
+  if s then
+    redis.call('SET', KEYS[1], string.sub(m, 1, s) .. string.sub(m, e + 1))
+  elseif redis.call('EXISTS', KEYS[2]) == 0 then
+    redis.call('DEL', KEYS[1])
+  end
+end
+return redis.call('ZADD', KEYS[2], unpack(ARGV))
+";
+
+/// True when the marker is there and every board in `KEYS[2..]` exists or was empty.
+const CHECK_SCRIPT: &str = r"
+local m = redis.call('GET', KEYS[1])
+if not m then return 0 end
+for i = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 0 and not string.find(m, '|' .. KEYS[i] .. '|', 1, true) then
+    return 0
+  end
+end
+return 1
+";
+
+fn place_on(redis: &Redis, mode: &str, board: &str, members: &[(i64, u64)]) -> Result<(), LbError> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec![
+        bin(PLACE_SCRIPT),
+        RedisParameter::Int64(2),
+        bin(marker_key(mode)),
+        bin(board),
+    ];
+    for (score, user_id) in members {
+        args.push(bin(score.to_string()));
+        args.push(bin(user_id.to_string()));
+    }
+    redis.execute("EVAL", &args)?;
+    Ok(())
+}
+
+/// Puts players at their new mmr on the global and regional boards of `mode`.
+pub fn place(redis: &Redis, mode: &str, standings: &[Standing]) -> Result<(), LbError> {
+    let global: Vec<(i64, u64)> = standings
+        .iter()
+        .map(|s| (score(s.mmr, s.user_id), s.user_id))
+        .collect();
+    place_on(redis, mode, &key(mode, None), &global)?;
+    for s in standings {
+        let member = [(score(s.mmr, s.user_id), s.user_id)];
+        place_on(redis, mode, &key(mode, Some(&s.region)), &member)?;
+    }
+    Ok(())
+}
+
+/// Marks a mode's boards as untrustworthy so the next read rebuilds them.
+pub fn invalidate(redis: &Redis, mode: &str) -> Result<(), LbError> {
+    redis.del(&[marker_key(mode)])?;
+    Ok(())
+}
+
+/// What [`ensure_built`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ensured {
+    /// The marker was there.
+    AlreadyBuilt,
+    /// This call rebuilt the boards (with this many players).
+    Rebuilt(usize),
+    /// Another request rebuilt them while this one waited.
+    BuiltByOther,
+}
+
+fn trustworthy(redis: &Redis, mode: &str, reading: &[String]) -> Result<bool, LbError> {
+    let mut args = vec![
+        bin(CHECK_SCRIPT),
+        RedisParameter::Int64(1 + reading.len() as i64),
+    ];
+    args.push(bin(marker_key(mode)));
+    args.extend(reading.iter().map(|k| bin(k.clone())));
+    let out = redis.execute("EVAL", &args)?;
+    Ok(out.first().and_then(as_i64) == Some(1))
+}
+
+/// Makes sure a mode's boards are trustworthy before reading the boards `reading`:
+/// if they are not, rebuild from MySQL under the lock, or wait for the lock's holder.
+pub fn ensure_built(
+    redis: &Redis,
+    db: &mysql::Connection,
+    mode: &str,
+    regions: &[String],
+    reading: &[String],
+) -> Result<Ensured, LbError> {
+    if trustworthy(redis, mode, reading)? {
+        return Ok(Ensured::AlreadyBuilt);
+    }
+    if set_nx_ex(redis, &lock_key(mode), b"1", LOCK_TTL_S)? {
+        let outcome = rebuild_locked(redis, db, mode, regions);
+        // Release even on failure, so the next read retries instead of waiting out the TTL.
+        let _ = redis.del(&[lock_key(mode)]);
+        return outcome.map(Ensured::Rebuilt);
+    }
+    // Someone else is rebuilding: wait for their marker (a bounded, short poll).
+    for _ in 0..200 {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        if trustworthy(redis, mode, reading)? {
+            return Ok(Ensured::BuiltByOther);
+        }
+        if !exists(redis, &lock_key(mode))? {
+            // The other rebuilder gave up; try ourselves once.
+            return ensure_built_once(redis, db, mode, regions, reading);
+        }
+    }
+    Err(LbError::Busy)
+}
+
+fn ensure_built_once(
+    redis: &Redis,
+    db: &mysql::Connection,
+    mode: &str,
+    regions: &[String],
+    reading: &[String],
+) -> Result<Ensured, LbError> {
+    if trustworthy(redis, mode, reading)? {
+        return Ok(Ensured::BuiltByOther);
+    }
+    if !set_nx_ex(redis, &lock_key(mode), b"1", LOCK_TTL_S)? {
+        return Err(LbError::Busy);
+    }
+    let outcome = rebuild_locked(redis, db, mode, regions);
+    let _ = redis.del(&[lock_key(mode)]);
+    outcome.map(Ensured::Rebuilt)
+}
+
+/// Rebuilds a mode's boards from MySQL now (the admin route), under the lock.
+pub fn rebuild(
+    redis: &Redis,
+    db: &mysql::Connection,
+    mode: &str,
+    regions: &[String],
+) -> Result<usize, LbError> {
+    if !set_nx_ex(redis, &lock_key(mode), b"1", LOCK_TTL_S)? {
+        return Err(LbError::Busy);
+    }
+    let outcome = rebuild_locked(redis, db, mode, regions);
+    let _ = redis.del(&[lock_key(mode)]);
+    outcome
+}
+
+/// Every ranked player of a mode, read from MySQL in keyset pages.
+pub fn standings_from_db(db: &mysql::Connection, mode: &str) -> Result<Vec<Standing>, LbError> {
+    let mut all = Vec::new();
+    let mut after: u64 = 0;
+    loop {
+        let rows = db.query(
+            "SELECT us.user_id, us.mmr, u.region FROM user_stats us \
+             JOIN users u ON u.id = us.user_id \
+             WHERE us.mode = ? AND us.games > 0 AND us.user_id > ? \
+             ORDER BY us.user_id LIMIT ?",
+            &[
+                ParameterValue::Str(mode.to_string()),
+                ParameterValue::Uint64(after),
+                ParameterValue::Uint64(REBUILD_PAGE),
+            ],
+        )?;
+        let n = rows.rows.len() as u64;
+        for row in &rows.rows {
+            let user_id = u64::decode(&row[0])?;
+            let mmr = i32::decode(&row[1])? as i64;
+            let region = String::decode(&row[2])?;
+            after = user_id;
+            all.push(Standing {
+                user_id,
+                mmr,
+                region,
+            });
+        }
+        if n < REBUILD_PAGE {
+            return Ok(all);
+        }
+    }
+}
+
+fn rebuild_locked(
+    redis: &Redis,
+    db: &mysql::Connection,
+    mode: &str,
+    regions: &[String],
+) -> Result<usize, LbError> {
+    let standings = standings_from_db(db, mode)?;
+
+    // Group into the global board and each regional board, built under temporary keys.
+    let mut boards: Vec<(String, Vec<(i64, u64)>)> = vec![(key(mode, None), Vec::new())];
+    for r in regions {
+        boards.push((key(mode, Some(r)), Vec::new()));
+    }
+    for s in &standings {
+        let member = (score(s.mmr, s.user_id), s.user_id);
+        boards[0].1.push(member);
+        let regional = key(mode, Some(&s.region));
+        match boards.iter_mut().find(|(k, _)| *k == regional) {
+            Some((_, members)) => members.push(member),
+            None => boards.push((regional, vec![member])),
+        }
+    }
+    let mut empty = String::from("|");
+    for (live, members) in &boards {
+        let tmp = format!("lbtmp:{live}");
+        redis.del(&[tmp.clone()])?;
+        for chunk in members.chunks(ZADD_BATCH) {
+            zadd(redis, &tmp, chunk)?;
+        }
+        if members.is_empty() {
+            redis.del(&[live.clone()])?;
+            empty.push_str(live);
+            empty.push('|');
+        } else {
+            redis.execute("RENAME", &[bin(tmp), bin(live.clone())])?;
+        }
+    }
+    redis.set(&marker_key(mode), empty.as_bytes())?;
+    Ok(standings.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn higher_mmr_always_scores_higher() {
+        assert!(score(1501, 999_999) > score(1500, 1));
+        assert!(score(-3, 5) > score(-4, 1));
+    }
+
+    #[test]
+    fn equal_mmr_puts_the_lower_user_id_first() {
+        assert!(score(1500, 1) > score(1500, 2));
+        assert!(score(1500, 2) > score(1500, 4_000_000));
+    }
+
+    #[test]
+    fn mmr_round_trips_through_a_double() {
+        for mmr in [-250, 0, 1, 1500, 1799, 2000, 4321, 100_000] {
+            for user in [1, 2, 77, 123_456, (1 << 32) - 1] {
+                let s = score(mmr, user);
+                assert_eq!(s as f64 as i64, s, "score must be exact as f64");
+                assert_eq!(mmr_from_score(s as f64), mmr);
+            }
+        }
+    }
+
+    #[test]
+    fn keys_follow_the_documented_names() {
+        assert_eq!(key("1v1", None), "lb:1v1");
+        assert_eq!(key("2v2", Some("eu")), "lb:2v2:eu");
+        assert_eq!(marker_key("4v4"), "lbmeta:4v4:built");
+    }
+}

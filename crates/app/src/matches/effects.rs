@@ -1,0 +1,348 @@
+//! What a result does beside ratings: inside the transaction, feed events,
+//! notifications and achievement unlocks; after commit, the leaderboards and the
+//! Redis events (shapes in `docs/events.md`).
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use spin_sdk::mysql::{self, ParameterValue};
+use spin_sdk::redis::Connection as Redis;
+
+use rh_domain::achievements::{newly_unlocked, Progress};
+use rh_domain::stats::{Outcome, PlayerStats};
+
+use super::{last_insert_id, outcome_str, MatchError};
+use crate::events;
+use crate::leaderboard::{self, Standing};
+
+/// One player's change, carried from the transaction to the after-commit step.
+#[derive(Debug, Clone)]
+pub struct PlayerChange {
+    pub user_id: u64,
+    pub username: String,
+    pub region: String,
+    pub team: usize,
+    pub outcome: Outcome,
+    pub mmr_before: i32,
+    pub mmr_after: i32,
+    /// Whether the player had completed a match in this mode before.
+    pub was_ranked: bool,
+    pub counters: PlayerStats,
+    pub kills: u32,
+}
+
+/// A stored feed event, as the feed and the `feed` channel show it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FeedItem {
+    pub id: u64,
+    pub kind: String,
+    pub user_id: Option<u64>,
+    pub data: Value,
+    pub created_at: i64,
+}
+
+/// A stored notification, as the inbox and the `user:{id}` channel show it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NotificationItem {
+    pub id: u64,
+    pub user_id: u64,
+    pub kind: String,
+    pub data: Value,
+    pub read: bool,
+    pub created_at: i64,
+}
+
+/// Everything the after-commit step needs.
+#[derive(Debug, Clone)]
+pub struct AfterCommit {
+    pub match_id: u64,
+    pub mode: String,
+    pub region: String,
+    pub winner_team: Option<u8>,
+    pub standings: Vec<Standing>,
+    pub changes: Vec<PlayerChange>,
+    pub feed: Vec<FeedItem>,
+    pub notifications: Vec<NotificationItem>,
+    /// `(user_id, code, name)`.
+    pub achievements: Vec<(u64, String, String)>,
+}
+
+fn insert_feed(
+    db: &mysql::Connection,
+    kind: &str,
+    user_id: Option<u64>,
+    data: Value,
+    now_ms: i64,
+) -> Result<FeedItem, MatchError> {
+    db.execute(
+        "INSERT INTO feed_events (kind, user_id, payload, created_at_ms) VALUES (?, ?, ?, ?)",
+        &[
+            ParameterValue::Str(kind.into()),
+            user_id
+                .map(ParameterValue::Uint64)
+                .unwrap_or(ParameterValue::DbNull),
+            ParameterValue::Str(data.to_string()),
+            ParameterValue::Int64(now_ms),
+        ],
+    )?;
+    Ok(FeedItem {
+        id: last_insert_id(db)?,
+        kind: kind.into(),
+        user_id,
+        data,
+        created_at: now_ms,
+    })
+}
+
+fn insert_notification(
+    db: &mysql::Connection,
+    user_id: u64,
+    kind: &str,
+    data: Value,
+    now_ms: i64,
+) -> Result<NotificationItem, MatchError> {
+    db.execute(
+        "INSERT INTO notifications (user_id, kind, payload, created_at_ms) VALUES (?, ?, ?, ?)",
+        &[
+            ParameterValue::Uint64(user_id),
+            ParameterValue::Str(kind.into()),
+            ParameterValue::Str(data.to_string()),
+            ParameterValue::Int64(now_ms),
+        ],
+    )?;
+    Ok(NotificationItem {
+        id: last_insert_id(db)?,
+        user_id,
+        kind: kind.into(),
+        data,
+        read: false,
+        created_at: now_ms,
+    })
+}
+
+fn unlocked_codes(db: &mysql::Connection, user_id: u64) -> Result<Vec<String>, MatchError> {
+    use spin_sdk::mysql::Decode;
+    let rows = db.query(
+        "SELECT code FROM user_achievements WHERE user_id = ?",
+        &[ParameterValue::Uint64(user_id)],
+    )?;
+    rows.rows
+        .iter()
+        .map(|r| String::decode(&r[0]).map_err(MatchError::from))
+        .collect()
+}
+
+/// Writes feed events, notifications and achievements for a result, inside its
+/// transaction. `rank_ups` is `(user_id, tier entered, top-10 rank entered)`.
+pub fn write_in_transaction(
+    db: &mysql::Connection,
+    after: &mut AfterCommit,
+    rank_ups: &[(u64, Option<&'static str>, Option<i64>)],
+    figures: &[(u64, Progress)],
+    now_ms: i64,
+) -> Result<(), MatchError> {
+    let teams: Vec<Vec<u64>> = {
+        let n = after.changes.iter().map(|c| c.team + 1).max().unwrap_or(0);
+        let mut t = vec![Vec::new(); n];
+        for c in &after.changes {
+            t[c.team].push(c.user_id);
+        }
+        t
+    };
+    let completed = insert_feed(
+        db,
+        "match_completed",
+        None,
+        json!({
+            "match_id": after.match_id,
+            "mode": after.mode,
+            "region": after.region,
+            "winner_team": after.winner_team,
+            "teams": teams,
+        }),
+        now_ms,
+    )?;
+    after.feed.push(completed);
+
+    let changes = after.changes.clone();
+    for c in &changes {
+        let n = insert_notification(
+            db,
+            c.user_id,
+            "match_completed",
+            json!({
+                "match_id": after.match_id,
+                "mode": after.mode,
+                "result": outcome_str(c.outcome),
+                "mmr_before": c.mmr_before,
+                "mmr_after": c.mmr_after,
+            }),
+            now_ms,
+        )?;
+        after.notifications.push(n);
+    }
+
+    for (user_id, tier, top) in rank_ups {
+        let Some(c) = changes.iter().find(|c| c.user_id == *user_id) else {
+            continue;
+        };
+        let data = json!({
+            "user_id": c.user_id,
+            "username": c.username,
+            "mode": after.mode,
+            "mmr": c.mmr_after,
+            "tier": tier,
+            "top_rank": top,
+        });
+        after.feed.push(insert_feed(
+            db,
+            "rank_up",
+            Some(c.user_id),
+            data.clone(),
+            now_ms,
+        )?);
+        after
+            .notifications
+            .push(insert_notification(db, c.user_id, "rank_up", data, now_ms)?);
+    }
+
+    for (user_id, figs) in figures {
+        let unlocked = unlocked_codes(db, *user_id)?;
+        let username = changes
+            .iter()
+            .find(|c| c.user_id == *user_id)
+            .map(|c| c.username.clone())
+            .unwrap_or_default();
+        for a in newly_unlocked(figs, &unlocked) {
+            // The catalogue is data owned by the code that awards it: make sure the row
+            // the foreign key points at exists (a no-op after the first unlock).
+            db.execute(
+                "INSERT IGNORE INTO achievements (code, name, description) VALUES (?, ?, ?)",
+                &[
+                    ParameterValue::Str(a.code.into()),
+                    ParameterValue::Str(a.name.into()),
+                    ParameterValue::Str(a.description.into()),
+                ],
+            )?;
+            // The primary key (user_id, code) makes the unlock idempotent even if two
+            // results for one player raced past the check above.
+            db.execute(
+                "INSERT IGNORE INTO user_achievements (user_id, code, unlocked_at_ms, match_id) \
+                 VALUES (?, ?, ?, ?)",
+                &[
+                    ParameterValue::Uint64(*user_id),
+                    ParameterValue::Str(a.code.into()),
+                    ParameterValue::Int64(now_ms),
+                    ParameterValue::Uint64(after.match_id),
+                ],
+            )?;
+            let data = json!({
+                "user_id": user_id,
+                "username": username,
+                "code": a.code,
+                "name": a.name,
+                "match_id": after.match_id,
+            });
+            after.feed.push(insert_feed(
+                db,
+                "achievement_unlocked",
+                Some(*user_id),
+                data.clone(),
+                now_ms,
+            )?);
+            after.notifications.push(insert_notification(
+                db,
+                *user_id,
+                "achievement_unlocked",
+                data,
+                now_ms,
+            )?);
+            after
+                .achievements
+                .push((*user_id, a.code.to_string(), a.name.to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// After commit: move players on the leaderboards, then publish events. Errors are
+/// collected, not returned early: the result is committed, so every step still runs;
+/// a failed leaderboard update invalidates the mode's boards so the next read
+/// rebuilds them from MySQL.
+pub fn after_commit(redis: &Redis, after: &AfterCommit, now_ms: i64) -> Vec<String> {
+    let mut errors = Vec::new();
+    if let Err(e) = leaderboard::place(redis, &after.mode, &after.standings) {
+        errors.push(format!("leaderboard update: {e}"));
+        if let Err(e) = leaderboard::invalidate(redis, &after.mode) {
+            errors.push(format!("leaderboard invalidate: {e}"));
+        }
+    }
+
+    let global = leaderboard::key(&after.mode, None);
+    let mut ranked = Vec::with_capacity(after.changes.len());
+    for c in &after.changes {
+        let rank = leaderboard::rank_of(redis, &global, c.user_id)
+            .ok()
+            .flatten()
+            .map(|r| r + 1);
+        ranked.push(json!({
+            "user_id": c.user_id,
+            "username": c.username,
+            "mmr_before": c.mmr_before,
+            "mmr_after": c.mmr_after,
+            "rank": rank,
+        }));
+        let personal = json!({
+            "type": "rating_changed",
+            "mode": after.mode,
+            "match_id": after.match_id,
+            "result": outcome_str(c.outcome),
+            "mmr_before": c.mmr_before,
+            "mmr_after": c.mmr_after,
+            "rank": rank,
+        });
+        if let Err(e) = events::publish(redis, &events::user_channel(c.user_id), &personal) {
+            errors.push(e);
+        }
+    }
+    let board = json!({
+        "type": "rating_changed",
+        "mode": after.mode,
+        "match_id": after.match_id,
+        "changes": ranked,
+        "at": now_ms,
+    });
+    let mut sends = vec![(events::rankings_channel(&after.mode), board)];
+    sends.push((
+        events::match_channel(after.match_id),
+        json!({
+            "type": "status",
+            "match_id": after.match_id,
+            "status": "completed",
+            "winner_team": after.winner_team,
+        }),
+    ));
+    for n in &after.notifications {
+        sends.push((
+            events::user_channel(n.user_id),
+            json!({"type": "notification", "notification": n}),
+        ));
+    }
+    for (user_id, code, name) in &after.achievements {
+        sends.push((
+            events::user_channel(*user_id),
+            json!({"type": "achievement_unlocked", "code": code, "name": name, "match_id": after.match_id}),
+        ));
+    }
+    for f in &after.feed {
+        sends.push((
+            events::FEED_CHANNEL.to_string(),
+            json!({"type": "feed", "event": f}),
+        ));
+    }
+    for (channel, message) in sends {
+        if let Err(e) = events::publish(redis, &channel, &message) {
+            errors.push(e);
+        }
+    }
+    errors
+}

@@ -1,0 +1,286 @@
+//! The read side of matches: the match page, a player's history, the timeline.
+
+use serde::{Deserialize, Serialize};
+use spin_sdk::mysql::{self, Decode, ParameterValue};
+
+use super::{in_transaction, MatchError};
+
+/// One participant as the match page shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ParticipantView {
+    pub user_id: u64,
+    pub team: u8,
+    pub kills: u32,
+    pub deaths: u32,
+    pub assists: u32,
+    pub hero: Option<String>,
+    /// `win`, `loss`, `draw`; null while pending.
+    pub result: Option<String>,
+    pub mmr_before: Option<i32>,
+    pub mmr_after: Option<i32>,
+}
+
+/// A match with its participants. Times are epoch milliseconds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MatchView {
+    pub id: u64,
+    pub mode: String,
+    pub region: String,
+    pub status: String,
+    pub winner_team: Option<u8>,
+    pub duration_s: Option<u32>,
+    pub teams: Vec<Vec<u64>>,
+    pub participants: Vec<ParticipantView>,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+/// The match `id` with participants ordered by team then user id, or `NotFound`.
+pub fn get_match(db: &mysql::Connection, id: u64) -> Result<MatchView, MatchError> {
+    let rows = db.query(
+        "SELECT id, mode, region, status, winner_team, duration_s, created_at_ms, completed_at_ms \
+         FROM matches WHERE id = ?",
+        &[ParameterValue::Uint64(id)],
+    )?;
+    let Some(m) = rows.rows.first() else {
+        return Err(MatchError::NotFound);
+    };
+    let mut view = MatchView {
+        id: u64::decode(&m[0])?,
+        mode: String::decode(&m[1])?,
+        region: String::decode(&m[2])?,
+        status: String::decode(&m[3])?,
+        winner_team: Option::<u8>::decode(&m[4])?,
+        duration_s: Option::<u32>::decode(&m[5])?,
+        teams: Vec::new(),
+        participants: Vec::new(),
+        created_at: i64::decode(&m[6])?,
+        completed_at: Option::<i64>::decode(&m[7])?,
+    };
+    let rows = db.query(
+        "SELECT user_id, team, kills, deaths, assists, hero, result, mmr_before, mmr_after \
+         FROM match_participants WHERE match_id = ? ORDER BY team, user_id",
+        &[ParameterValue::Uint64(id)],
+    )?;
+    for r in &rows.rows {
+        let p = ParticipantView {
+            user_id: u64::decode(&r[0])?,
+            team: u8::decode(&r[1])?,
+            kills: u32::decode(&r[2])?,
+            deaths: u32::decode(&r[3])?,
+            assists: u32::decode(&r[4])?,
+            hero: Option::<String>::decode(&r[5])?,
+            result: Option::<String>::decode(&r[6])?,
+            mmr_before: Option::<i32>::decode(&r[7])?,
+            mmr_after: Option::<i32>::decode(&r[8])?,
+        };
+        let team = p.team as usize;
+        if view.teams.len() <= team {
+            view.teams.resize(team + 1, Vec::new());
+        }
+        view.teams[team].push(p.user_id);
+        view.participants.push(p);
+    }
+    Ok(view)
+}
+
+/// One row of a player's history.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HistoryEntry {
+    pub id: u64,
+    pub mode: String,
+    pub region: String,
+    pub status: String,
+    pub winner_team: Option<u8>,
+    pub duration_s: Option<u32>,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+    pub team: u8,
+    pub result: Option<String>,
+    pub kills: u32,
+    pub deaths: u32,
+    pub assists: u32,
+    pub hero: Option<String>,
+    pub mmr_before: Option<i32>,
+    pub mmr_after: Option<i32>,
+}
+
+/// A page of history: newest first; `next_before` is the cursor for the next page.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HistoryPage {
+    pub user_id: u64,
+    pub matches: Vec<HistoryEntry>,
+    pub next_before: Option<u64>,
+}
+
+/// `user_id`'s matches with id below `before` (all when `None`), newest first.
+pub fn user_history(
+    db: &mysql::Connection,
+    user_id: u64,
+    before: Option<u64>,
+    limit: u32,
+) -> Result<HistoryPage, MatchError> {
+    let exists = db.query(
+        "SELECT id FROM users WHERE id = ?",
+        &[ParameterValue::Uint64(user_id)],
+    )?;
+    if exists.rows.is_empty() {
+        return Err(MatchError::NotFound);
+    }
+    // One more row than asked tells whether a next page exists.
+    let rows = db.query(
+        "SELECT m.id, m.mode, m.region, m.status, m.winner_team, m.duration_s, m.created_at_ms, \
+                m.completed_at_ms, mp.team, mp.result, mp.kills, mp.deaths, mp.assists, mp.hero, \
+                mp.mmr_before, mp.mmr_after \
+         FROM match_participants mp JOIN matches m ON m.id = mp.match_id \
+         WHERE mp.user_id = ? AND mp.match_id < ? \
+         ORDER BY mp.match_id DESC LIMIT ?",
+        &[
+            ParameterValue::Uint64(user_id),
+            ParameterValue::Uint64(before.unwrap_or(u64::MAX)),
+            ParameterValue::Uint32(limit + 1),
+        ],
+    )?;
+    let mut matches = Vec::with_capacity(rows.rows.len());
+    for r in &rows.rows {
+        matches.push(HistoryEntry {
+            id: u64::decode(&r[0])?,
+            mode: String::decode(&r[1])?,
+            region: String::decode(&r[2])?,
+            status: String::decode(&r[3])?,
+            winner_team: Option::<u8>::decode(&r[4])?,
+            duration_s: Option::<u32>::decode(&r[5])?,
+            created_at: i64::decode(&r[6])?,
+            completed_at: Option::<i64>::decode(&r[7])?,
+            team: u8::decode(&r[8])?,
+            result: Option::<String>::decode(&r[9])?,
+            kills: u32::decode(&r[10])?,
+            deaths: u32::decode(&r[11])?,
+            assists: u32::decode(&r[12])?,
+            hero: Option::<String>::decode(&r[13])?,
+            mmr_before: Option::<i32>::decode(&r[14])?,
+            mmr_after: Option::<i32>::decode(&r[15])?,
+        });
+    }
+    let next_before = if matches.len() > limit as usize {
+        matches.truncate(limit as usize);
+        matches.last().map(|m| m.id)
+    } else {
+        None
+    };
+    Ok(HistoryPage {
+        user_id,
+        matches,
+        next_before,
+    })
+}
+
+/// A timeline event as stored and returned.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TimelineEvent {
+    pub match_id: u64,
+    pub seq: u32,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub at_ms: i64,
+    pub data: serde_json::Value,
+}
+
+/// What a game server posts to the timeline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTimelineEvent {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub at_ms: i64,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// Appends an event; `seq` is the next number for the match, assigned under the
+/// match row's lock so concurrent appends never collide.
+pub fn append_event(
+    db: &mysql::Connection,
+    match_id: u64,
+    event: NewTimelineEvent,
+) -> Result<TimelineEvent, MatchError> {
+    if event.kind.is_empty() || event.kind.len() > 32 {
+        return Err(MatchError::Invalid(
+            "type must be 1 to 32 characters".into(),
+        ));
+    }
+    if event.at_ms < 0 {
+        return Err(MatchError::Invalid("at_ms must not be negative".into()));
+    }
+    let data =
+        serde_json::to_string(&event.data).map_err(|e| MatchError::Invalid(e.to_string()))?;
+    if data.len() > 16 * 1024 {
+        return Err(MatchError::Invalid("data is larger than 16 KiB".into()));
+    }
+    let seq = in_transaction(db, || {
+        let found = db.query(
+            "SELECT id FROM matches WHERE id = ? FOR UPDATE",
+            &[ParameterValue::Uint64(match_id)],
+        )?;
+        if found.rows.is_empty() {
+            return Err(MatchError::NotFound);
+        }
+        let rows = db.query(
+            "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS UNSIGNED) FROM match_events WHERE match_id = ?",
+            &[ParameterValue::Uint64(match_id)],
+        )?;
+        let seq = rows
+            .rows
+            .first()
+            .map(|r| u64::decode(&r[0]))
+            .transpose()?
+            .unwrap_or(1) as u32;
+        db.execute(
+            "INSERT INTO match_events (match_id, seq, type, at_ms, data) VALUES (?, ?, ?, ?, ?)",
+            &[
+                ParameterValue::Uint64(match_id),
+                ParameterValue::Uint32(seq),
+                ParameterValue::Str(event.kind.clone()),
+                ParameterValue::Int64(event.at_ms),
+                ParameterValue::Str(data.clone()),
+            ],
+        )?;
+        Ok(seq)
+    })?;
+    Ok(TimelineEvent {
+        match_id,
+        seq,
+        kind: event.kind,
+        at_ms: event.at_ms,
+        data: event.data,
+    })
+}
+
+/// The match's timeline ordered by time, then by arrival.
+pub fn timeline(db: &mysql::Connection, match_id: u64) -> Result<Vec<TimelineEvent>, MatchError> {
+    let found = db.query(
+        "SELECT id FROM matches WHERE id = ?",
+        &[ParameterValue::Uint64(match_id)],
+    )?;
+    if found.rows.is_empty() {
+        return Err(MatchError::NotFound);
+    }
+    let rows = db.query(
+        "SELECT seq, type, at_ms, data FROM match_events WHERE match_id = ? ORDER BY at_ms, seq",
+        &[ParameterValue::Uint64(match_id)],
+    )?;
+    let mut out = Vec::with_capacity(rows.rows.len());
+    for r in &rows.rows {
+        let data: Option<String> = Option::<String>::decode(&r[3])?;
+        out.push(TimelineEvent {
+            match_id,
+            seq: u32::decode(&r[0])?,
+            kind: String::decode(&r[1])?,
+            at_ms: i64::decode(&r[2])?,
+            data: data
+                .and_then(|d| serde_json::from_str(&d).ok())
+                .unwrap_or(serde_json::Value::Null),
+        });
+    }
+    Ok(out)
+}

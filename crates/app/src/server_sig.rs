@@ -1,0 +1,209 @@
+//! Game-server request signatures.
+//!
+//! Routes that game servers call (create a match, post its result or timeline
+//! events, rebuild leaderboards) never accept a player's Bearer token. The
+//! server signs each request instead:
+//!
+//! - `X-RH-Timestamp`: unix seconds when the request was signed;
+//! - `X-RH-Signature`: lowercase hex of HMAC-SHA256 over
+//!   `"{timestamp}.{METHOD}.{path}.{body}"` keyed with the secret Spin variable
+//!   `game_server_key`. `{path}` is the request path without the query string
+//!   (`/api/v1/matches/7/result`), `{METHOD}` is upper case, `{body}` the raw bytes.
+//!
+//! A signature is refused when it is wrong, older than [`MAX_AGE_S`], more than
+//! [`MAX_FUTURE_SKEW_S`] in the future, or already used: each accepted signature is
+//! remembered in Redis (`SET NX EX`) for the length of the window, so a captured
+//! request cannot be replayed while its timestamp is still fresh, and after the
+//! window it is stale anyway.
+//!
+//! [`verify`] is pure (so it is unit-tested natively); [`verify_request`] adds the
+//! replay check against Redis.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Header carrying the signing time (unix seconds).
+pub const TIMESTAMP_HEADER: &str = "x-rh-timestamp";
+/// Header carrying the hex HMAC.
+pub const SIGNATURE_HEADER: &str = "x-rh-signature";
+/// How long a signature stays valid, in seconds.
+pub const MAX_AGE_S: i64 = 300;
+/// Clock skew tolerated for timestamps ahead of ours. Small on purpose: a signature
+/// dated in the future would otherwise stay valid longer than [`MAX_AGE_S`].
+pub const MAX_FUTURE_SKEW_S: i64 = 5;
+
+/// Why a signed request was refused. Every variant answers 401.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SigError {
+    #[error("missing X-RH-Timestamp or X-RH-Signature header")]
+    Missing,
+    #[error("malformed X-RH-Timestamp or X-RH-Signature header")]
+    Malformed,
+    #[error("signature timestamp is older than 300 seconds")]
+    Stale,
+    #[error("signature timestamp is in the future")]
+    Future,
+    #[error("signature does not match")]
+    Invalid,
+    #[error("signature was already used")]
+    Replayed,
+    /// The replay store could not be reached; refusing is the safe answer.
+    #[error("signature could not be checked for replay: {0}")]
+    Store(String),
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn mac(key: &[u8], timestamp: &str, method: &str, path: &str, body: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(method.to_ascii_uppercase().as_bytes());
+    mac.update(b".");
+    mac.update(path.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac
+}
+
+/// The signature a game server sends (lowercase hex). Used by tests and tools.
+pub fn sign(key: &[u8], timestamp: i64, method: &str, path: &str, body: &[u8]) -> String {
+    let ts = timestamp.to_string();
+    hex::encode(mac(key, &ts, method, path, body).finalize().into_bytes())
+}
+
+/// Checks headers, freshness and the HMAC (constant-time compare). No replay check.
+pub fn verify(
+    key: &[u8],
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    now_unix: i64,
+) -> Result<(), SigError> {
+    let (Some(ts_raw), Some(sig_raw)) = (timestamp, signature) else {
+        return Err(SigError::Missing);
+    };
+    let ts_raw = ts_raw.trim();
+    let ts: i64 = ts_raw.parse().map_err(|_| SigError::Malformed)?;
+    let sig = hex::decode(sig_raw.trim()).map_err(|_| SigError::Malformed)?;
+    if ts > now_unix + MAX_FUTURE_SKEW_S {
+        return Err(SigError::Future);
+    }
+    if now_unix - ts > MAX_AGE_S {
+        return Err(SigError::Stale);
+    }
+    // The MAC covers the timestamp exactly as sent, so "0100" and "100" differ.
+    mac(key, ts_raw, method, path, body)
+        .verify_slice(&sig)
+        .map_err(|_| SigError::Invalid)
+}
+
+/// Redis key remembering a used signature.
+pub fn replay_key(signature: &str) -> String {
+    format!("sig:used:{}", signature.trim().to_ascii_lowercase())
+}
+
+/// Full check of a server-signed request: [`verify`], then claims the signature in
+/// Redis so the same request can never be accepted twice.
+pub fn verify_request(
+    req: &spin_sdk::http::Request,
+    key: &[u8],
+    redis: &spin_sdk::redis::Connection,
+    now_unix: i64,
+) -> Result<(), SigError> {
+    let ts = req.header(TIMESTAMP_HEADER).and_then(|v| v.as_str());
+    let sig = req.header(SIGNATURE_HEADER).and_then(|v| v.as_str());
+    let method = req.method().to_string();
+    verify(key, ts, sig, &method, req.path(), req.body(), now_unix)?;
+    let sig = sig.unwrap_or_default();
+    let claimed =
+        crate::leaderboard::set_nx_ex(redis, &replay_key(sig), b"1", MAX_AGE_S + MAX_FUTURE_SKEW_S)
+            .map_err(|e| SigError::Store(e.to_string()))?;
+    if claimed {
+        Ok(())
+    } else {
+        Err(SigError::Replayed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &[u8] = b"test-game-server-key";
+    const NOW: i64 = 1_700_000_000;
+
+    fn check(ts: i64, sig: &str, body: &[u8]) -> Result<(), SigError> {
+        let ts = ts.to_string();
+        verify(
+            KEY,
+            Some(&ts),
+            Some(sig),
+            "PUT",
+            "/api/v1/matches/1/result",
+            body,
+            NOW,
+        )
+    }
+
+    #[test]
+    fn a_fresh_correct_signature_is_accepted() {
+        let sig = sign(KEY, NOW - 10, "PUT", "/api/v1/matches/1/result", b"{}");
+        assert_eq!(check(NOW - 10, &sig, b"{}"), Ok(()));
+    }
+
+    #[test]
+    fn the_method_is_compared_upper_case() {
+        let sig = sign(KEY, NOW, "put", "/api/v1/matches/1/result", b"{}");
+        assert_eq!(check(NOW, &sig, b"{}"), Ok(()));
+    }
+
+    #[test]
+    fn a_changed_body_path_or_key_is_refused() {
+        let sig = sign(KEY, NOW, "PUT", "/api/v1/matches/1/result", b"{}");
+        assert_eq!(check(NOW, &sig, b"{ }"), Err(SigError::Invalid));
+        let other_path = sign(KEY, NOW, "PUT", "/api/v1/matches/2/result", b"{}");
+        assert_eq!(check(NOW, &other_path, b"{}"), Err(SigError::Invalid));
+        let other_key = sign(
+            b"another-key",
+            NOW,
+            "PUT",
+            "/api/v1/matches/1/result",
+            b"{}",
+        );
+        assert_eq!(check(NOW, &other_key, b"{}"), Err(SigError::Invalid));
+        let other_method = sign(KEY, NOW, "POST", "/api/v1/matches/1/result", b"{}");
+        assert_eq!(check(NOW, &other_method, b"{}"), Err(SigError::Invalid));
+    }
+
+    #[test]
+    fn the_window_edges_are_exact() {
+        let at = |ts: i64| sign(KEY, ts, "PUT", "/api/v1/matches/1/result", b"");
+        assert_eq!(check(NOW - 300, &at(NOW - 300), b""), Ok(()));
+        assert_eq!(check(NOW - 301, &at(NOW - 301), b""), Err(SigError::Stale));
+        assert_eq!(check(NOW + 5, &at(NOW + 5), b""), Ok(()));
+        assert_eq!(check(NOW + 6, &at(NOW + 6), b""), Err(SigError::Future));
+    }
+
+    #[test]
+    fn missing_or_malformed_headers_are_refused() {
+        let r = verify(KEY, None, Some("ab"), "PUT", "/", b"", NOW);
+        assert_eq!(r, Err(SigError::Missing));
+        let r = verify(KEY, Some("soon"), Some("ab"), "PUT", "/", b"", NOW);
+        assert_eq!(r, Err(SigError::Malformed));
+        let r = verify(KEY, Some("1"), Some("not-hex"), "PUT", "/", b"", NOW);
+        assert_eq!(r, Err(SigError::Malformed));
+    }
+
+    #[test]
+    fn signatures_are_lowercase_hex_sha256() {
+        let sig = sign(KEY, NOW, "GET", "/", b"");
+        assert_eq!(sig.len(), 64);
+        assert!(sig
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
+    }
+}
