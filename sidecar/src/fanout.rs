@@ -60,7 +60,10 @@ async fn subscribe_once(
     buffer: usize,
     up: &watch::Sender<bool>,
 ) -> anyhow::Result<()> {
-    let client = Builder::from_config(redis.clone())
+    // Without a reconnect policy, `fail_fast` is what makes a failed attempt return an error.
+    let mut redis = redis.clone();
+    redis.fail_fast = true;
+    let client = Builder::from_config(redis)
         .with_performance_config(|p| p.broadcast_channel_capacity = buffer)
         .with_connection_config(|c| {
             c.connection_timeout = Duration::from_secs(2);

@@ -149,7 +149,12 @@ where
                     .send(Message::Text(error_json(code, message).into()))
                     .await?;
             }
-            self.socket.send(close_message(code, reason)).await
+            self.socket.send(close_message(code, reason)).await?;
+            // Complete the closing handshake: read (and drop) until the client's close reply
+            // ends the stream. Closing the TCP connection with unread input would make the
+            // kernel send a reset, which can destroy the close frame before the client reads it.
+            while let Some(Ok(_)) = self.socket.next().await {}
+            Ok::<(), <S as Sink<Message>>::Error>(())
         })
         .await;
     }
