@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# Shared functions for ./scripts/up and ./scripts/test. Source it; don't run it.
+#
+# Everything here is idempotent: on a machine that already has the toolchain target,
+# MariaDB, Redis, the database and its users, each function only checks and returns.
+# On a fresh Debian machine they install (apt) and start what is missing. There is no
+# systemd in our containers, so services are started directly as daemons.
+#
+# Database accounts (the issue asks for least privilege):
+#   rankedhonor          the app (Spin components): SELECT, INSERT, UPDATE, DELETE on
+#                        its own database only. Password RH_DB_PASSWORD.
+#   rankedhonor_migrate  rh-migrate: all privileges on the same database (DDL), without
+#                        GRANT OPTION. Password RH_MIGRATE_PASSWORD. ./scripts/test also
+#                        lets it create the throw-away rankedhonor_scratch_* databases
+#                        the migration tests use.
+# Root is used only here, to create databases and accounts: first over TCP with an
+# empty password (our dev machines), else over the local socket (fresh Debian, where
+# root authenticates with unix_socket and must therefore run as the OS root).
+
+set -euo pipefail
+
+RH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export RH_DB_HOST="${RH_DB_HOST:-127.0.0.1}"
+export RH_DB_PORT="${RH_DB_PORT:-3306}"
+export RH_DB_USER="${RH_DB_USER:-rankedhonor}"
+export RH_DB_PASSWORD="${RH_DB_PASSWORD:-rankedhonor-dev}"
+export RH_MIGRATE_USER="${RH_MIGRATE_USER:-rankedhonor_migrate}"
+export RH_MIGRATE_PASSWORD="${RH_MIGRATE_PASSWORD:-rankedhonor-migrate-dev}"
+export RH_REDIS_HOST="${RH_REDIS_HOST:-127.0.0.1}"
+export RH_REDIS_PORT="${RH_REDIS_PORT:-6379}"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
+die() {
+  printf '\033[1;31merror:\033[0m %s\n' "$*" >&2
+  exit 1
+}
+
+# sudo when not root and sudo exists; nothing otherwise.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root for: $*"
+  fi
+}
+
+# Is something listening on HOST PORT? (bash's /dev/tcp: no extra tool needed)
+port_open() {
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# wait_for_port HOST PORT NAME [SECONDS]
+wait_for_port() {
+  local deadline=$((SECONDS + ${4:-30}))
+  until port_open "$1" "$2"; do
+    [ "$SECONDS" -lt "$deadline" ] || die "$3 did not start listening on $1:$2"
+    sleep 0.2
+  done
+}
+
+APT_UPDATED=0
+# apt_install PACKAGE... : installs the packages that are not installed yet.
+apt_install() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    log "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_toolchain() {
+  command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+    log "adding the wasm32-wasip2 target"
+    rustup target add wasm32-wasip2
+  fi
+}
+
+# Starts MariaDB when nothing answers at RH_DB_HOST:RH_DB_PORT. If something else
+# answers there (a managed MySQL, another container), it is used as is.
+ensure_mariadb() {
+  if port_open "$RH_DB_HOST" "$RH_DB_PORT"; then
+    command -v mysql >/dev/null 2>&1 || apt_install mariadb-client
+    return 0
+  fi
+  case "$RH_DB_HOST" in
+    127.0.0.1 | localhost) ;;
+    *) die "nothing answers at $RH_DB_HOST:$RH_DB_PORT and it is not local: start it yourself" ;;
+  esac
+  apt_install mariadb-server mariadb-client
+  log "starting MariaDB"
+  as_root mkdir -p /run/mysqld
+  as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+  if [ ! -d /var/lib/mysql/mysql ]; then
+    as_root mariadb-install-db --user=mysql --datadir=/var/lib/mysql >/dev/null
+  fi
+  if ! as_root service mariadb start >/dev/null 2>&1; then
+    as_root start-stop-daemon --start --oknodo --background \
+      --exec /usr/sbin/mariadbd -- --user=mysql --port="$RH_DB_PORT"
+  fi
+  wait_for_port "$RH_DB_HOST" "$RH_DB_PORT" MariaDB 60
+}
+
+ensure_redis() {
+  if port_open "$RH_REDIS_HOST" "$RH_REDIS_PORT"; then
+    command -v redis-cli >/dev/null 2>&1 || apt_install redis-tools
+    return 0
+  fi
+  case "$RH_REDIS_HOST" in
+    127.0.0.1 | localhost) ;;
+    *) die "nothing answers at $RH_REDIS_HOST:$RH_REDIS_PORT and it is not local: start it yourself" ;;
+  esac
+  apt_install redis-server redis-tools
+  log "starting Redis"
+  # No persistence: Redis holds only what MySQL can rebuild (leaderboards, queues,
+  # rate limits), so a dev restart losing it is fine and saves disk writes.
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$RH_REDIS_PORT" --save "" --appendonly no >/dev/null
+  wait_for_port "$RH_REDIS_HOST" "$RH_REDIS_PORT" Redis 30
+}
+
+# root_sql SQL : runs SQL as the database's root account (see the header).
+root_sql() {
+  if mysql -uroot -h"$RH_DB_HOST" -P"$RH_DB_PORT" --protocol=TCP -e "SELECT 1" >/dev/null 2>&1; then
+    mysql -uroot -h"$RH_DB_HOST" -P"$RH_DB_PORT" --protocol=TCP -e "$1"
+  elif as_root mysql -uroot -e "SELECT 1" >/dev/null 2>&1; then
+    as_root mysql -uroot -e "$1"
+  else
+    die "cannot log in to MariaDB as root (tried TCP with an empty password and the local socket)"
+  fi
+}
+
+# sql_quote STRING : a single-quoted SQL string literal.
+sql_quote() {
+  printf "'%s'" "$(printf '%s' "$1" | sed -e "s/\\\\/\\\\\\\\/g" -e "s/'/''/g")"
+}
+
+# ensure_app_db NAME : creates database NAME, the app and migration accounts (for both
+# localhost and 127.0.0.1, since MariaDB may see a TCP client from loopback as either)
+# and their grants on NAME. Safe to run again; also resets the passwords to the
+# configured ones.
+ensure_app_db() {
+  local db="$1"
+  [[ "$db" =~ ^[A-Za-z0-9_]+$ ]] || die "bad database name: $db"
+  local app_pw migrate_pw sql="" host
+  app_pw="$(sql_quote "$RH_DB_PASSWORD")"
+  migrate_pw="$(sql_quote "$RH_MIGRATE_PASSWORD")"
+  sql+="CREATE DATABASE IF NOT EXISTS \`$db\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
+  for host in localhost 127.0.0.1; do
+    sql+="CREATE USER IF NOT EXISTS '$RH_DB_USER'@'$host' IDENTIFIED BY $app_pw;"
+    sql+="ALTER USER '$RH_DB_USER'@'$host' IDENTIFIED BY $app_pw;"
+    sql+="GRANT SELECT, INSERT, UPDATE, DELETE ON \`$db\`.* TO '$RH_DB_USER'@'$host';"
+    sql+="CREATE USER IF NOT EXISTS '$RH_MIGRATE_USER'@'$host' IDENTIFIED BY $migrate_pw;"
+    sql+="ALTER USER '$RH_MIGRATE_USER'@'$host' IDENTIFIED BY $migrate_pw;"
+    sql+="GRANT ALL PRIVILEGES ON \`$db\`.* TO '$RH_MIGRATE_USER'@'$host';"
+  done
+  log "database $db and its accounts"
+  root_sql "$sql"
+}
+
+# Lets the migration account create and drop rankedhonor_scratch_* databases
+# (rh-migrate's own tests). Only ./scripts/test calls it.
+ensure_scratch_grants() {
+  local sql="" host
+  for host in localhost 127.0.0.1; do
+    sql+="GRANT ALL PRIVILEGES ON \`rankedhonor\\_scratch\\_%\`.* TO '$RH_MIGRATE_USER'@'$host';"
+  done
+  root_sql "$sql"
+}
+
+# db_url USER PASSWORD DB : a mysql:// URL (password percent-encoded).
+db_url() {
+  local pw
+  pw="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$2" 2>/dev/null || printf '%s' "$2")"
+  printf 'mysql://%s:%s@%s:%s/%s' "$1" "$pw" "$RH_DB_HOST" "$RH_DB_PORT" "$3"
+}
+
+# migrate_db NAME : applies the migrations to database NAME with the migration account.
+migrate_db() {
+  log "migrating $1"
+  RH_MIGRATE_URL="$(db_url "$RH_MIGRATE_USER" "$RH_MIGRATE_PASSWORD" "$1")" \
+    "$RH_ROOT/target/release/rh-migrate" run
+}
+
+# Package names of the wasm-only crates: every components/*/ and runtime/fixtures/*/
+# (read from their Cargo.toml, so a new component needs no script change).
+wasm_packages() {
+  local manifest
+  for manifest in "$RH_ROOT"/components/*/Cargo.toml "$RH_ROOT"/runtime/fixtures/*/Cargo.toml; do
+    [ -f "$manifest" ] || continue
+    sed -n '/^\[package\]/,/^\[/{s/^name *= *"\([^"]*\)".*/\1/p}' "$manifest" | head -n1
+  done
+}
+
+component_packages() {
+  local manifest
+  for manifest in "$RH_ROOT"/components/*/Cargo.toml; do
+    [ -f "$manifest" ] || continue
+    sed -n '/^\[package\]/,/^\[/{s/^name *= *"\([^"]*\)".*/\1/p}' "$manifest" | head -n1
+  done
+}
+
+# Builds the native binaries and every component. The sidecar is optional while it
+# is being written: if it fails to build, up runs without it.
+build_all() {
+  cd "$RH_ROOT"
+  log "building native binaries (release)"
+  cargo build --release -p rh-runtime -p rh-migrate
+  cargo build --release -p rh-sidecar || warn "rh-sidecar did not build; continuing without it"
+  build_components
+}
+
+build_components() {
+  cd "$RH_ROOT"
+  local args=() pkg
+  for pkg in $(component_packages); do args+=(-p "$pkg"); done
+  [ "${#args[@]}" -gt 0 ] || return 0
+  log "building components for wasm32-wasip2"
+  cargo build --release --target wasm32-wasip2 "${args[@]}"
+}
