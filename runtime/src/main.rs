@@ -1,1 +1,117 @@
-fn main() {}
+//! `rh-runtime`: the command line. All behaviour lives in the library (`rh_runtime`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use rh_runtime::{App, UpOptions};
+
+/// A Spin-compatible runtime for local development, tests and CI.
+#[derive(Parser)]
+#[command(name = "rh-runtime", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the application: serve its HTTP triggers and run its Redis triggers.
+    ///
+    /// Variables are resolved as Spin does: SPIN_VARIABLE_<NAME> from the environment, else
+    /// the manifest default; a required variable without a value stops start-up.
+    Up {
+        /// The application manifest (spin.toml, manifest version 2).
+        #[arg(short = 'f', long = "from", default_value = "spin.toml")]
+        from: PathBuf,
+        /// Address the HTTP trigger listens on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: String,
+        /// Runtime configuration (key-value stores, ...), as Spin's --runtime-config-file.
+        #[arg(long = "runtime-config-file")]
+        runtime_config_file: Option<PathBuf>,
+        /// Environment variable for every component, KEY=VALUE (repeatable).
+        #[arg(short = 'e', long = "env", value_parser = parse_key_value)]
+        env: Vec<(String, String)>,
+        /// Largest request body accepted, in bytes; larger requests get 413.
+        #[arg(long, default_value_t = 1 << 20)]
+        max_request_body_bytes: usize,
+        /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
+        #[arg(long, default_value_t = 30)]
+        shutdown_grace_secs: u64,
+    },
+    /// Run each component's [component.x.build] command in its workdir.
+    Build {
+        /// The application manifest.
+        #[arg(short = 'f', long = "from", default_value = "spin.toml")]
+        from: PathBuf,
+    },
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
+}
+
+/// What Spin reads from the process environment: SPIN_VARIABLE_<NAME> → `name`.
+fn variable_overrides() -> HashMap<String, String> {
+    std::env::vars()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("SPIN_VARIABLE_")
+                .map(|n| (n.to_ascii_lowercase(), v))
+        })
+        .collect()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,wasmtime=warn,fred=warn".into()),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Up {
+            from,
+            listen,
+            runtime_config_file,
+            env,
+            max_request_body_bytes,
+            shutdown_grace_secs,
+        } => {
+            let opts = UpOptions {
+                manifest: from,
+                runtime_config: runtime_config_file,
+                env,
+                variable_overrides: variable_overrides(),
+            };
+            let app = App::load(opts)
+                .await?
+                .with_max_body_bytes(max_request_body_bytes)
+                .with_shutdown_grace(Duration::from_secs(shutdown_grace_secs));
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            eprintln!("Serving http://{}", listener.local_addr()?);
+            app.serve(listener, shutdown_signal()).await
+        }
+        Command::Build { from } => rh_runtime::build::build(&from),
+    }
+}

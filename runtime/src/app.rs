@@ -1,0 +1,267 @@
+//! `App::load` (everything that can fail before serving) and `App::serve`.
+//!
+//! Load order: manifest → variables → runtime config + host services → engine → per
+//! component: resolved host config, compile, pre-instantiate → triggers. Any failure returns
+//! an error and nothing starts half-configured.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use wasmtime::component::InstancePre;
+use wasmtime::Engine;
+
+use crate::engine::{self, EpochTicker};
+use crate::host::{AllowedHosts, ComponentHostConfig, HostServices, RuntimeConfig};
+use crate::http::{HttpComponent, HttpTrigger, DEFAULT_MAX_BODY_BYTES};
+use crate::instance::{self, ComponentContext, InstanceState};
+use crate::manifest::{LoadedManifest, RouteDecl};
+use crate::routes::Router;
+use crate::variables::Resolved;
+
+/// What `rh-runtime up` is given.
+#[derive(Debug, Clone, Default)]
+pub struct UpOptions {
+    /// `spin.toml`.
+    pub manifest: PathBuf,
+    /// `runtime-config.toml`.
+    pub runtime_config: Option<PathBuf>,
+    /// `--env KEY=VALUE`, given to every component's WASI environment.
+    pub env: Vec<(String, String)>,
+    /// What Spin reads from `SPIN_VARIABLE_<NAME>` (key = lowercase name).
+    pub variable_overrides: HashMap<String, String>,
+}
+
+/// A loaded application, ready to serve.
+pub struct App {
+    name: String,
+    http: Option<HttpTrigger>,
+    redis: Vec<RedisSubscription>,
+    grace: Duration,
+    engine: Engine,
+}
+
+/// One `[[trigger.redis]]` entry, resolved.
+struct RedisSubscription {
+    address: String,
+    channel: String,
+    component: Arc<LoadedComponent>,
+}
+
+/// A compiled, pre-instantiated component.
+struct LoadedComponent {
+    ctx: Arc<ComponentContext>,
+    pre: InstancePre<InstanceState>,
+}
+
+impl App {
+    /// Parses and validates the manifest, resolves variables, compiles and pre-instantiates
+    /// every component. Any error here means nothing starts.
+    pub async fn load(opts: UpOptions) -> anyhow::Result<App> {
+        let loaded = LoadedManifest::read(&opts.manifest)?;
+        let m = &loaded.manifest;
+        let vars = Resolved::resolve(&m.variables, &opts.variable_overrides)?;
+
+        let rc = RuntimeConfig::from_file(opts.runtime_config.as_deref())?;
+        let services = HostServices::new(&rc, &loaded.dir)
+            .await
+            .context("initialising host services")?;
+        let engine = engine::new_engine()?;
+        let linker = instance::linker(&engine)?;
+
+        // Resolve every component's configuration first: cheap, and a bad template should
+        // not wait for a compile to be reported.
+        let mut contexts = Vec::with_capacity(m.component.len());
+        for (id, decl) in &m.component {
+            let mut variables = HashMap::with_capacity(decl.variables.len());
+            for (name, template) in &decl.variables {
+                let ctx = format!("[component.{id}.variables] `{name}`");
+                variables.insert(name.clone(), vars.expand(template, &ctx)?);
+            }
+            let hosts = decl
+                .allowed_outbound_hosts
+                .iter()
+                .map(|h| vars.expand(h, &format!("[component.{id}] allowed_outbound_hosts")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let allowed = AllowedHosts::parse(&hosts)
+                .with_context(|| format!("[component.{id}] allowed_outbound_hosts"))?;
+            let mut env: Vec<(String, String)> = decl
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            env.extend(opts.env.iter().cloned());
+            let host_config = Arc::new(ComponentHostConfig {
+                component_id: id.clone(),
+                variables,
+                allowed_outbound_hosts: allowed,
+                key_value_stores: decl.key_value_stores.clone(),
+            });
+            let ctx = ComponentContext {
+                id: id.as_str().into(),
+                env,
+                host_config,
+                services: services.clone(),
+            };
+            contexts.push((id.clone(), loaded.source_path(decl), ctx));
+        }
+
+        // Compile in parallel on the blocking pool; cranelift is the slow part of start-up.
+        let mut compiles = Vec::with_capacity(contexts.len());
+        for (id, path, ctx) in contexts {
+            let engine = engine.clone();
+            compiles.push(tokio::task::spawn_blocking(move || {
+                engine::load_component(&engine, &path, &id).map(|c| (id, c, ctx))
+            }));
+        }
+        let mut components: HashMap<String, Arc<LoadedComponent>> = HashMap::new();
+        for handle in compiles {
+            let (id, component, ctx) = handle.await.context("compile task panicked")??;
+            let pre = linker
+                .instantiate_pre(&component)
+                .map_err(anyhow::Error::from)
+                .with_context(|| {
+                    format!("component `{id}`: imports something rh-runtime does not provide")
+                })?;
+            components.insert(
+                id,
+                Arc::new(LoadedComponent {
+                    ctx: Arc::new(ctx),
+                    pre,
+                }),
+            );
+        }
+
+        let http = if m.trigger.http.is_empty() {
+            None
+        } else {
+            Some(build_http(&loaded, &components)?)
+        };
+
+        let mut redis = Vec::new();
+        for t in &m.trigger.redis {
+            let id = t.component_id();
+            let template = t
+                .address
+                .as_deref()
+                .or(m
+                    .application
+                    .trigger
+                    .redis
+                    .as_ref()
+                    .map(|r| r.address.as_str()))
+                .unwrap_or_default();
+            let address = vars.expand(
+                template,
+                &format!("[[trigger.redis]] channel {:?} address", t.channel),
+            )?;
+            crate::redis::check_export(&components[id].pre, id)?;
+            redis.push(RedisSubscription {
+                address,
+                channel: t.channel.clone(),
+                component: components[id].clone(),
+            });
+        }
+
+        Ok(App {
+            name: m.application.name.clone(),
+            http,
+            redis,
+            grace: Duration::from_secs(30),
+            engine,
+        })
+    }
+
+    /// Caps request bodies (default 1 MiB); larger ones get 413.
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        if let Some(h) = self.http.as_mut() {
+            h.max_body_bytes = bytes;
+        }
+        self
+    }
+
+    /// How long `serve` waits for in-flight requests after `shutdown` resolves (default 30 s).
+    pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Serves HTTP triggers on `listener` and runs Redis triggers until `shutdown` resolves;
+    /// then drains in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let _ticker = EpochTicker::start(self.engine.clone());
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let redis_tasks = crate::redis::spawn_all(&self.redis_specs(), stop_rx);
+
+        tracing::info!(app = %self.name, addr = ?listener.local_addr().ok(), "serving");
+        let result = match self.http {
+            Some(http) => Arc::new(http).serve(listener, shutdown, self.grace).await,
+            None => {
+                shutdown.await;
+                Ok(())
+            }
+        };
+        let _ = stop_tx.send(true);
+        for t in redis_tasks {
+            let _ = t.await;
+        }
+        result
+    }
+
+    fn redis_specs(&self) -> Vec<crate::redis::Subscription> {
+        self.redis
+            .iter()
+            .map(|r| crate::redis::Subscription {
+                address: r.address.clone(),
+                channel: r.channel.clone(),
+                ctx: r.component.ctx.clone(),
+                pre: r.component.pre.clone(),
+            })
+            .collect()
+    }
+}
+
+fn build_http(
+    loaded: &LoadedManifest,
+    components: &HashMap<String, Arc<LoadedComponent>>,
+) -> anyhow::Result<HttpTrigger> {
+    let mut http_components = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut entries = Vec::new();
+    for t in &loaded.manifest.trigger.http {
+        let id = t.component_id();
+        let RouteDecl::Route(route) = &t.route else {
+            continue;
+        };
+        let i = match index.get(id) {
+            Some(i) => *i,
+            None => {
+                let c = &components[id];
+                let pre = wasmtime_wasi_http::p2::bindings::ProxyPre::new(c.pre.clone()).map_err(anyhow::Error::from).with_context(|| {
+                    format!("component `{id}` is used by [[trigger.http]] but does not export wasi:http/incoming-handler@0.2")
+                })?;
+                http_components.push(Arc::new(HttpComponent {
+                    ctx: c.ctx.clone(),
+                    pre,
+                }));
+                index.insert(id, http_components.len() - 1);
+                http_components.len() - 1
+            }
+        };
+        entries.push((route.as_str(), i, id));
+    }
+    let router = Router::build(entries)?;
+    Ok(HttpTrigger {
+        router,
+        components: http_components,
+        max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+    })
+}

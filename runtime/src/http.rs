@@ -1,0 +1,255 @@
+//! The HTTP trigger: hyper 1 server, Spin routing, one fresh instance per request.
+//!
+//! Per request: route → body limit → Spin headers → new `Store` + instance from the
+//! component's `ProxyPre` → `wasi:http/incoming-handler.handle` in its own task. The guest
+//! runs on a spawned task so that it may keep streaming the body after it sets the response,
+//! and so that a trap never takes the connection task down with it.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use wasmtime::Store;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::WasiHttpView as _;
+
+use crate::instance::{ComponentContext, InstanceState};
+use crate::routes::Router;
+
+/// Default cap on a request body; larger bodies get 413 before any instance exists.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
+
+/// One component as the HTTP trigger sees it.
+pub struct HttpComponent {
+    pub ctx: Arc<ComponentContext>,
+    pub pre: ProxyPre<InstanceState>,
+}
+
+pub struct HttpTrigger {
+    pub router: Router,
+    /// Indexed by `Route::component`.
+    pub components: Vec<Arc<HttpComponent>>,
+    pub max_body_bytes: usize,
+}
+
+impl HttpTrigger {
+    /// Accepts connections until `shutdown` resolves, then stops accepting and waits up to
+    /// `grace` for connections with a request in flight to finish.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: impl std::future::Future<Output = ()>,
+        grace: Duration,
+    ) -> anyhow::Result<()> {
+        let graceful = GracefulShutdown::new();
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder.keep_alive(true).timer(TokioTimer::new());
+        let builder = Arc::new(builder);
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, client) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // EMFILE and friends: back off instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let this = self.clone();
+            let service = hyper::service::service_fn(move |req| {
+                let this = this.clone();
+                async move { Ok::<_, Infallible>(this.handle(req, client).await) }
+            });
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let conn = graceful.watch(conn);
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!("connection from {client}: {e}");
+                }
+            });
+        }
+        drop(listener);
+        tracing::info!("shutting down: waiting up to {grace:?} for in-flight requests");
+        if tokio::time::timeout(grace, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("shutdown grace period elapsed with requests still in flight");
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        req: Request<Incoming>,
+        client: SocketAddr,
+    ) -> Response<HyperOutgoingBody> {
+        let start = Instant::now();
+        let method = req.method().clone();
+        let path = req.uri().path().to_string();
+        let (component, response) = self.dispatch(req, client).await;
+        tracing::info!(
+            target: "rh_runtime::request",
+            "{method} {path} {} {} {:.2}ms",
+            component.unwrap_or("-"),
+            response.status().as_u16(),
+            start.elapsed().as_secs_f64() * 1000.0
+        );
+        response
+    }
+
+    async fn dispatch(
+        &self,
+        req: Request<Incoming>,
+        client: SocketAddr,
+    ) -> (Option<&str>, Response<HyperOutgoingBody>) {
+        let (mut parts, body) = req.into_parts();
+        let uri = parts.uri.clone();
+        let Some(m) = self.router.route(uri.path()) else {
+            return (None, plain(StatusCode::NOT_FOUND, "Not Found"));
+        };
+        let route = m.route;
+        let component = &self.components[route.component];
+        let id = Some(&*route.component_id);
+
+        let body = match read_body(&parts.headers, body, self.max_body_bytes).await {
+            Ok(b) => b,
+            Err(status) => return (id, plain(status, status.canonical_reason().unwrap_or(""))),
+        };
+
+        // Spin hands guests an absolute URI: `http://<host><path?query>`.
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost")
+            .to_string();
+        let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let full_url = format!("http://{host}{path_and_query}");
+        m.set_spin_headers(&mut parts.headers, &full_url, client);
+        match full_url.parse() {
+            Ok(uri) => parts.uri = uri,
+            Err(_) => return (id, plain(StatusCode::BAD_REQUEST, "Bad Request")),
+        }
+        let req = Request::from_parts(parts, body);
+
+        match execute(component, req).await {
+            Ok(resp) => (id, resp),
+            Err(e) => {
+                tracing::error!(component = %route.component_id, "request failed: {e:?}");
+                (
+                    id,
+                    plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+                )
+            }
+        }
+    }
+}
+
+/// Buffers the request body up to `limit` bytes: 413 if it is (or claims to be) larger.
+/// Buffering keeps the limit exact for chunked bodies too; bodies are small by design.
+async fn read_body(
+    headers: &http::HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<Full<Bytes>, StatusCode> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(Full::new(collected.to_bytes())),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        Err(_) => Err(StatusCode::BAD_REQUEST),
+    }
+}
+
+/// Runs one request on a fresh instance.
+async fn execute(
+    component: &Arc<HttpComponent>,
+    req: Request<Full<Bytes>>,
+) -> anyhow::Result<Response<HyperOutgoingBody>> {
+    let mut store = Store::new(component.pre.engine(), component.ctx.new_state());
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_async_yield_and_update(1);
+
+    let req =
+        req.map(|b| b.map_err(|never: Infallible| -> wasmtime_wasi_http::Error { match never {} }));
+    let request = store
+        .data_mut()
+        .http()
+        .new_incoming_request(Scheme::Http, req)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let outparam = store.data_mut().http().new_response_outparam(tx)?;
+
+    let component = component.clone();
+    let task = tokio::spawn(async move {
+        let proxy = component.pre.instantiate_async(&mut store).await?;
+        proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, request, outparam)
+            .await
+    });
+
+    match rx.await {
+        Ok(Ok(resp)) => {
+            // The guest may still be writing the body; log a later failure, don't lose it.
+            tokio::spawn(async move {
+                match task.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::error!("component failed after sending the response head: {e:?}")
+                    }
+                    Err(e) => tracing::error!("component task panicked: {e}"),
+                }
+            });
+            Ok(resp)
+        }
+        Ok(Err(code)) => anyhow::bail!("component returned error code {code:?}"),
+        Err(_) => {
+            // The outparam was dropped without a response: the guest trapped or returned.
+            match task.await {
+                Ok(Ok(())) => anyhow::bail!("component returned without setting a response"),
+                Ok(Err(e)) => Err(anyhow::Error::from(e).context("component trapped")),
+                Err(e) => Err(anyhow::anyhow!("component task panicked: {e}")),
+            }
+        }
+    }
+}
+
+/// A small runtime-generated response (404, 413, 500).
+fn plain(status: StatusCode, text: &'static str) -> Response<HyperOutgoingBody> {
+    let body = Full::new(Bytes::from_static(text.as_bytes()))
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync();
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
