@@ -185,7 +185,8 @@ async fn ws_handler<A: Authenticator>(
     let limits = &state.limits;
     ws
         // Small buffers: most connections are idle, and memory per connection is what scales.
-        .read_buffer_size(limits.max_frame_bytes)
+        // tungstenite allocates the read buffer up front and grows it only for bigger frames.
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_frame_size(limits.hard_max_frame_bytes)
         .max_message_size(limits.hard_max_frame_bytes)

@@ -414,3 +414,21 @@ async fn a_client_close_ends_the_session_and_cleans_up() {
     c.task.await.unwrap();
     assert_eq!(c.registry.subscribers("feed"), 0);
 }
+
+#[test]
+fn an_idle_session_is_small() {
+    // Every idle connection holds one of these futures: it dominates memory per connection.
+    let (_to_server, incoming) = fmpsc::unbounded();
+    let (outgoing, _from_server) = fmpsc::channel(1);
+    let (_stop, shutdown) = watch::channel(false);
+    let shared = Shared {
+        auth: Arc::new(FakeAuth),
+        registry: Arc::new(Registry::new()),
+        limits: Limits::default(),
+        shutdown,
+    };
+    let fut = run(TestSocket { incoming, outgoing }, None, shared);
+    let size = std::mem::size_of_val(&fut);
+    println!("session future: {size} bytes");
+    assert!(size < 4096, "session future grew to {size} bytes");
+}

@@ -1,0 +1,195 @@
+//! Fan-out benchmark (not a test): N concurrent WebSocket connections to one `rh-sidecar`
+//! process on loopback, all subscribed to one channel; events published on Redis; delivery
+//! latency from PUBLISH to each client's receipt, and the sidecar's memory per idle connection
+//! (VmRSS delta of the sidecar process / N).
+//!
+//! ```text
+//! cargo build --release -p rh-sidecar --examples --bins
+//! ulimit -n 20000 && target/release/examples/bench_fanout [connections] [rounds]
+//! ```
+//! Needs Redis on 127.0.0.1:6379. Results go to docs/benchmarks.md by hand.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fred::prelude::{Builder, ClientLike, Config as RedisConfig, PubsubInterface};
+use futures::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, Semaphore};
+use tokio_tungstenite::tungstenite::Message;
+
+const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
+
+fn now_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args.next().map_or(10_000, |a| a.parse().unwrap());
+    let rounds: usize = args.next().map_or(20, |a| a.parse().unwrap());
+
+    // The sidecar binary sits next to the examples directory.
+    let exe = std::env::current_exe()?;
+    let bin = exe.parent().unwrap().parent().unwrap().join("rh-sidecar");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(&bin)
+        .args([
+            "--listen",
+            &listen,
+            "--tick-interval-ms",
+            "0",
+            "--streams-refresh-interval-s",
+            "0",
+        ])
+        .env("RH_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().unwrap();
+
+    // Ready when /healthz says the Redis subscription is live.
+    loop {
+        if let Ok(mut s) = tokio::net::TcpStream::connect(&listen).await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .await?;
+            let mut buf = Vec::new();
+            s.read_to_end(&mut buf).await?;
+            if buf.starts_with(b"HTTP/1.1 200") {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rss_before = rss_kib(pid);
+
+    let keys = rh_token::TokenKeys::new(SECRET.as_bytes())?;
+    let channel = format!("rankings:bench{}", std::process::id());
+    let (lat_tx, mut lat_rx) = mpsc::unbounded_channel::<u64>();
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
+    // Bounded concurrency while connecting, so the accept backlog never overflows.
+    let gate = Arc::new(Semaphore::new(256));
+    let started = Instant::now();
+    for i in 0..n {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
+        let token = rh_token::issue(
+            &keys,
+            rh_token::TokenType::Access,
+            i as u64 + 1,
+            now,
+            format!("b{i}"),
+            None,
+        )?;
+        let url = format!("ws://{listen}/ws?token={token}");
+        let (channel, lat_tx, ready_tx, gate) = (
+            channel.clone(),
+            lat_tx.clone(),
+            ready_tx.clone(),
+            gate.clone(),
+        );
+        tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.unwrap();
+            let (mut ws, _) = tokio_tungstenite::connect_async(url)
+                .await
+                .expect("connect");
+            ws.next().await.unwrap().unwrap(); // authenticated
+            ws.send(Message::text(format!(
+                r#"{{"type":"subscribe","channel":"{channel}"}}"#
+            )))
+            .await
+            .unwrap();
+            ws.next().await.unwrap().unwrap(); // subscribed
+            drop(permit);
+            ready_tx.send(()).unwrap();
+            while let Some(Ok(msg)) = ws.next().await {
+                if let Message::Text(t) = msg {
+                    let received = now_ns();
+                    // A substring scan, not a JSON parse: keep the client side's CPU share small.
+                    let rest = &t[t.find("\"sent_ns\":\"").expect("sent_ns") + 11..];
+                    let sent: u128 = rest[..rest.find('"').unwrap()].parse().unwrap();
+                    lat_tx
+                        .send((received.saturating_sub(sent) / 1000) as u64)
+                        .unwrap();
+                }
+            }
+        });
+    }
+    drop(ready_tx);
+    for _ in 0..n {
+        ready_rx.recv().await.unwrap();
+    }
+    let connect_time = started.elapsed();
+    // Let allocations settle before measuring the idle footprint.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_idle = rss_kib(pid);
+
+    let redis = Builder::from_config(RedisConfig::from_url("redis://127.0.0.1:6379/0")?).build()?;
+    redis.init().await?;
+    let mut all = Vec::with_capacity(n * rounds);
+    let mut last_per_round = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let payload = format!(r#"{{"sent_ns":"{}","rank":1,"mmr":1500}}"#, now_ns());
+        let _: u64 = redis.publish(channel.as_str(), payload).await?;
+        let mut round = Vec::with_capacity(n);
+        for _ in 0..n {
+            round.push(
+                tokio::time::timeout(Duration::from_secs(30), lat_rx.recv())
+                    .await?
+                    .unwrap(),
+            );
+        }
+        last_per_round.push(*round.iter().max().unwrap());
+        all.extend(round);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rss_after = rss_kib(pid);
+    all.sort_unstable();
+    last_per_round.sort_unstable();
+
+    println!("connections: {n}, rounds: {rounds} (one event to all per round)");
+    println!(
+        "connect+auth+subscribe all: {:.2} s",
+        connect_time.as_secs_f64()
+    );
+    println!(
+        "delivery latency (publish -> client) over {} deliveries: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        all.len(),
+        percentile(&all, 0.50) as f64 / 1000.0,
+        percentile(&all, 0.99) as f64 / 1000.0,
+        *all.last().unwrap() as f64 / 1000.0
+    );
+    println!(
+        "time to reach the last client per round: median {:.2} ms, worst {:.2} ms",
+        percentile(&last_per_round, 0.5) as f64 / 1000.0,
+        *last_per_round.last().unwrap() as f64 / 1000.0
+    );
+    println!(
+        "sidecar RSS: {rss_before} KiB before, {rss_idle} KiB with {n} idle connections, {rss_after} KiB after fan-out"
+    );
+    println!(
+        "memory per idle connection: {:.2} KiB",
+        (rss_idle.saturating_sub(rss_before)) as f64 / n as f64
+    );
+    child.kill().await?;
+    Ok(())
+}
