@@ -2,6 +2,7 @@
 //!
 //! Decoding and channel authorisation are pure functions so they are tested without a socket.
 
+use rh_domain::events::Channel;
 use serde::{Deserialize, Serialize};
 
 /// A message a client may send (a JSON text frame with a `type` tag).
@@ -79,52 +80,35 @@ impl ChannelError {
     }
 }
 
-/// Mode names and match ids: short, and only characters that cannot form a Redis glob or
-/// another channel's prefix.
-fn is_simple_id(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
+/// Longest mode name accepted in `rankings:{mode}` (modes are short names like `4v4`).
+const MAX_MODE_LEN: usize = 32;
 
 /// Resolves a client-facing channel name for `user_id`.
 ///
-/// `rankings:{mode}`, `match:{id}` and `feed` are public; `user:{id}` only for the caller's own
-/// id; `queue` is the caller's own `queue:{user_id}`.
+/// The grammar is the domain's ([`Channel::parse`], shared with the publishers); this adds who
+/// may listen: `rankings:{mode}`, `match:{id}` and `feed` are public; `user:{id}` only for the
+/// caller's own id; `queue` is the caller's own `queue:{user_id}`. The tick channels and other
+/// users' queues are not client channels.
 pub fn resolve_channel(name: &str, user_id: u64) -> Result<Subscription, ChannelError> {
-    let public = |name: &str| Subscription {
+    let public = || Subscription {
         client_name: name.to_owned(),
         redis_channel: name.to_owned(),
     };
-    if name == "feed" {
-        return Ok(public(name));
-    }
     if name == "queue" {
         return Ok(Subscription {
             client_name: "queue".to_owned(),
-            redis_channel: format!("queue:{user_id}"),
+            redis_channel: Channel::Queue(user_id).name(),
         });
     }
-    let Some((prefix, rest)) = name.split_once(':') else {
-        return Err(ChannelError::Unknown);
-    };
-    match prefix {
-        "rankings" if is_simple_id(rest, 32) => Ok(public(name)),
-        "match" if is_simple_id(rest, 64) => Ok(public(name)),
-        "user" => {
-            // Canonical decimal only, so `user:007` cannot alias `user:7`.
-            let id: u64 = rest.parse().map_err(|_| ChannelError::Unknown)?;
-            if id.to_string() != rest {
-                return Err(ChannelError::Unknown);
-            }
-            if id == user_id {
-                Ok(public(name))
-            } else {
-                Err(ChannelError::Forbidden)
-            }
-        }
-        _ => Err(ChannelError::Unknown),
+    match Channel::parse(name).ok_or(ChannelError::Unknown)? {
+        Channel::Feed | Channel::Match(_) => Ok(public()),
+        Channel::Rankings(mode) if mode.len() <= MAX_MODE_LEN => Ok(public()),
+        Channel::User(id) if id == user_id => Ok(public()),
+        Channel::User(_) => Err(ChannelError::Forbidden),
+        Channel::Rankings(_)
+        | Channel::Queue(_)
+        | Channel::MatchmakingTick
+        | Channel::StreamsRefresh => Err(ChannelError::Unknown),
     }
 }
 
@@ -181,13 +165,7 @@ mod tests {
 
     #[test]
     fn public_channels_resolve_to_themselves() {
-        for name in [
-            "feed",
-            "rankings:1v1",
-            "rankings:4v4",
-            "match:42",
-            "match:abc-9",
-        ] {
+        for name in ["feed", "rankings:1v1", "rankings:4v4", "match:42"] {
             let s = resolve_channel(name, 7).unwrap();
             assert_eq!(s.client_name, name);
             assert_eq!(s.redis_channel, name);
@@ -219,8 +197,11 @@ mod tests {
             "rankings:*",
             "match:1 2",
             "match:a:b",
+            "match:abc",
+            "match:007",
             "admin:1",
             "queue:",
+            "queue:8",
             "matchmaking:tick",
             "streams:refresh",
         ] {
