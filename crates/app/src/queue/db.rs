@@ -1,0 +1,91 @@
+//! The MySQL reads the queue needs: modes, ratings, users, unfinished matches.
+
+use rh_domain::modes::Mode;
+use spin_sdk::mysql::ParameterValue;
+
+use super::error::QueueError;
+use crate::db::{Db, DbError};
+
+fn sql_err(e: DbError) -> QueueError {
+    QueueError::Mysql(e.to_string())
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+/// Every mode of the `modes` table (modes are data, not code), in name order.
+pub fn modes(db: &Db) -> Result<Vec<Mode>, QueueError> {
+    let rows = db
+        .query(
+            "SELECT name, teams, team_size FROM modes ORDER BY name",
+            &[],
+        )
+        .map_err(sql_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(Mode {
+                name: r.get("name").map_err(sql_err)?,
+                teams: r.get::<u8>("teams").map_err(sql_err)? as usize,
+                team_size: r.get::<u8>("team_size").map_err(sql_err)? as usize,
+            })
+        })
+        .collect()
+}
+
+/// One mode, `None` when the mode does not exist.
+pub fn mode(db: &Db, name: &str) -> Result<Option<Mode>, QueueError> {
+    Ok(modes(db)?.into_iter().find(|m| m.name == name))
+}
+
+/// The player's displayed mmr in a mode right now; a player without a row in that mode
+/// has the starting rating.
+pub fn mmr(db: &Db, user_id: u64, mode: &str) -> Result<i32, QueueError> {
+    let mmr = db
+        .query_scalar::<i32>(
+            "SELECT mmr FROM user_stats WHERE user_id = ? AND mode = ?",
+            &[
+                ParameterValue::Uint64(user_id),
+                ParameterValue::Str(mode.to_owned()),
+            ],
+        )
+        .map_err(sql_err)?;
+    Ok(mmr.unwrap_or(rh_domain::rating::MMR_CENTRE))
+}
+
+/// The ids among `ids` that belong to existing users.
+pub fn existing_users(db: &Db, ids: &[u64]) -> Result<Vec<u64>, QueueError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let params: Vec<ParameterValue> = ids.iter().map(|&i| ParameterValue::Uint64(i)).collect();
+    let sql = format!(
+        "SELECT id FROM users WHERE id IN ({})",
+        placeholders(ids.len())
+    );
+    let rows = db.query(&sql, &params).map_err(sql_err)?;
+    rows.iter().map(|r| r.get("id").map_err(sql_err)).collect()
+}
+
+/// The newest match of the user's that has not finished (`pending`), if any. This is
+/// the source of truth for "in a match": it also covers matches a game server created
+/// directly, and it clears itself when the result is applied.
+pub fn unfinished_match(db: &Db, user_id: u64) -> Result<Option<u64>, QueueError> {
+    db.query_scalar::<u64>(
+        "SELECT m.id FROM match_participants p JOIN matches m ON m.id = p.match_id \
+         WHERE p.user_id = ? AND m.status = 'pending' ORDER BY m.id DESC LIMIT 1",
+        &[ParameterValue::Uint64(user_id)],
+    )
+    .map_err(sql_err)
+}
+
+/// Whether a match is still `pending` (a missing match counts as finished).
+pub fn match_is_pending(db: &Db, match_id: u64) -> Result<bool, QueueError> {
+    let status = db
+        .query_scalar::<String>(
+            "SELECT status FROM matches WHERE id = ?",
+            &[ParameterValue::Uint64(match_id)],
+        )
+        .map_err(sql_err)?;
+    Ok(status.as_deref() == Some("pending"))
+}

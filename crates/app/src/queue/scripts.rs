@@ -1,0 +1,281 @@
+//! The Lua scripts that make every queue transition atomic.
+//!
+//! Redis runs a script to completion before any other command, so each script is one
+//! indivisible step: a join cannot interleave with a claim, a leave cannot interleave
+//! with a claim, and two claims over the same ticket cannot both succeed. That, and not
+//! the optional tick lock, is what keeps a player out of two matches.
+//!
+//! Scripts return flat values only (an integer or one string) because Spin's Redis
+//! interface flattens nested replies; multi-field answers are `|`-separated strings.
+//!
+//! Ticket hash fields (`mm:ticket:{id}`):
+//! - `state`: `pending` (a party waiting for its members' consent), `queued` (eligible,
+//!   listed in the queue's sorted set) or `claimed` (a tick is creating its match);
+//! - `mode`, `region`, `leader`, `members` (comma-separated user ids, leader first),
+//!   `consented` (the members who joined with their own request), `mmrs`
+//!   (`uid=mmr,...`, each member's rating when they joined), `created_at_ms`,
+//!   `joined_at_ms` (when the ticket became eligible: the last consent).
+
+/// Shared helpers prepended to the scripts that need them.
+const HELPERS: &str = r#"
+local function has(csv, id)
+  for x in string.gmatch(csv or '', '[^,]+') do if x == id then return true end end
+  return false
+end
+local function count(csv)
+  local n = 0
+  for _ in string.gmatch(csv or '', '[^,]+') do n = n + 1 end
+  return n
+end
+-- What keeps a player from joining: a live ticket, or a match the caller has not
+-- confirmed finished (`stale` is a `match:{id}` value MySQL says is over).
+local function player_busy(pkey, stale)
+  local cur = redis.call('GET', pkey)
+  if not cur then return nil end
+  if cur == stale then return nil end
+  if string.sub(cur, 1, 6) == 'match:' then return cur end
+  if redis.call('EXISTS', 'mm:ticket:' .. cur) == 1 then return cur end
+  return nil -- the ticket expired: the player is free again
+end
+"#;
+
+/// Creates a ticket: a solo ticket goes straight into the queue, a party ticket waits
+/// for its members' consent.
+///
+/// KEYS: player key of the caller, ticket key, queue key.
+/// ARGV: ticket id, mode, region, caller id, members csv, caller mmr, now ms, ttl ms,
+/// stale match value (or "").
+/// Returns `ok:queued`, `ok:pending` or `busy:{current player value}`.
+const JOIN: &str = r#"
+local busy = player_busy(KEYS[1], ARGV[9])
+if busy then return 'busy:' .. busy end
+local solo = (ARGV[5] == ARGV[4])
+local state = 'pending'
+if solo then state = 'queued' end
+redis.call('HSET', KEYS[2], 'state', state, 'mode', ARGV[2], 'region', ARGV[3],
+  'leader', ARGV[4], 'members', ARGV[5], 'consented', ARGV[4],
+  'mmrs', ARGV[4] .. '=' .. ARGV[6], 'created_at_ms', ARGV[7], 'joined_at_ms', ARGV[7])
+redis.call('PEXPIRE', KEYS[2], ARGV[8])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[8])
+if solo then redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1]) end
+return 'ok:' .. state
+"#;
+
+/// A party member's consent. The last consent makes the ticket eligible.
+///
+/// KEYS: player key of the member, ticket key, queue key.
+/// ARGV: ticket id, member id, member mmr, now ms, ttl ms, stale match value, mode, region.
+/// Returns `ok:pending`, `ok:queued`, `busy:{value}`, `gone`, `not_member`, `mismatch`,
+/// `already` or `closed`.
+const CONSENT: &str = r#"
+local t = redis.call('HMGET', KEYS[2], 'state', 'members', 'consented', 'mode', 'region', 'mmrs')
+if not t[1] then return 'gone' end
+if not has(t[2], ARGV[2]) then return 'not_member' end
+if t[4] ~= ARGV[7] or t[5] ~= ARGV[8] then return 'mismatch' end
+if has(t[3], ARGV[2]) then return 'already' end
+if t[1] ~= 'pending' then return 'closed' end
+local busy = player_busy(KEYS[1], ARGV[6])
+if busy then return 'busy:' .. busy end
+local consented = t[3] .. ',' .. ARGV[2]
+local mmrs = t[6] .. ',' .. ARGV[2] .. '=' .. ARGV[3]
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[5])
+-- Every consent restarts the ten minutes for the whole party.
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+for uid in string.gmatch(t[3], '[^,]+') do
+  local pk = 'mm:player:' .. uid
+  if redis.call('GET', pk) == ARGV[1] then redis.call('PEXPIRE', pk, ARGV[5]) end
+end
+if count(consented) == count(t[2]) then
+  redis.call('HSET', KEYS[2], 'state', 'queued', 'consented', consented, 'mmrs', mmrs,
+    'joined_at_ms', ARGV[4])
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+  return 'ok:queued'
+end
+redis.call('HSET', KEYS[2], 'consented', consented, 'mmrs', mmrs)
+return 'ok:pending'
+"#;
+
+/// Leaves the queue: removes the caller's whole ticket (a party leaves together) unless
+/// a tick has already claimed it.
+///
+/// KEYS: player key. ARGV: queue key prefix (`mm:queue:`).
+/// Returns `idle`, `match:{id}`, `claimed` or `left:{ticket id}:{consented csv}`.
+const LEAVE: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 'idle' end
+if string.sub(cur, 1, 6) == 'match:' then return cur end
+local tk = 'mm:ticket:' .. cur
+local t = redis.call('HMGET', tk, 'state', 'mode', 'region', 'consented')
+if not t[1] then
+  redis.call('DEL', KEYS[1])
+  return 'idle'
+end
+if t[1] == 'claimed' then return 'claimed' end
+redis.call('DEL', tk)
+redis.call('ZREM', ARGV[1] .. t[2] .. ':' .. t[3], cur)
+for uid in string.gmatch(t[4], '[^,]+') do
+  local pk = 'mm:player:' .. uid
+  if redis.call('GET', pk) == cur then redis.call('DEL', pk) end
+end
+return 'left:' .. cur .. ':' .. t[4]
+"#;
+
+/// A player's state for `GET /queue`; a queued player's read also refreshes the
+/// ticket's expiry (polling the status is the keep-alive).
+///
+/// KEYS: player key. ARGV: ttl ms.
+/// Returns nil (idle), `match:{id}`, or
+/// `ticket|{id}|{state}|{mode}|{region}|{joined_at_ms}|{members}|{consented}|{mmrs}`.
+const STATUS: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if not cur then return false end
+if string.sub(cur, 1, 6) == 'match:' then return cur end
+local tk = 'mm:ticket:' .. cur
+local t = redis.call('HMGET', tk, 'state', 'mode', 'region', 'joined_at_ms', 'members', 'consented', 'mmrs')
+if not t[1] then return false end
+if t[1] ~= 'claimed' then
+  redis.call('PEXPIRE', tk, ARGV[1])
+  for uid in string.gmatch(t[6], '[^,]+') do
+    local pk = 'mm:player:' .. uid
+    if redis.call('GET', pk) == cur then redis.call('PEXPIRE', pk, ARGV[1]) end
+  end
+end
+return table.concat({'ticket', cur, t[1], t[2], t[3], t[4], t[5], t[6], t[7]}, '|')
+"#;
+
+/// Reads up to `limit` oldest eligible tickets of one queue in a single round trip and
+/// drops ids whose ticket hash has expired.
+///
+/// KEYS: queue key. ARGV: limit.
+/// Returns one string, a line per ticket: `{id}|{joined_at_ms}|{uid=mmr,...}`.
+const READ_QUEUE: &str = r#"
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+local out = {}
+for _, id in ipairs(ids) do
+  local t = redis.call('HMGET', 'mm:ticket:' .. id, 'state', 'joined_at_ms', 'mmrs')
+  if not t[1] then
+    redis.call('ZREM', KEYS[1], id)
+  elseif t[1] == 'queued' then
+    out[#out + 1] = id .. '|' .. t[2] .. '|' .. t[3]
+  end
+end
+return table.concat(out, '\n')
+"#;
+
+/// Claims every ticket of one formed match, or none of them.
+///
+/// KEYS: queue key, waits key, then one ticket key per ticket.
+/// ARGV: now ms, claim ttl ms, waits cap, then the ticket ids (same order as the keys).
+/// Returns 1 when claimed, 0 when any ticket is gone, claimed or not yet eligible.
+///
+/// A claimed ticket and its players' keys get a short expiry: if the runtime dies
+/// before creating the match, the players are free again after it.
+const CLAIM: &str = r#"
+for i = 3, #KEYS do
+  if redis.call('HGET', KEYS[i], 'state') ~= 'queued' then return 0 end
+end
+local now = tonumber(ARGV[1])
+for i = 3, #KEYS do
+  local id = ARGV[i + 1]
+  local t = redis.call('HMGET', KEYS[i], 'joined_at_ms', 'members')
+  redis.call('HSET', KEYS[i], 'state', 'claimed')
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  redis.call('ZREM', KEYS[1], id)
+  for uid in string.gmatch(t[2], '[^,]+') do
+    local pk = 'mm:player:' .. uid
+    if redis.call('GET', pk) == id then redis.call('PEXPIRE', pk, ARGV[2]) end
+  end
+  redis.call('LPUSH', KEYS[2], math.max(0, now - tonumber(t[1])))
+end
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
+return 1
+"#;
+
+/// Puts claimed tickets back in the queue after match creation failed.
+///
+/// KEYS: queue key, then ticket keys. ARGV: ttl ms, then the ticket ids.
+/// Returns how many tickets went back.
+const RELEASE: &str = r#"
+local n = 0
+for i = 2, #KEYS do
+  local id = ARGV[i]
+  local t = redis.call('HMGET', KEYS[i], 'state', 'joined_at_ms', 'members')
+  if t[1] == 'claimed' then
+    redis.call('HSET', KEYS[i], 'state', 'queued')
+    redis.call('PEXPIRE', KEYS[i], ARGV[1])
+    redis.call('ZADD', KEYS[1], t[2], id)
+    for uid in string.gmatch(t[3], '[^,]+') do
+      local pk = 'mm:player:' .. uid
+      if redis.call('GET', pk) == id then redis.call('PEXPIRE', pk, ARGV[1]) end
+    end
+    n = n + 1
+  end
+end
+return n
+"#;
+
+/// Records the created match: every player's key becomes `match:{id}` and the tickets
+/// go away. Player keys are written before the tickets are deleted so a concurrent
+/// leave always sees either a claimed ticket or the match.
+///
+/// KEYS: ticket keys. ARGV: `match:{id}`, player-key ttl ms, then the ticket ids.
+const FINALIZE: &str = r#"
+for i = 1, #KEYS do
+  local id = ARGV[i + 2]
+  local members = redis.call('HGET', KEYS[i], 'members')
+  for uid in string.gmatch(members or '', '[^,]+') do
+    local pk = 'mm:player:' .. uid
+    if redis.call('GET', pk) == id then redis.call('SET', pk, ARGV[1], 'PX', ARGV[2]) end
+  end
+  redis.call('DEL', KEYS[i])
+end
+return #KEYS
+"#;
+
+/// Replaces a player's `match:{id}` value only if it is still that value (the caller
+/// has checked in MySQL that the match is over).
+///
+/// KEYS: player key. ARGV: expected value.
+const CLEAR_IF: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
+/// Releases the tick lock only if this tick still holds it.
+///
+/// KEYS: lock key. ARGV: the holder's token.
+const UNLOCK: &str = CLEAR_IF;
+
+/// A script with its helpers prepended when it uses them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    Join,
+    Consent,
+    Leave,
+    Status,
+    ReadQueue,
+    Claim,
+    Release,
+    Finalize,
+    ClearIf,
+    Unlock,
+}
+
+impl Script {
+    /// Full Lua source sent with `EVAL`. Redis caches compiled scripts by their SHA-1,
+    /// so resending the text costs bytes, not compilation.
+    pub fn source(self) -> String {
+        match self {
+            Script::Join => format!("{HELPERS}{JOIN}"),
+            Script::Consent => format!("{HELPERS}{CONSENT}"),
+            Script::Leave => LEAVE.to_owned(),
+            Script::Status => STATUS.to_owned(),
+            Script::ReadQueue => READ_QUEUE.to_owned(),
+            Script::Claim => CLAIM.to_owned(),
+            Script::Release => RELEASE.to_owned(),
+            Script::Finalize => FINALIZE.to_owned(),
+            Script::ClearIf => CLEAR_IF.to_owned(),
+            Script::Unlock => UNLOCK.to_owned(),
+        }
+    }
+}
