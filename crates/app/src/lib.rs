@@ -1,1 +1,2 @@
 //! Shared component code (owned by the foundation work).
+pub mod integrations;
