@@ -33,6 +33,15 @@ fn rss_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
+/// utime + stime of a process, in clock ticks (100 per second on Linux).
+fn cpu_ticks(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
@@ -51,7 +60,24 @@ async fn main() -> anyhow::Result<()> {
         .local_addr()?
         .port();
     let listen = format!("127.0.0.1:{port}");
-    let mut child = tokio::process::Command::new(&bin)
+    // BENCH_PERF=1 runs the sidecar under `perf record -g` (then memory numbers are perf's).
+    let mut command = if std::env::var_os("BENCH_PERF").is_some() {
+        let mut c = tokio::process::Command::new("perf");
+        c.args([
+            "record",
+            "-F",
+            "1999",
+            "-g",
+            "-o",
+            "/tmp/sidecar-bench.perf",
+            "--",
+        ])
+        .arg(&bin);
+        c
+    } else {
+        tokio::process::Command::new(&bin)
+    };
+    let mut child = command
         .args([
             "--listen",
             &listen,
@@ -145,6 +171,7 @@ async fn main() -> anyhow::Result<()> {
 
     let redis = Builder::from_config(RedisConfig::from_url("redis://127.0.0.1:6379/0")?).build()?;
     redis.init().await?;
+    let (sidecar_cpu0, bench_cpu0) = (cpu_ticks(&pid.to_string()), cpu_ticks("self"));
     let mut all = Vec::with_capacity(n * rounds);
     let mut last_per_round = Vec::with_capacity(rounds);
     for _ in 0..rounds {
@@ -163,6 +190,8 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let rss_after = rss_kib(pid);
+    let sidecar_cpu = cpu_ticks(&pid.to_string()) - sidecar_cpu0;
+    let bench_cpu = cpu_ticks("self") - bench_cpu0;
     all.sort_unstable();
     last_per_round.sort_unstable();
 
@@ -184,12 +213,21 @@ async fn main() -> anyhow::Result<()> {
         *last_per_round.last().unwrap() as f64 / 1000.0
     );
     println!(
+        "CPU per round (one event to {n} clients): sidecar {:.1} ms, this benchmark's clients {:.1} ms",
+        sidecar_cpu as f64 * 10.0 / rounds as f64,
+        bench_cpu as f64 * 10.0 / rounds as f64
+    );
+    println!(
         "sidecar RSS: {rss_before} KiB before, {rss_idle} KiB with {n} idle connections, {rss_after} KiB after fan-out"
     );
     println!(
         "memory per idle connection: {:.2} KiB",
         (rss_idle.saturating_sub(rss_before)) as f64 / n as f64
     );
-    child.kill().await?;
+    // SIGTERM, so the sidecar shuts down gracefully (and perf, if used, writes its data).
+    let _ = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status();
+    let _ = tokio::time::timeout(Duration::from_secs(20), child.wait()).await;
     Ok(())
 }

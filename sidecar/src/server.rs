@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use fred::prelude::{Builder, ClientLike, Config as RedisConfig, ReconnectPolicy};
 use serde::Deserialize;
@@ -144,6 +145,12 @@ impl Sidecar {
         let app = router(state);
 
         let mut stop_http = stop_rx.clone();
+        // Events are small writes that must leave at once: no Nagle delay behind an unacked one.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             crate::stopped(&mut stop_http).await;
         });

@@ -13,7 +13,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
-use futures::{Sink, SinkExt, Stream, StreamExt};
+use std::future::Future;
+use std::pin::{pin, Pin};
+
+use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::watch;
 use tokio::time::{sleep_until, timeout, Instant};
 
@@ -120,14 +123,20 @@ where
     S: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin,
 {
     /// Writes one message, giving up after `send_timeout` or when `overflow` resolves first.
-    async fn send(
+    async fn send<F: Future<Output = ()>>(
         &mut self,
         msg: Message,
-        overflow: impl std::future::Future<Output = ()>,
+        overflow: Pin<&mut F>,
     ) -> Result<(), SendFailed> {
         let send_timeout = self.limits.send_timeout;
+        let mut send = pin!(self.socket.send(msg));
+        // Fast path: the socket takes the frame at once, so no timer is armed. With 10,000
+        // clients an event means 10,000 sends; a timer each would cost more than the write.
+        if let Some(r) = (&mut send).now_or_never() {
+            return r.map_err(|_| SendFailed::Broken);
+        }
         tokio::select! {
-            r = timeout(send_timeout, self.socket.send(msg)) => match r {
+            r = timeout(send_timeout, send) => match r {
                 Ok(Ok(())) => Ok(()),
                 _ => Err(SendFailed::Broken),
             },
@@ -136,7 +145,7 @@ where
     }
 
     async fn send_text(&mut self, text: String) -> Result<(), SendFailed> {
-        self.send(Message::Text(text.into()), std::future::pending())
+        self.send(Message::Text(text.into()), pin!(std::future::pending()))
             .await
     }
 
@@ -295,9 +304,24 @@ async fn serve<S, E, A>(
     let too_slow = ("too_slow", "events were not read fast enough");
     let flooding = ("rate_limited", "too many messages");
     let mut shutdown = shared.shutdown.clone();
+    // Created once, not per loop turn: an idle connection then costs no timer or waiter
+    // registrations per event, only the write.
+    let mut stopping = pin!(crate::stopped(&mut shutdown));
+    let mut overflow = pin!(outbox.overflowed());
+    // One timer for the three deadlines (ping, idle, token expiry), reset only when the
+    // earliest one moves.
+    let earliest = |next_ping: Instant, last_seen: Instant, token_expiry: Instant| {
+        next_ping
+            .min(last_seen + limits.idle_timeout)
+            .min(token_expiry)
+    };
+    let mut timer = pin!(sleep_until(earliest(next_ping, last_seen, token_expiry)));
 
     loop {
-        let idle_deadline = last_seen + limits.idle_timeout;
+        let wake = earliest(next_ping, last_seen, token_expiry);
+        if timer.deadline() != wake {
+            timer.as_mut().reset(wake);
+        }
         tokio::select! {
             frame = conn.socket.next() => {
                 let frame = match frame {
@@ -359,7 +383,7 @@ async fn serve<S, E, A>(
                 }
             }
             Some(event) = rx.recv() => {
-                match conn.send(Message::Text(event), outbox.overflowed()).await {
+                match conn.send(Message::Text(event), overflow.as_mut()).await {
                     Ok(()) => {}
                     Err(SendFailed::Overflow) => {
                         conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
@@ -368,26 +392,29 @@ async fn serve<S, E, A>(
                     Err(SendFailed::Broken) => return,
                 }
             }
-            () = outbox.overflowed() => {
+            () = overflow.as_mut() => {
                 conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
                 return;
             }
-            () = sleep_until(next_ping) => {
-                next_ping = Instant::now() + limits.ping_interval;
-                if conn.send(Message::Ping(Default::default()), outbox.overflowed()).await.is_err() {
+            () = timer.as_mut() => {
+                let now = Instant::now();
+                if now >= token_expiry {
+                    let msg = ("token_expired", "the access token expired; re-authenticate before it does");
+                    conn.close(CLOSE_POLICY, "token expired", Some(msg)).await;
                     return;
                 }
+                if now >= last_seen + limits.idle_timeout {
+                    conn.close(CLOSE_GOING_AWAY, "idle timeout", None).await;
+                    return;
+                }
+                if now >= next_ping {
+                    next_ping = now + limits.ping_interval;
+                    if conn.send(Message::Ping(Default::default()), overflow.as_mut()).await.is_err() {
+                        return;
+                    }
+                }
             }
-            () = sleep_until(idle_deadline) => {
-                conn.close(CLOSE_GOING_AWAY, "idle timeout", None).await;
-                return;
-            }
-            () = sleep_until(token_expiry) => {
-                let msg = ("token_expired", "the access token expired; re-authenticate before it does");
-                conn.close(CLOSE_POLICY, "token expired", Some(msg)).await;
-                return;
-            }
-            () = crate::stopped(&mut shutdown) => {
+            () = stopping.as_mut() => {
                 conn.close(CLOSE_GOING_AWAY, "server shutting down", None).await;
                 return;
             }
