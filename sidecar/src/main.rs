@@ -1,26 +1,22 @@
-//! `rh-sidecar`: flags and environment in, [`rh_sidecar::run`] out.
+//! `rh-sidecar`: flags and environment in, a served [`Sidecar`] out (see `docs/websocket.md`).
 
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use rh_sidecar::{Config, Limits, Secret};
+use rh_sidecar::{Config, Limits, Sidecar};
 
 #[derive(Parser)]
-#[command(version, about = "RankedHonor WebSocket sidecar")]
+#[command(
+    version,
+    about = "RankedHonor WebSocket sidecar",
+    after_help = "RH_JWT_SECRET (required, environment only): the Spin variable jwt_secret's value."
+)]
 struct Args {
     #[arg(long, env = "RH_SIDECAR_LISTEN", default_value = "127.0.0.1:8001")]
     listen: String,
     #[arg(long, env = "RH_REDIS_URL", default_value = "redis://127.0.0.1:6379/0")]
     redis_url: String,
-    /// Same value as the Spin variable `jwt_secret`. Read from the environment only.
-    #[arg(
-        long = "jwt-secret-from-env-only",
-        env = "RH_JWT_SECRET",
-        hide = true,
-        hide_env_values = true
-    )]
-    jwt_secret: String,
     #[arg(long, env = "RH_TICK_INTERVAL_MS", default_value_t = 1000)]
     tick_interval_ms: u64,
     #[arg(long, env = "RH_TICK_CHANNEL", default_value = "matchmaking:tick")]
@@ -52,6 +48,9 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    // Environment only, never a flag: flags show up in `ps` and shell history.
+    let jwt_secret = std::env::var("RH_JWT_SECRET")
+        .context("RH_JWT_SECRET must be set (the same value as the Spin variable jwt_secret)")?;
     let config = Config {
         tick_interval: Duration::from_millis(args.tick_interval_ms),
         tick_channel: args.tick_channel,
@@ -64,17 +63,15 @@ async fn main() -> anyhow::Result<()> {
             max_subscriptions: args.max_subscriptions,
             ..Limits::default()
         },
-        ..Config::new(args.redis_url, String::new())
+        ..Config::new(args.redis_url, jwt_secret)
     };
-    let config = Config {
-        jwt_secret: Secret(args.jwt_secret),
-        ..config
-    };
+    // Validate (secret length, Redis URL) before taking the port.
+    let sidecar = Sidecar::new(config)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(listen = %args.listen, "sidecar listening");
-    rh_sidecar::run(listener, config, shutdown_signal()).await
+    sidecar.serve(listener, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {
