@@ -100,6 +100,11 @@ async fn clients_stay_connected_through_a_redis_restart_and_delivery_resumes() {
     sidecar.wait_ready(false).await;
     // The client is still served while Redis is away.
     assert_eq!(c.subscribe("match:9").await["type"], "subscribed");
+    // A newcomer cannot be checked against the revocation list, so it is not let in.
+    let ws_url = format!("{}?token={}", sidecar.ws_url(), access_token(unique()));
+    let mut newcomer = Client::connect(&ws_url).await;
+    assert_eq!(newcomer.json().await["code"], "unavailable");
+    assert_eq!(newcomer.close_code().await, 1013);
 
     let _own = OwnRedis::start(port).await;
     sidecar.wait_ready(true).await;
