@@ -10,12 +10,11 @@
 //! client silent for too long.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
-use std::future::Future;
-use std::pin::{pin, Pin};
-
 use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::watch;
 use tokio::time::{sleep_until, timeout, Instant};
