@@ -164,7 +164,8 @@ impl Sidecar {
         let _ = tokio::time::timeout(grace, alive_rx.recv()).await;
         let _ = tokio::time::timeout(grace, server).await;
         let _ = tokio::join!(fanout, tick, refresh);
-        let _ = commands.quit().await;
+        // Bounded: with Redis down, QUIT would wait for a reconnection that may never come.
+        let _ = tokio::time::timeout(Duration::from_secs(2), commands.quit()).await;
         Ok(())
     }
 }

@@ -148,3 +148,19 @@ pub async fn http_status(url: &str) -> u16 {
     let head = String::from_utf8_lossy(&buf);
     head.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
+
+#[tokio::test]
+async fn shutdown_is_prompt_even_while_redis_is_unreachable() {
+    let url = format!("redis://127.0.0.1:{}/0", free_port());
+    let sidecar = spawn_sidecar_unready(test_config(&url)).await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), sidecar.shutdown())
+        .await
+        .expect("shutdown finished")
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -165,7 +165,15 @@ impl Client {
     pub async fn close_code(&mut self) -> u16 {
         loop {
             match self.next().await {
-                Some(Message::Close(Some(frame))) => return u16::from(frame.code),
+                Some(Message::Close(Some(frame))) => {
+                    // Like a browser: keep reading so tungstenite sends the close reply and
+                    // the server's closing handshake completes.
+                    while let Ok(Some(Ok(_))) =
+                        tokio::time::timeout(Duration::from_secs(5), self.ws.next()).await
+                    {
+                    }
+                    return u16::from(frame.code);
+                }
                 Some(Message::Close(None)) => panic!("close frame without a code"),
                 Some(_) => continue,
                 None => panic!("connection ended without a close frame"),
