@@ -3,7 +3,8 @@
 //! One Redis subscription feeds the whole process; [`Registry::dispatch`] serialises each event
 //! once and offers it to every subscriber's bounded queue with `try_send`, so a slow client can
 //! never slow the fan-out or the other clients. A full queue marks that client as overflowed:
-//! it is removed from every channel here and its session closes it with 1013.
+//! it is dropped from the channel at once, its session closes it with 1013 and then removes
+//! its other subscriptions.
 //!
 //! A `std::sync::Mutex` (not a tokio one) guards the map: every critical section is short and
 //! never awaits, and dispatch to 10,000 subscribers is a loop of non-blocking `try_send`s.
