@@ -1,0 +1,133 @@
+//! Bearer authentication for any route: the token must verify (rh-token: HS256,
+//! issuer, audience, expiry, type `access`) and must not be revoked in Redis.
+//!
+//! Revocation lives in Redis so every component and the sidecar see it at once:
+//! - [`rh_token::revoked_jti_key`]: set by logout until the token's own expiry;
+//! - [`rh_token::user_tokens_not_before_key`]: unix seconds; tokens issued before it are
+//!   refused (bans, "log out everywhere").
+//!
+//! Every failure is an [`AppError`] answering 401 with a `WWW-Authenticate` challenge.
+
+use crate::error::AppError;
+use crate::http::Req;
+use crate::redis::Redis;
+use rh_token::{TokenError, TokenKeys, TokenType};
+
+/// The caller, authenticated by an access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthUser {
+    pub id: u64,
+    /// The access token's id (what logout revokes).
+    pub jti: String,
+    /// The access token's expiry, unix seconds.
+    pub exp: i64,
+    /// When the access token was issued, unix seconds.
+    pub iat: i64,
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer_token(req: &Req) -> Result<&str, AppError> {
+    let header = req
+        .header("authorization")
+        .ok_or(AppError::MissingCredentials)?;
+    let (scheme, token) = header.trim().split_once(' ').ok_or_else(|| {
+        AppError::InvalidToken("the Authorization header must be `Bearer <token>`".into())
+    })?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AppError::MissingCredentials);
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(AppError::MissingCredentials);
+    }
+    Ok(token)
+}
+
+/// Maps a verification failure to a 401 whose message is safe to show.
+pub fn token_error(e: TokenError) -> AppError {
+    match e {
+        TokenError::Expired => AppError::InvalidToken("the token has expired".into()),
+        TokenError::WrongType => AppError::InvalidToken("the token is not an access token".into()),
+        TokenError::SecretTooShort | TokenError::Signing(_) => AppError::internal(e),
+        TokenError::Invalid => AppError::InvalidToken("the token is invalid".into()),
+    }
+}
+
+/// Verifies the request's Bearer access token at `now_unix` and checks revocation.
+pub fn authenticate(
+    req: &Req,
+    keys: &TokenKeys,
+    redis: &Redis,
+    now_unix: i64,
+) -> Result<AuthUser, AppError> {
+    let token = bearer_token(req)?;
+    let claims = rh_token::verify(keys, token, TokenType::Access, now_unix).map_err(token_error)?;
+    let id = claims.user_id().map_err(token_error)?;
+    if redis
+        .get_string(&rh_token::revoked_jti_key(&claims.jti))?
+        .is_some()
+    {
+        return Err(AppError::InvalidToken("the token has been revoked".into()));
+    }
+    if let Some(not_before) = redis.get_string(&rh_token::user_tokens_not_before_key(id))? {
+        let not_before: i64 = not_before.trim().parse().unwrap_or(i64::MAX);
+        if claims.iat < not_before {
+            return Err(AppError::InvalidToken("the token has been revoked".into()));
+        }
+    }
+    Ok(AuthUser {
+        id,
+        jti: claims.jti,
+        exp: claims.exp,
+        iat: claims.iat,
+    })
+}
+
+/// [`authenticate`] with the keys from `jwt_secret` and the current time.
+pub fn require_user(req: &Req, redis: &Redis) -> Result<AuthUser, AppError> {
+    let keys = crate::config::jwt_keys()?;
+    authenticate(req, &keys, redis, crate::clock::now_unix())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spin_sdk::http::Method;
+
+    fn req(auth: Option<&str>) -> Req {
+        let headers = auth
+            .map(|a| vec![("Authorization".to_owned(), a.to_owned())])
+            .unwrap_or_default();
+        Req::new(Method::Get, "/", headers, Vec::new())
+    }
+
+    #[test]
+    fn the_bearer_token_is_extracted_case_insensitively() {
+        assert_eq!(bearer_token(&req(Some("Bearer abc"))).unwrap(), "abc");
+        assert_eq!(bearer_token(&req(Some("bearer  abc "))).unwrap(), "abc");
+    }
+
+    #[test]
+    fn missing_or_other_schemes_are_missing_credentials() {
+        assert!(matches!(
+            bearer_token(&req(None)),
+            Err(AppError::MissingCredentials)
+        ));
+        assert!(matches!(
+            bearer_token(&req(Some("Basic dXNlcjpwYXNz"))),
+            Err(AppError::MissingCredentials)
+        ));
+        assert!(matches!(
+            bearer_token(&req(Some("Bearer"))),
+            Err(AppError::InvalidToken(_))
+        ));
+    }
+
+    #[test]
+    fn token_errors_become_401s_except_configuration_ones() {
+        assert_eq!(token_error(TokenError::Expired).status(), 401);
+        assert_eq!(token_error(TokenError::WrongType).status(), 401);
+        assert_eq!(token_error(TokenError::Invalid).status(), 401);
+        assert_eq!(token_error(TokenError::SecretTooShort).status(), 500);
+    }
+}

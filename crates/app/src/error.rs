@@ -1,0 +1,257 @@
+//! The one error type of the HTTP boundary, and the one place it becomes a response.
+//!
+//! Every handler returns `Result<_, AppError>`. Each variant's doc names its status.
+//! [`AppError::to_problem`] is the only mapping to RFC 9457 problem details: 500s are
+//! logged here with their cause and answered with a generic detail, so internals (SQL,
+//! host errors) never reach a client.
+
+use crate::problem::{FieldError, Problem};
+use spin_sdk::http::{IntoResponse, Response};
+
+/// `WWW-Authenticate` realm of our Bearer challenges (RFC 6750 §3).
+const REALM: &str = "rankedhonor";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the body is not valid JSON or does not have the expected shape.
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    /// 401 with `WWW-Authenticate: Bearer realm=...`: no credentials were sent.
+    #[error("authentication required")]
+    MissingCredentials,
+    /// 401 with `WWW-Authenticate: Bearer ..., error="invalid_token"`: the token is bad,
+    /// expired, revoked or of the wrong type. The message says which (no secret in it).
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    /// 401 (no challenge, RFC 6750 only covers tokens): wrong email or password.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// 403: authenticated but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: the resource or route does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405 with `Allow`: the path exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<String> },
+    /// 409: a unique value (email, username...) is already taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the request body exceeds the limit (bytes).
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// 422: the input was understood but some fields are invalid.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 429 with `Retry-After` (seconds).
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    /// 503: a dependency is down; the message names it.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: anything else. Logged with its cause; the client sees a generic detail.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// 500 from any printable cause.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AppError::Internal(anyhow::anyhow!("{cause}"))
+    }
+
+    /// One invalid field (422).
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::MissingCredentials
+            | AppError::InvalidToken(_)
+            | AppError::InvalidCredentials => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::MethodNotAllowed { .. } => 405,
+            AppError::Conflict(_) => 409,
+            AppError::PayloadTooLarge { .. } => 413,
+            AppError::Validation(_) => 422,
+            AppError::RateLimited { .. } => 429,
+            AppError::Internal(_) => 500,
+            AppError::Unavailable(_) => 503,
+        }
+    }
+
+    /// The problem details for this error (the single mapping of the boundary).
+    pub fn to_problem(&self) -> Problem {
+        let status = self.status();
+        match self {
+            AppError::BadRequest(msg) => {
+                Problem::new(status, "bad-request", "Malformed request").with_detail(msg)
+            }
+            AppError::MissingCredentials => {
+                Problem::new(status, "unauthorized", "Authentication required")
+                    .with_detail("send an access token as `Authorization: Bearer <token>`")
+                    .with_header("www-authenticate", format!("Bearer realm=\"{REALM}\""))
+            }
+            AppError::InvalidToken(why) => Problem::new(status, "invalid-token", "Invalid token")
+                .with_detail(why)
+                .with_header(
+                    "www-authenticate",
+                    format!(
+                        "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
+                        why.replace(['"', '\\'], "'")
+                    ),
+                ),
+            AppError::InvalidCredentials => {
+                Problem::new(status, "invalid-credentials", "Invalid credentials")
+                    .with_detail("invalid email or password")
+            }
+            AppError::Forbidden(msg) => Problem::new(status, "forbidden", "Forbidden").with_detail(msg),
+            AppError::NotFound(msg) => Problem::new(status, "not-found", "Not Found").with_detail(msg),
+            AppError::MethodNotAllowed { allow } => {
+                Problem::new(status, "method-not-allowed", "Method Not Allowed")
+                    .with_detail(format!("allowed methods: {}", allow.join(", ")))
+                    .with_header("allow", allow.join(", "))
+            }
+            AppError::Conflict(msg) => Problem::new(status, "conflict", "Conflict").with_detail(msg),
+            AppError::PayloadTooLarge { limit } => {
+                Problem::new(status, "payload-too-large", "Payload Too Large")
+                    .with_detail(format!("the request body must not exceed {limit} bytes"))
+            }
+            AppError::Validation(errors) => {
+                Problem::new(status, "validation-failed", "Validation failed")
+                    .with_detail(format!("{} invalid field(s)", errors.len()))
+                    .with_errors(errors.clone())
+            }
+            AppError::RateLimited { retry_after_secs } => {
+                Problem::new(status, "rate-limited", "Too Many Requests")
+                    .with_detail(format!("retry in {retry_after_secs} s"))
+                    .with_header("retry-after", retry_after_secs.to_string())
+            }
+            AppError::Unavailable(what) => {
+                Problem::new(status, "unavailable", "Service Unavailable").with_detail(what)
+            }
+            AppError::Internal(cause) => {
+                // The cause may hold SQL or host details: log it, never send it.
+                eprintln!("internal error: {cause:#}");
+                Problem::new(status, "internal", "Internal Server Error")
+                    .with_detail("an unexpected error occurred")
+            }
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.to_problem().into_response()
+    }
+}
+
+impl From<crate::db::DbError> for AppError {
+    fn from(e: crate::db::DbError) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<crate::redis::RedisError> for AppError {
+    fn from(e: crate::redis::RedisError) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<crate::config::ConfigError> for AppError {
+    fn from(e: crate::config::ConfigError) -> Self {
+        AppError::internal(e)
+    }
+}
+
+impl From<Vec<FieldError>> for AppError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        AppError::Validation(errors)
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Validation(vec![e])
+    }
+}
+
+impl From<rh_domain::DomainError> for AppError {
+    fn from(e: rh_domain::DomainError) -> Self {
+        use rh_domain::DomainError as D;
+        match e {
+            D::Invalid(errors) => AppError::Validation(errors),
+            D::UnknownMode(mode) => {
+                AppError::invalid_field("mode", format!("unknown mode {mode:?}"))
+            }
+            D::InvalidRatingInput(why) => AppError::invalid_field("rating", why),
+            // Configuration errors (and variants added later) are our fault: 500.
+            other => AppError::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header<'a>(p: &'a Problem, name: &str) -> Option<&'a str> {
+        p.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn unauthorized_errors_carry_a_bearer_challenge() {
+        let p = AppError::MissingCredentials.to_problem();
+        assert_eq!(p.status, 401);
+        assert_eq!(
+            header(&p, "www-authenticate"),
+            Some("Bearer realm=\"rankedhonor\"")
+        );
+        let p = AppError::InvalidToken("the token has \"expired\"".into()).to_problem();
+        let challenge = header(&p, "www-authenticate").unwrap();
+        assert!(challenge.contains("error=\"invalid_token\""));
+        assert!(challenge.ends_with("'expired'\""), "{challenge}");
+    }
+
+    #[test]
+    fn rate_limited_sets_retry_after() {
+        let p = AppError::RateLimited {
+            retry_after_secs: 7,
+        }
+        .to_problem();
+        assert_eq!(p.status, 429);
+        assert_eq!(header(&p, "retry-after"), Some("7"));
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let p = AppError::internal("SELECT secret FROM users failed").to_problem();
+        assert_eq!(p.status, 500);
+        assert!(!String::from_utf8(p.body()).unwrap().contains("secret"));
+    }
+
+    #[test]
+    fn method_not_allowed_lists_the_allowed_methods() {
+        let p = AppError::MethodNotAllowed {
+            allow: vec!["GET".into(), "PATCH".into()],
+        }
+        .to_problem();
+        assert_eq!(p.status, 405);
+        assert_eq!(header(&p, "allow"), Some("GET, PATCH"));
+    }
+
+    #[test]
+    fn validation_errors_list_their_fields() {
+        let p = AppError::invalid_field("region", "unknown region").to_problem();
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors, vec![FieldError::new("region", "unknown region")]);
+    }
+}

@@ -1,0 +1,397 @@
+//! Request decoding, routing and the entry point every HTTP component calls.
+//!
+//! A component's `lib.rs` builds a [`Router`] (its route table) and calls
+//! [`Router::serve`]. In order, `serve`:
+//! 1. matches the path against the table: unknown path → 404 problem;
+//! 2. answers `OPTIONS` itself (CORS preflight, `Allow`), for every route;
+//! 3. refuses a method the path does not have → 405 problem with `Allow`;
+//! 4. reads the body up to [`MAX_BODY_BYTES`] → 413 problem beyond;
+//! 5. calls the handler and turns its `AppError` into a problem response;
+//! 6. adds the CORS headers for the request's `Origin`.
+//!
+//! Paths are matched on the full request path, so the table reads like the API docs and
+//! does not depend on where `spin.toml` mounts the component.
+
+use crate::cors::Cors;
+use crate::error::AppError;
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use spin_sdk::http::{IncomingRequest, Method, Response};
+
+/// Largest request body accepted (64 KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A decoded request: what handlers see.
+#[derive(Debug)]
+pub struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    params: Vec<(String, String)>,
+}
+
+impl Req {
+    /// A request built by hand (tests, or handlers calling each other).
+    pub fn new(
+        method: Method,
+        path_and_query: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Self {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        Self {
+            method,
+            path: path.to_owned(),
+            query: query.to_owned(),
+            headers: headers
+                .into_iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v))
+                .collect(),
+            body,
+            params: Vec::new(),
+        }
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A `:name` segment of the matched route.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A query-string parameter (not percent-decoded beyond `+`; our parameters are plain).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query
+            .split('&')
+            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.replace('+', " "))
+    }
+
+    /// The client's IP address as the runtime saw it (`spin-client-addr` without its port).
+    pub fn client_ip(&self) -> Option<String> {
+        let raw = self.header("spin-client-addr")?;
+        Some(match raw.parse::<std::net::SocketAddr>() {
+            Ok(addr) => addr.ip().to_string(),
+            Err(_) => raw.to_owned(),
+        })
+    }
+
+    /// The body decoded as a JSON object: empty, malformed or of the wrong shape → 400.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, AppError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(AppError::BadRequest("expected a JSON body".into()));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&self.body)
+            .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))?;
+        // serde would accept `[..]` for a struct; our bodies are always objects.
+        if !value.is_object() {
+            return Err(AppError::BadRequest(
+                "the JSON body must be an object".into(),
+            ));
+        }
+        serde_json::from_value(value)
+            .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// A JSON response.
+pub fn json(status: u16, value: &impl Serialize) -> Result<Response, AppError> {
+    let body = serde_json::to_vec(value).map_err(AppError::internal)?;
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(body)
+        .build())
+}
+
+/// `204 No Content`.
+pub fn no_content() -> Response {
+    Response::builder().status(204).body(Vec::new()).build()
+}
+
+/// A route handler: synchronous, since Spin's MySQL and Redis calls are.
+pub type Handler = fn(&Req) -> Result<Response, AppError>;
+
+struct Route {
+    method: Method,
+    segments: Vec<&'static str>,
+    handler: Handler,
+}
+
+/// Matches `path` against a pattern's segments; `:name` segments capture.
+fn match_path(segments: &[&'static str], path: &str) -> Option<Vec<(String, String)>> {
+    let parts: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (seg, part) in segments.iter().zip(parts) {
+        if let Some(name) = seg.strip_prefix(':') {
+            if part.is_empty() {
+                return None;
+            }
+            params.push((name.to_owned(), part.to_owned()));
+        } else if *seg != part {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// A component's route table.
+#[derive(Default)]
+pub struct Router {
+    routes: Vec<Route>,
+}
+
+impl Router {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a route; `pattern` is a path with `:name` segments (`/api/v1/users/:id`).
+    pub fn route(mut self, method: Method, pattern: &'static str, handler: Handler) -> Self {
+        let segments = pattern.trim_end_matches('/').split('/').collect();
+        self.routes.push(Route {
+            method,
+            segments,
+            handler,
+        });
+        self
+    }
+
+    pub fn get(self, pattern: &'static str, handler: Handler) -> Self {
+        self.route(Method::Get, pattern, handler)
+    }
+
+    pub fn post(self, pattern: &'static str, handler: Handler) -> Self {
+        self.route(Method::Post, pattern, handler)
+    }
+
+    pub fn put(self, pattern: &'static str, handler: Handler) -> Self {
+        self.route(Method::Put, pattern, handler)
+    }
+
+    pub fn patch(self, pattern: &'static str, handler: Handler) -> Self {
+        self.route(Method::Patch, pattern, handler)
+    }
+
+    pub fn delete(self, pattern: &'static str, handler: Handler) -> Self {
+        self.route(Method::Delete, pattern, handler)
+    }
+
+    /// Routes whose pattern matches `path`, with their captured parameters.
+    fn matching(&self, path: &str) -> Vec<(&Route, Vec<(String, String)>)> {
+        self.routes
+            .iter()
+            .filter_map(|r| match_path(&r.segments, path).map(|p| (r, p)))
+            .collect()
+    }
+
+    /// What to do with `method path`: the pure part of [`Router::serve`].
+    fn resolve(&self, method: &Method, path: &str) -> Resolved {
+        let matches = self.matching(path);
+        if matches.is_empty() {
+            return Resolved::NotFound;
+        }
+        let allowed: Vec<String> = matches.iter().map(|(r, _)| r.method.to_string()).collect();
+        if *method == Method::Options {
+            return Resolved::Options(allowed);
+        }
+        match matches.into_iter().find(|(r, _)| r.method == *method) {
+            Some((route, params)) => Resolved::Handler(route.handler, params),
+            None => Resolved::MethodNotAllowed(allowed),
+        }
+    }
+
+    /// Serves one request (see the module docs for the steps).
+    pub async fn serve(&self, incoming: IncomingRequest) -> Response {
+        let cors = Cors::from_config();
+        let method = incoming.method();
+        let path_and_query = incoming.path_with_query().unwrap_or_else(|| "/".into());
+        let headers: Vec<(String, String)> = incoming
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        let mut req = Req::new(method, &path_and_query, headers, Vec::new());
+        let origin = req.header("origin").map(str::to_owned);
+
+        let mut response = match self.resolve(&req.method, &req.path) {
+            Resolved::NotFound => AppError::NotFound(format!("no route for {}", req.path))
+                .to_problem()
+                .into_response(),
+            Resolved::Options(allowed) => {
+                let mut r = no_content();
+                for (name, value) in cors.preflight_headers(origin.as_deref(), &allowed) {
+                    r.set_header(name, value);
+                }
+                return r;
+            }
+            Resolved::MethodNotAllowed(allowed) => {
+                let mut allow = allowed;
+                allow.push("OPTIONS".into());
+                AppError::MethodNotAllowed { allow }
+                    .to_problem()
+                    .into_response()
+            }
+            Resolved::Handler(handler, params) => match read_body(incoming, MAX_BODY_BYTES).await {
+                Err(e) => e.to_problem().into_response(),
+                Ok(body) => {
+                    req.body = body;
+                    req.params = params;
+                    handler(&req).unwrap_or_else(|e| e.to_problem().into_response())
+                }
+            },
+        };
+        for (name, value) in cors.response_headers(origin.as_deref()) {
+            response.set_header(name, value);
+        }
+        response
+    }
+}
+
+enum Resolved {
+    NotFound,
+    Options(Vec<String>),
+    MethodNotAllowed(Vec<String>),
+    Handler(Handler, Vec<(String, String)>),
+}
+
+/// Reads the body, refusing more than `limit` bytes (413). A `Content-Length` over the
+/// limit is refused before reading; a chunked body is cut off as soon as it exceeds it.
+pub async fn read_body(incoming: IncomingRequest, limit: usize) -> Result<Vec<u8>, AppError> {
+    let declared = incoming
+        .headers()
+        .get("content-length")
+        .first()
+        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(AppError::PayloadTooLarge { limit });
+    }
+    let mut body = Vec::new();
+    let mut stream = incoming.into_body_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("cannot read body: {e:?}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(_: &Req) -> Result<Response, AppError> {
+        Ok(no_content())
+    }
+
+    fn router() -> Router {
+        Router::new()
+            .get("/api/v1/users/me", ok)
+            .patch("/api/v1/users/me", ok)
+            .get("/api/v1/users/:id", ok)
+    }
+
+    #[test]
+    fn literal_routes_and_parameters_match() {
+        let segs: Vec<&'static str> = "/api/v1/users/:id".split('/').collect();
+        assert_eq!(
+            match_path(&segs, "/api/v1/users/42"),
+            Some(vec![("id".into(), "42".into())])
+        );
+        assert_eq!(
+            match_path(&segs, "/api/v1/users/42/"),
+            Some(vec![("id".into(), "42".into())])
+        );
+        assert_eq!(match_path(&segs, "/api/v1/users"), None);
+        assert_eq!(match_path(&segs, "/api/v1/users/42/x"), None);
+    }
+
+    #[test]
+    fn an_unknown_path_is_not_found_and_a_wrong_method_lists_the_allowed_ones() {
+        let r = router();
+        assert!(matches!(
+            r.resolve(&Method::Get, "/nope"),
+            Resolved::NotFound
+        ));
+        match r.resolve(&Method::Delete, "/api/v1/users/me") {
+            Resolved::MethodNotAllowed(allowed) => {
+                // "/me" also matches ":id"; both patterns' methods are allowed there.
+                assert!(allowed.contains(&"GET".to_owned()));
+                assert!(allowed.contains(&"PATCH".to_owned()));
+            }
+            _ => panic!("expected 405"),
+        }
+    }
+
+    #[test]
+    fn options_is_answered_for_every_known_path() {
+        match router().resolve(&Method::Options, "/api/v1/users/7") {
+            Resolved::Options(allowed) => assert_eq!(allowed, vec!["GET".to_owned()]),
+            _ => panic!("expected options"),
+        }
+    }
+
+    #[test]
+    fn the_first_matching_route_wins() {
+        match router().resolve(&Method::Get, "/api/v1/users/me") {
+            Resolved::Handler(_, params) => assert!(params.is_empty()),
+            _ => panic!("expected the /me handler"),
+        }
+    }
+
+    #[test]
+    fn requests_expose_headers_params_and_the_client_ip() {
+        let req = Req::new(
+            Method::Get,
+            "/x?a=1&b=two+words",
+            vec![("Spin-Client-Addr".into(), "127.0.0.1:5555".into())],
+            Vec::new(),
+        );
+        assert_eq!(req.client_ip().as_deref(), Some("127.0.0.1"));
+        assert_eq!(req.query_param("b").as_deref(), Some("two words"));
+        assert_eq!(req.query_param("c"), None);
+        let v6 = Req::new(
+            Method::Get,
+            "/",
+            vec![("spin-client-addr".into(), "[::1]:80".into())],
+            vec![],
+        );
+        assert_eq!(v6.client_ip().as_deref(), Some("::1"));
+    }
+
+    #[test]
+    fn malformed_or_empty_json_is_a_bad_request() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[allow(dead_code)]
+            a: u32,
+        }
+        for body in [&b""[..], b"  ", b"{", b"[1]", b"{\"a\":\"x\"}"] {
+            let req = Req::new(Method::Post, "/", vec![], body.to_vec());
+            assert!(matches!(req.json::<Body>(), Err(AppError::BadRequest(_))));
+        }
+        let req = Req::new(Method::Post, "/", vec![], b"{\"a\":1}".to_vec());
+        assert!(req.json::<Body>().is_ok());
+    }
+}
