@@ -1,0 +1,164 @@
+//! Instance isolation and server behaviour: traps, CPU-bound requests beside short ones,
+//! body limit, outbound HTTP policy, graceful shutdown, core-module components.
+mod common;
+
+use std::time::Duration;
+
+use common::{client, options, spawn, upstream, TOKEN};
+use rh_runtime::App;
+
+/// A failure guard for awaits that should complete promptly; never a pacing sleep.
+const GUARD: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trap_is_a_500_and_the_next_request_is_fine() {
+    let app = spawn("probe.toml", &[TOKEN]).await;
+    let r = client().get(app.url("/api/trap")).send().await.unwrap();
+    assert_eq!(r.status(), 500);
+    for _ in 0..3 {
+        let r = client().get(app.url("/exact")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    app.shutdown().await.unwrap();
+}
+
+/// One tokio worker: without epoch yielding, the busy guest would hold the only thread and
+/// the short requests could not be served until it finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_cpu_bound_request_does_not_stall_short_ones() {
+    let (up, mut notified) = upstream().await;
+    let host = format!("http://{up}");
+    let app = spawn("probe.toml", &[TOKEN, ("outbound_host", &host)]).await;
+
+    // The guest tells the upstream it started, then burns CPU for a long time.
+    let busy_url = app.url(&format!(
+        "/api/busy?ms=30000&notify=http://{up}/notify/busy"
+    ));
+    let busy = tokio::spawn(async move { client().get(busy_url).send().await });
+    let tag = tokio::time::timeout(GUARD, notified.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tag, "busy");
+
+    for _ in 0..5 {
+        let r = tokio::time::timeout(GUARD, client().get(app.url("/exact")).send())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert!(
+        !busy.is_finished(),
+        "the short requests were answered while the busy one still runs"
+    );
+    busy.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_gets_413() {
+    let app = App::load(options("probe.toml", &[TOKEN]))
+        .await
+        .unwrap()
+        .with_max_body_bytes(1024);
+    let app = common::serve(app).await;
+    let r = client()
+        .post(app.url("/api/body"))
+        .body(vec![b'x'; 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "1024");
+    let r = client()
+        .post(app.url("/api/body"))
+        .body(vec![b'x'; 1025])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_body_limit_is_one_mebibyte() {
+    let app = spawn("probe.toml", &[TOKEN]).await;
+    let r = client()
+        .post(app.url("/api/body"))
+        .body(vec![b'x'; (1 << 20) + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_http_is_allowed_only_to_allowed_hosts() {
+    let (up, _rx) = upstream().await;
+    let (other, _rx2) = upstream().await;
+    let host = format!("http://{up}");
+    let app = spawn("probe.toml", &[TOKEN, ("outbound_host", &host)]).await;
+
+    let r = client()
+        .get(app.url(&format!("/api/fetch?url=http://{up}/hello")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "200 upstream says hi");
+
+    let r = client()
+        .get(app.url(&format!("/api/fetch?url=http://{other}/hello")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("HttpRequestDenied"), "{body}");
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_an_in_flight_request_finish() {
+    let (up, mut notified) = upstream().await;
+    let host = format!("http://{up}");
+    let mut app = spawn("probe.toml", &[TOKEN, ("outbound_host", &host)]).await;
+
+    let url = app.url(&format!(
+        "/api/sleep?ms=500&notify=http://{up}/notify/sleeping"
+    ));
+    let in_flight = tokio::spawn(async move { client().get(url).send().await.unwrap() });
+    assert_eq!(
+        tokio::time::timeout(GUARD, notified.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+        "sleeping"
+    );
+
+    app.signal_shutdown();
+    let r = tokio::time::timeout(GUARD, in_flight)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "slept");
+    let served = tokio::time::timeout(GUARD, &mut app.task)
+        .await
+        .unwrap()
+        .unwrap();
+    served.unwrap();
+
+    // Stopped accepting: a new connection is refused.
+    assert!(client().get(app.url("/exact")).send().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wasip1_core_module_is_adapted_and_served() {
+    let app = spawn("hello-wasip1.toml", &[]).await;
+    let r = client().get(app.url("/anything")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "hello");
+    app.shutdown().await.unwrap();
+}
