@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn the_origin_drops_path_and_query() {
-        assert_eq!(origin_of("https://id.twitch.tv/oauth2/token?x=1"), "https://id.twitch.tv");
+        assert_eq!(
+            origin_of("https://id.twitch.tv/oauth2/token?x=1"),
+            "https://id.twitch.tv"
+        );
         assert_eq!(origin_of("http://127.0.0.1:9/a"), "http://127.0.0.1:9");
         assert_eq!(origin_of("http://h"), "http://h");
     }

@@ -146,10 +146,11 @@ mod tests {
         let c = TokenCipher::from_key_text(HEX_KEY).unwrap();
         let sealed = c.encrypt("secret-access-token", "1/twitch/access").unwrap();
         assert_eq!(sealed.len(), 12 + "secret-access-token".len() + 16);
-        assert!(!sealed
-            .windows("secret".len())
-            .any(|w| w == b"secret"));
-        assert_eq!(c.decrypt(&sealed, "1/twitch/access").unwrap(), "secret-access-token");
+        assert!(!sealed.windows("secret".len()).any(|w| w == b"secret"));
+        assert_eq!(
+            c.decrypt(&sealed, "1/twitch/access").unwrap(),
+            "secret-access-token"
+        );
     }
 
     #[test]
@@ -161,15 +162,32 @@ mod tests {
     #[test]
     fn another_row_tampering_or_another_key_fail_to_decrypt() {
         let c = TokenCipher::from_key_text(HEX_KEY).unwrap();
-        let sealed = c.encrypt_with_nonce("tok", "1/twitch/access", [9; 12]).unwrap();
-        assert_eq!(c.decrypt(&sealed, "2/twitch/access"), Err(CryptoError::Decrypt));
-        assert_eq!(c.decrypt(&sealed, "1/twitch/refresh"), Err(CryptoError::Decrypt));
+        let sealed = c
+            .encrypt_with_nonce("tok", "1/twitch/access", [9; 12])
+            .unwrap();
+        assert_eq!(
+            c.decrypt(&sealed, "2/twitch/access"),
+            Err(CryptoError::Decrypt)
+        );
+        assert_eq!(
+            c.decrypt(&sealed, "1/twitch/refresh"),
+            Err(CryptoError::Decrypt)
+        );
         let mut tampered = sealed.clone();
         tampered[14] ^= 1;
-        assert_eq!(c.decrypt(&tampered, "1/twitch/access"), Err(CryptoError::Decrypt));
+        assert_eq!(
+            c.decrypt(&tampered, "1/twitch/access"),
+            Err(CryptoError::Decrypt)
+        );
         let other = TokenCipher::new(&[1; 32]);
-        assert_eq!(other.decrypt(&sealed, "1/twitch/access"), Err(CryptoError::Decrypt));
-        assert_eq!(c.decrypt(&sealed[..20], "1/twitch/access"), Err(CryptoError::Decrypt));
+        assert_eq!(
+            other.decrypt(&sealed, "1/twitch/access"),
+            Err(CryptoError::Decrypt)
+        );
+        assert_eq!(
+            c.decrypt(&sealed[..20], "1/twitch/access"),
+            Err(CryptoError::Decrypt)
+        );
     }
 
     #[test]

@@ -20,7 +20,10 @@ pub enum IntegrationError {
     /// 400: the provider's token endpoint refused the code (bad or reused code, wrong
     /// PKCE verifier or redirect URI), with the provider's OAuth error code.
     #[error("{provider} refused the authorization code ({error})")]
-    CodeRejected { provider: &'static str, error: String },
+    CodeRejected {
+        provider: &'static str,
+        error: String,
+    },
     /// 503: no answer, a 5xx, or an unusable answer from the provider.
     #[error("{provider} is unavailable: {why}")]
     ProviderUnavailable { provider: &'static str, why: String },
@@ -81,11 +84,17 @@ mod tests {
         assert_eq!(status(IntegrationError::UnknownProvider("x".into())), 404);
         assert_eq!(status(IntegrationError::InvalidState("expired")), 400);
         assert_eq!(
-            status(IntegrationError::CodeRejected { provider: "twitch", error: "invalid_grant".into() }),
+            status(IntegrationError::CodeRejected {
+                provider: "twitch",
+                error: "invalid_grant".into()
+            }),
             400
         );
         assert_eq!(
-            status(IntegrationError::ProviderUnavailable { provider: "twitch", why: "down".into() }),
+            status(IntegrationError::ProviderUnavailable {
+                provider: "twitch",
+                why: "down".into()
+            }),
             503
         );
         assert_eq!(status(IntegrationError::AccountTaken("discord")), 409);

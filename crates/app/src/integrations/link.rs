@@ -12,12 +12,19 @@ use super::client::{call, origin_of, ApiResponse};
 use super::crypto::{token_aad, TokenCipher};
 use super::error::IntegrationError;
 use super::pkce::{self, STATE_TTL_MS};
-use super::provider::{parse_identity, parse_tokens, oauth_error, ApiRequest, ProviderConfig, TokenSet};
+use super::provider::{
+    oauth_error, parse_identity, parse_tokens, ApiRequest, ProviderConfig, TokenSet,
+};
 use super::store::{self, LinkSummary, NewLink, PendingState, StoredLink};
 
 /// Step 1: remembers a fresh `state` and PKCE verifier for `user_id` and returns the
 /// provider URL the browser should open.
-pub fn start(db: &Db, cfg: &ProviderConfig, user_id: u64, now_ms: i64) -> Result<String, IntegrationError> {
+pub fn start(
+    db: &Db,
+    cfg: &ProviderConfig,
+    user_id: u64,
+    now_ms: i64,
+) -> Result<String, IntegrationError> {
     let state = pkce::new_state();
     let verifier = pkce::new_verifier();
     let pending = PendingState {
@@ -70,7 +77,9 @@ pub fn complete(
         return Err(IntegrationError::InvalidState("expired"));
     }
     if pending.provider != cfg.provider.as_str() {
-        return Err(IntegrationError::InvalidState("issued for another provider"));
+        return Err(IntegrationError::InvalidState(
+            "issued for another provider",
+        ));
     }
     if let Some(error) = &callback.error {
         return Err(IntegrationError::BadCallback(format!(
@@ -89,7 +98,8 @@ pub fn complete(
 
     let user_id = pending.user_id;
     let name = cfg.provider.as_str();
-    let access_token_enc = cipher.encrypt(&tokens.access_token, &token_aad(user_id, name, "access"))?;
+    let access_token_enc =
+        cipher.encrypt(&tokens.access_token, &token_aad(user_id, name, "access"))?;
     let refresh_token_enc = match &tokens.refresh_token {
         Some(r) => Some(cipher.encrypt(r, &token_aad(user_id, name, "refresh"))?),
         None => None,
@@ -120,10 +130,16 @@ fn unavailable(cfg: &ProviderConfig, why: impl Into<String>) -> IntegrationError
 /// Sends `req`, mapping no answer or a 5xx to [`IntegrationError::ProviderUnavailable`].
 pub fn send(cfg: &ProviderConfig, req: &ApiRequest) -> Result<ApiResponse, IntegrationError> {
     let resp = call(req).map_err(|e| {
-        unavailable(cfg, format!("no response from {}: {e}", origin_of(&req.url)))
+        unavailable(
+            cfg,
+            format!("no response from {}: {e}", origin_of(&req.url)),
+        )
     })?;
     if resp.status >= 500 {
-        return Err(unavailable(cfg, format!("{} answered {}", origin_of(&req.url), resp.status)));
+        return Err(unavailable(
+            cfg,
+            format!("{} answered {}", origin_of(&req.url), resp.status),
+        ));
     }
     Ok(resp)
 }
@@ -141,10 +157,16 @@ fn exchange(cfg: &ProviderConfig, req: &ApiRequest) -> Result<TokenSet, Integrat
     parse_tokens(&resp.body).map_err(|why| unavailable(cfg, why))
 }
 
-fn fetch_identity(cfg: &ProviderConfig, access_token: &str) -> Result<super::provider::Identity, IntegrationError> {
+fn fetch_identity(
+    cfg: &ProviderConfig,
+    access_token: &str,
+) -> Result<super::provider::Identity, IntegrationError> {
     let resp = send(cfg, &cfg.identity_request(access_token))?;
     if !resp.is_success() {
-        return Err(unavailable(cfg, format!("the identity call answered {}", resp.status)));
+        return Err(unavailable(
+            cfg,
+            format!("the identity call answered {}", resp.status),
+        ));
     }
     parse_identity(cfg.provider, &resp.body).map_err(|why| unavailable(cfg, why))
 }
@@ -183,7 +205,10 @@ pub fn usable_access_token(
         .is_some_and(|at| at <= now_ms + REFRESH_MARGIN_MS);
     if !(expired || force) {
         let access = cipher
-            .decrypt(&link.access_token_enc, &token_aad(link.user_id, name, "access"))
+            .decrypt(
+                &link.access_token_enc,
+                &token_aad(link.user_id, name, "access"),
+            )
             .map_err(IntegrationError::from)?;
         return Ok(access);
     }
@@ -195,11 +220,16 @@ pub fn usable_access_token(
         .map_err(IntegrationError::from)?;
     let tokens = match exchange(cfg, &cfg.refresh(&refresh)) {
         Ok(t) => t,
-        Err(IntegrationError::CodeRejected { error, .. }) => return Err(TokenTrouble::Revoked(error)),
+        Err(IntegrationError::CodeRejected { error, .. }) => {
+            return Err(TokenTrouble::Revoked(error))
+        }
         Err(e) => return Err(TokenTrouble::Failed(e)),
     };
     let access_enc = cipher
-        .encrypt(&tokens.access_token, &token_aad(link.user_id, name, "access"))
+        .encrypt(
+            &tokens.access_token,
+            &token_aad(link.user_id, name, "access"),
+        )
         .map_err(IntegrationError::from)?;
     // Providers that rotate refresh tokens send a new one; the others keep the old.
     let refresh_enc = match &tokens.refresh_token {
@@ -211,8 +241,15 @@ pub fn usable_access_token(
         None => link.refresh_token_enc.clone(),
     };
     let expires_at_ms = tokens.expires_in_s.map(|s| now_ms + s * 1000);
-    store::update_tokens(db, link.user_id, cfg.provider, access_enc.clone(), refresh_enc.clone(), expires_at_ms)
-        .map_err(IntegrationError::from)?;
+    store::update_tokens(
+        db,
+        link.user_id,
+        cfg.provider,
+        access_enc.clone(),
+        refresh_enc.clone(),
+        expires_at_ms,
+    )
+    .map_err(IntegrationError::from)?;
     link.access_token_enc = access_enc;
     link.refresh_token_enc = refresh_enc;
     link.expires_at_ms = expires_at_ms;

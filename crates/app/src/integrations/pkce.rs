@@ -107,7 +107,9 @@ mod tests {
     fn verifiers_and_states_are_43_unreserved_characters_and_differ() {
         let (a, b) = (new_verifier(), new_verifier());
         assert_eq!(a.len(), 43);
-        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_ne!(a, b);
         assert_ne!(new_state(), new_state());
     }

@@ -117,7 +117,11 @@ impl ProviderConfig {
             params.push(("access_type", "offline"));
             params.push(("prompt", "consent"));
         }
-        let sep = if self.authorize_url.contains('?') { '&' } else { '?' };
+        let sep = if self.authorize_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
         format!("{}{sep}{}", self.authorize_url, form(&params))
     }
 
@@ -158,7 +162,8 @@ impl ProviderConfig {
             .push(("authorization".into(), format!("Bearer {access_token}")));
         if self.provider == Provider::Twitch {
             // Helix wants the app's client id on every call.
-            req.headers.push(("client-id".into(), self.client_id.clone()));
+            req.headers
+                .push(("client-id".into(), self.client_id.clone()));
         }
         req
     }
@@ -191,7 +196,10 @@ impl ProviderConfig {
     /// YouTube's concurrent viewers of broadcasts (videos.liveStreamingDetails).
     pub fn youtube_viewers_request(&self, video_ids: &[String], access_token: &str) -> ApiRequest {
         self.api_get(
-            &format!("/videos?part=liveStreamingDetails&id={}", encode(&video_ids.join(","))),
+            &format!(
+                "/videos?part=liveStreamingDetails&id={}",
+                encode(&video_ids.join(","))
+            ),
             access_token,
         )
     }
@@ -254,7 +262,8 @@ impl std::fmt::Debug for TokenSet {
 /// Parses a token endpoint's JSON. `scope` is a space-separated string (RFC 6749,
 /// Google, Discord) or an array (Twitch).
 pub fn parse_tokens(body: &[u8]) -> Result<TokenSet, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("token response is not JSON: {e}"))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("token response is not JSON: {e}"))?;
     let access_token = v["access_token"]
         .as_str()
         .filter(|s| !s.is_empty())
@@ -301,15 +310,18 @@ fn text(v: &Value) -> Option<String> {
 
 /// Parses the identity response of `provider`.
 pub fn parse_identity(provider: Provider, body: &[u8]) -> Result<Identity, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("identity response is not JSON: {e}"))?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("identity response is not JSON: {e}"))?;
     let found = match provider {
         Provider::Twitch => {
             let u = &v["data"][0];
-            text(&u["id"]).zip(text(&u["login"])).map(|(id, login)| Identity {
-                provider_user_id: id,
-                login,
-                display_name: text(&u["display_name"]),
-            })
+            text(&u["id"])
+                .zip(text(&u["login"]))
+                .map(|(id, login)| Identity {
+                    provider_user_id: id,
+                    login,
+                    display_name: text(&u["display_name"]),
+                })
         }
         Provider::Youtube => {
             let c = &v["items"][0];
@@ -322,13 +334,20 @@ pub fn parse_identity(provider: Provider, body: &[u8]) -> Result<Identity, Strin
                 display_name: title,
             })
         }
-        Provider::Discord => text(&v["id"]).zip(text(&v["username"])).map(|(id, name)| Identity {
-            provider_user_id: id,
-            login: name,
-            display_name: text(&v["global_name"]),
-        }),
+        Provider::Discord => text(&v["id"])
+            .zip(text(&v["username"]))
+            .map(|(id, name)| Identity {
+                provider_user_id: id,
+                login: name,
+                display_name: text(&v["global_name"]),
+            }),
     };
-    let mut id = found.ok_or_else(|| format!("{} identity response lacks the account id", provider.as_str()))?;
+    let mut id = found.ok_or_else(|| {
+        format!(
+            "{} identity response lacks the account id",
+            provider.as_str()
+        )
+    })?;
     // Column widths: a provider sending longer values must not fail the insert.
     id.provider_user_id.truncate(64);
     truncate_chars(&mut id.login, 64);
@@ -358,8 +377,11 @@ pub struct LiveStream {
 
 /// Twitch `GET /streams`: the live streams in `data` (empty when offline).
 pub fn parse_twitch_streams(body: &[u8]) -> Result<Vec<LiveStream>, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("streams response is not JSON: {e}"))?;
-    let data = v["data"].as_array().ok_or("streams response has no data array")?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("streams response is not JSON: {e}"))?;
+    let data = v["data"]
+        .as_array()
+        .ok_or("streams response has no data array")?;
     Ok(data
         .iter()
         .filter(|s| s["type"].as_str().unwrap_or("live") == "live")
@@ -377,8 +399,11 @@ pub fn parse_twitch_streams(body: &[u8]) -> Result<Vec<LiveStream>, String> {
 
 /// YouTube `GET /liveBroadcasts`: active broadcasts (viewers filled in separately).
 pub fn parse_youtube_broadcasts(body: &[u8]) -> Result<Vec<LiveStream>, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("broadcasts response is not JSON: {e}"))?;
-    let items = v["items"].as_array().ok_or("broadcasts response has no items array")?;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| format!("broadcasts response is not JSON: {e}"))?;
+    let items = v["items"]
+        .as_array()
+        .ok_or("broadcasts response has no items array")?;
     Ok(items
         .iter()
         .filter_map(|b| {
@@ -398,8 +423,11 @@ pub fn parse_youtube_broadcasts(body: &[u8]) -> Result<Vec<LiveStream>, String> 
 /// YouTube `GET /videos?part=liveStreamingDetails`: `(video id, concurrent viewers)`.
 /// The API sends the count as a string.
 pub fn parse_youtube_viewers(body: &[u8]) -> Result<Vec<(String, u64)>, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("videos response is not JSON: {e}"))?;
-    let items = v["items"].as_array().ok_or("videos response has no items array")?;
+    let v: Value =
+        serde_json::from_slice(body).map_err(|e| format!("videos response is not JSON: {e}"))?;
+    let items = v["items"]
+        .as_array()
+        .ok_or("videos response has no items array")?;
     Ok(items
         .iter()
         .filter_map(|i| {
@@ -433,10 +461,13 @@ mod tests {
     #[test]
     fn the_authorize_url_carries_pkce_state_and_the_redirect_uri() {
         let url = cfg(Provider::Twitch).authorize_url("st", "ch");
-        assert!(url.starts_with("https://id.twitch.tv/oauth2/authorize?response_type=code&client_id=cid"));
+        assert!(url
+            .starts_with("https://id.twitch.tv/oauth2/authorize?response_type=code&client_id=cid"));
         assert!(url.contains("&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fapi%2Fv1%2Fintegrations%2Ftwitch%2Fcallback"));
         assert!(url.contains("&state=st&code_challenge=ch&code_challenge_method=S256"));
-        assert!(cfg(Provider::Youtube).authorize_url("s", "c").contains("access_type=offline"));
+        assert!(cfg(Provider::Youtube)
+            .authorize_url("s", "c")
+            .contains("access_type=offline"));
     }
 
     #[test]
@@ -454,7 +485,9 @@ mod tests {
         let req = cfg(Provider::Twitch).identity_request("tok");
         assert_eq!(req.url, "https://api.twitch.tv/helix/users");
         assert!(req.headers.contains(&("client-id".into(), "cid".into())));
-        assert!(req.headers.contains(&("authorization".into(), "Bearer tok".into())));
+        assert!(req
+            .headers
+            .contains(&("authorization".into(), "Bearer tok".into())));
         assert!(!cfg(Provider::Discord)
             .identity_request("t")
             .headers
@@ -464,12 +497,18 @@ mod tests {
 
     #[test]
     fn token_responses_with_string_or_array_scopes_parse() {
-        let t = parse_tokens(br#"{"access_token":"a","refresh_token":"r","expires_in":3600,"scope":["x","y"]}"#).unwrap();
+        let t = parse_tokens(
+            br#"{"access_token":"a","refresh_token":"r","expires_in":3600,"scope":["x","y"]}"#,
+        )
+        .unwrap();
         assert_eq!((t.scopes.as_str(), t.expires_in_s), ("x y", Some(3600)));
         let t = parse_tokens(br#"{"access_token":"a","scope":"identify"}"#).unwrap();
         assert_eq!((t.refresh_token, t.scopes.as_str()), (None, "identify"));
         assert!(parse_tokens(br#"{"error":"invalid_grant"}"#).is_err());
-        assert_eq!(oauth_error(br#"{"error":"invalid_grant"}"#).as_deref(), Some("invalid_grant"));
+        assert_eq!(
+            oauth_error(br#"{"error":"invalid_grant"}"#).as_deref(),
+            Some("invalid_grant")
+        );
     }
 
     #[test]
@@ -480,11 +519,33 @@ mod tests {
 
     #[test]
     fn identities_parse_for_each_provider_shape() {
-        let tw = parse_identity(Provider::Twitch, br#"{"data":[{"id":"141","login":"ninja","display_name":"Ninja"}]}"#).unwrap();
-        assert_eq!(tw, Identity { provider_user_id: "141".into(), login: "ninja".into(), display_name: Some("Ninja".into()) });
-        let yt = parse_identity(Provider::Youtube, br#"{"items":[{"id":"UC1","snippet":{"title":"Chan","customUrl":"@chan"}}]}"#).unwrap();
-        assert_eq!((yt.provider_user_id.as_str(), yt.login.as_str()), ("UC1", "@chan"));
-        let dc = parse_identity(Provider::Discord, br#"{"id":"9","username":"bob","global_name":null}"#).unwrap();
+        let tw = parse_identity(
+            Provider::Twitch,
+            br#"{"data":[{"id":"141","login":"ninja","display_name":"Ninja"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            tw,
+            Identity {
+                provider_user_id: "141".into(),
+                login: "ninja".into(),
+                display_name: Some("Ninja".into())
+            }
+        );
+        let yt = parse_identity(
+            Provider::Youtube,
+            br#"{"items":[{"id":"UC1","snippet":{"title":"Chan","customUrl":"@chan"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (yt.provider_user_id.as_str(), yt.login.as_str()),
+            ("UC1", "@chan")
+        );
+        let dc = parse_identity(
+            Provider::Discord,
+            br#"{"id":"9","username":"bob","global_name":null}"#,
+        )
+        .unwrap();
         assert_eq!((dc.login.as_str(), dc.display_name), ("bob", None));
         assert!(parse_identity(Provider::Twitch, br#"{"data":[]}"#).is_err());
     }
@@ -496,8 +557,14 @@ mod tests {
         assert_eq!(s[0].thumbnail_url.as_deref(), Some("https://x/440x248.jpg"));
         assert!(parse_twitch_streams(br#"{"data":[]}"#).unwrap().is_empty());
         let b = parse_youtube_broadcasts(br#"{"items":[{"id":"v1","snippet":{"title":"Y","actualStartTime":"2026-01-01T00:00:00Z","thumbnails":{"high":{"url":"https://t"}}}}]}"#).unwrap();
-        assert_eq!((b[0].stream_id.as_str(), b[0].thumbnail_url.as_deref()), ("v1", Some("https://t")));
-        let v = parse_youtube_viewers(br#"{"items":[{"id":"v1","liveStreamingDetails":{"concurrentViewers":"17"}}]}"#).unwrap();
+        assert_eq!(
+            (b[0].stream_id.as_str(), b[0].thumbnail_url.as_deref()),
+            ("v1", Some("https://t"))
+        );
+        let v = parse_youtube_viewers(
+            br#"{"items":[{"id":"v1","liveStreamingDetails":{"concurrentViewers":"17"}}]}"#,
+        )
+        .unwrap();
         assert_eq!(v, vec![("v1".to_owned(), 17)]);
     }
 }

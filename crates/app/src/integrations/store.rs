@@ -66,7 +66,9 @@ pub fn take_state(db: &Db, state: &str) -> Result<Option<PendingState>, DbError>
     let pending = PendingState {
         user_id: row.get("user_id")?,
         provider: row.get("provider")?,
-        code_verifier: row.get::<Option<String>>("code_verifier")?.unwrap_or_default(),
+        code_verifier: row
+            .get::<Option<String>>("code_verifier")?
+            .unwrap_or_default(),
         expires_at_ms: row.get("expires_at_ms")?,
     };
     db.execute("DELETE FROM oauth_states WHERE state = ?", &params![state])?;

@@ -19,7 +19,10 @@ use crate::redis::Redis;
 use super::crypto::TokenCipher;
 use super::error::IntegrationError;
 use super::link::{self, usable_access_token, TokenTrouble};
-use super::provider::{parse_twitch_streams, parse_youtube_broadcasts, parse_youtube_viewers, LiveStream, Provider, ProviderConfig};
+use super::provider::{
+    parse_twitch_streams, parse_youtube_broadcasts, parse_youtube_viewers, LiveStream, Provider,
+    ProviderConfig,
+};
 use super::store::{self, StoredLink};
 
 pub const CLAIM_KEY: &str = "streams:refresh:claim";
@@ -94,9 +97,15 @@ pub fn refresh(
         let previous = read_cache(redis, provider)?;
         let entry = match fetched {
             Ok(mut streams) => {
-                streams.sort_by(|a, b| b.viewer_count.cmp(&a.viewer_count));
+                streams.sort_by_key(|s| std::cmp::Reverse(s.viewer_count));
                 results.push((provider, Ok(streams.len())));
-                ProviderStreams { provider, refreshed_at_ms: now_ms, stale: false, error: None, streams }
+                ProviderStreams {
+                    provider,
+                    refreshed_at_ms: now_ms,
+                    stale: false,
+                    error: None,
+                    streams,
+                }
             }
             Err(e) => {
                 let why = AppError::from(e).to_string();
@@ -115,7 +124,13 @@ pub fn refresh(
             }
         };
         let json = serde_json::to_string(&entry).map_err(AppError::internal)?;
-        redis.execute("SET", &[crate::redis::Arg::Str(&cache_key(provider)), crate::redis::Arg::Str(&json)])?;
+        redis.execute(
+            "SET",
+            &[
+                crate::redis::Arg::Str(&cache_key(provider)),
+                crate::redis::Arg::Str(&json),
+            ],
+        )?;
     }
     redis.execute("INCR", &[crate::redis::Arg::Str(RUNS_KEY)])?;
     Ok(RefreshOutcome::Refreshed(results))
@@ -123,7 +138,12 @@ pub fn refresh(
 
 /// The live streams of every linked account of one provider. A link whose token the
 /// player revoked is skipped; a provider failure fails the whole provider.
-fn fetch_provider(db: &Db, cipher: &TokenCipher, cfg: &ProviderConfig, now_ms: i64) -> Result<Vec<StreamEntry>, IntegrationError> {
+fn fetch_provider(
+    db: &Db,
+    cipher: &TokenCipher,
+    cfg: &ProviderConfig,
+    now_ms: i64,
+) -> Result<Vec<StreamEntry>, IntegrationError> {
     let mut out = Vec::new();
     for mut link in store::links_for_provider(db, cfg.provider)? {
         match fetch_link(db, cipher, cfg, &mut link, now_ms) {
@@ -140,7 +160,11 @@ fn fetch_provider(db: &Db, cipher: &TokenCipher, cfg: &ProviderConfig, now_ms: i
                 mmr: link.mmr,
             })),
             Err(TokenTrouble::Revoked(why)) => {
-                eprintln!("streams refresh: {} link of user {} skipped: {why}", cfg.provider.as_str(), link.user_id);
+                eprintln!(
+                    "streams refresh: {} link of user {} skipped: {why}",
+                    cfg.provider.as_str(),
+                    link.user_id
+                );
             }
             Err(TokenTrouble::Failed(e)) => return Err(e),
         }
@@ -149,7 +173,13 @@ fn fetch_provider(db: &Db, cipher: &TokenCipher, cfg: &ProviderConfig, now_ms: i
 }
 
 /// One link's live streams; on a 401 the token is refreshed once and the call retried.
-fn fetch_link(db: &Db, cipher: &TokenCipher, cfg: &ProviderConfig, link: &mut StoredLink, now_ms: i64) -> Result<Vec<LiveStream>, TokenTrouble> {
+fn fetch_link(
+    db: &Db,
+    cipher: &TokenCipher,
+    cfg: &ProviderConfig,
+    link: &mut StoredLink,
+    now_ms: i64,
+) -> Result<Vec<LiveStream>, TokenTrouble> {
     let mut force = false;
     loop {
         let token = usable_access_token(db, cipher, cfg, link, now_ms, force)?;
@@ -162,9 +192,17 @@ fn fetch_link(db: &Db, cipher: &TokenCipher, cfg: &ProviderConfig, link: &mut St
             continue;
         }
         if resp.status == 401 || resp.status == 403 {
-            return Err(TokenTrouble::Revoked(format!("the provider answered {}", resp.status)));
+            return Err(TokenTrouble::Revoked(format!(
+                "the provider answered {}",
+                resp.status
+            )));
         }
-        let bad = |why: String| TokenTrouble::Failed(IntegrationError::ProviderUnavailable { provider: cfg.provider.as_str(), why });
+        let bad = |why: String| {
+            TokenTrouble::Failed(IntegrationError::ProviderUnavailable {
+                provider: cfg.provider.as_str(),
+                why,
+            })
+        };
         if !resp.is_success() {
             return Err(bad(format!("the streams call answered {}", resp.status)));
         }
@@ -194,7 +232,9 @@ fn fetch_link(db: &Db, cipher: &TokenCipher, cfg: &ProviderConfig, link: &mut St
 pub fn read_cache(redis: &Redis, provider: Provider) -> Result<Option<ProviderStreams>, AppError> {
     match redis.get_string(&cache_key(provider))? {
         None => Ok(None),
-        Some(json) => serde_json::from_str(&json).map(Some).map_err(AppError::internal),
+        Some(json) => serde_json::from_str(&json)
+            .map(Some)
+            .map_err(AppError::internal),
     }
 }
 
@@ -214,7 +254,11 @@ pub struct ProviderStatus {
 }
 
 /// Merges the cached providers' streams, most viewers first, at most `limit`.
-pub fn page(cached: Vec<(Provider, Option<ProviderStreams>)>, limit: usize, now_ms: i64) -> StreamsPage {
+pub fn page(
+    cached: Vec<(Provider, Option<ProviderStreams>)>,
+    limit: usize,
+    now_ms: i64,
+) -> StreamsPage {
     let mut streams = Vec::new();
     let mut providers = Vec::new();
     for (provider, entry) in cached {
@@ -227,11 +271,15 @@ pub fn page(cached: Vec<(Provider, Option<ProviderStreams>)>, limit: usize, now_
                 });
                 streams.extend(e.streams);
             }
-            None => providers.push(ProviderStatus { provider, refreshed_at_ms: 0, stale: true }),
+            None => providers.push(ProviderStatus {
+                provider,
+                refreshed_at_ms: 0,
+                stale: true,
+            }),
         }
     }
     // Stable sort: ties keep provider order, then the provider's own order.
-    streams.sort_by(|a, b| b.viewer_count.cmp(&a.viewer_count));
+    streams.sort_by_key(|s| std::cmp::Reverse(s.viewer_count));
     streams.truncate(limit);
     StreamsPage { streams, providers }
 }
@@ -271,7 +319,11 @@ mod tests {
             error: None,
             streams: vec![entry(Provider::Youtube, 20)],
         };
-        let p = page(vec![(Provider::Twitch, Some(tw)), (Provider::Youtube, Some(yt))], 2, 1_000_000);
+        let p = page(
+            vec![(Provider::Twitch, Some(tw)), (Provider::Youtube, Some(yt))],
+            2,
+            1_000_000,
+        );
         let viewers: Vec<u64> = p.streams.iter().map(|s| s.viewer_count).collect();
         assert_eq!(viewers, vec![50, 20]);
         assert!(!p.providers[0].stale);
