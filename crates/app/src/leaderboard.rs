@@ -25,8 +25,10 @@
 //! A rebuild writes into `lbtmp:` keys and `RENAME`s them over the live ones, so
 //! readers never see a half-built board.
 
-use spin_sdk::mysql::{self, Decode, ParameterValue};
+use spin_sdk::mysql::ParameterValue;
 use spin_sdk::redis::{Connection as Redis, RedisParameter, RedisResult};
+
+use crate::db::{Db, DbError};
 
 const SHIFT: i64 = 1 << 32;
 /// Rows read from MySQL per page while rebuilding (the host caps result sizes).
@@ -54,14 +56,18 @@ impl From<spin_sdk::redis::Error> for LbError {
         LbError::Redis(e.to_string())
     }
 }
-impl From<mysql::Error> for LbError {
-    fn from(e: mysql::Error) -> Self {
+impl From<DbError> for LbError {
+    fn from(e: DbError) -> Self {
         LbError::Mysql(e.to_string())
     }
 }
-impl From<mysql::MysqlError> for LbError {
-    fn from(e: mysql::MysqlError) -> Self {
-        LbError::Mysql(e.to_string())
+
+impl From<LbError> for crate::AppError {
+    fn from(e: LbError) -> Self {
+        match e {
+            LbError::Busy => crate::AppError::Unavailable(e.to_string()),
+            other => crate::AppError::internal(other),
+        }
     }
 }
 
@@ -308,7 +314,7 @@ fn trustworthy(redis: &Redis, mode: &str, reading: &[String]) -> Result<bool, Lb
 /// if they are not, rebuild from MySQL under the lock, or wait for the lock's holder.
 pub fn ensure_built(
     redis: &Redis,
-    db: &mysql::Connection,
+    db: &Db,
     mode: &str,
     regions: &[String],
     reading: &[String],
@@ -338,7 +344,7 @@ pub fn ensure_built(
 
 fn ensure_built_once(
     redis: &Redis,
-    db: &mysql::Connection,
+    db: &Db,
     mode: &str,
     regions: &[String],
     reading: &[String],
@@ -355,12 +361,7 @@ fn ensure_built_once(
 }
 
 /// Rebuilds a mode's boards from MySQL now (the admin route), under the lock.
-pub fn rebuild(
-    redis: &Redis,
-    db: &mysql::Connection,
-    mode: &str,
-    regions: &[String],
-) -> Result<usize, LbError> {
+pub fn rebuild(redis: &Redis, db: &Db, mode: &str, regions: &[String]) -> Result<usize, LbError> {
     if !set_nx_ex(redis, &lock_key(mode), b"1", LOCK_TTL_S)? {
         return Err(LbError::Busy);
     }
@@ -370,7 +371,7 @@ pub fn rebuild(
 }
 
 /// Every ranked player of a mode, read from MySQL in keyset pages.
-pub fn standings_from_db(db: &mysql::Connection, mode: &str) -> Result<Vec<Standing>, LbError> {
+pub fn standings_from_db(db: &Db, mode: &str) -> Result<Vec<Standing>, LbError> {
     let mut all = Vec::new();
     let mut after: u64 = 0;
     loop {
@@ -385,16 +386,14 @@ pub fn standings_from_db(db: &mysql::Connection, mode: &str) -> Result<Vec<Stand
                 ParameterValue::Uint64(REBUILD_PAGE),
             ],
         )?;
-        let n = rows.rows.len() as u64;
-        for row in &rows.rows {
-            let user_id = u64::decode(&row[0])?;
-            let mmr = i32::decode(&row[1])? as i64;
-            let region = String::decode(&row[2])?;
+        let n = rows.len() as u64;
+        for row in rows.iter() {
+            let user_id: u64 = row.get("user_id")?;
             after = user_id;
             all.push(Standing {
                 user_id,
-                mmr,
-                region,
+                mmr: row.get("mmr")?,
+                region: row.get("region")?,
             });
         }
         if n < REBUILD_PAGE {
@@ -405,7 +404,7 @@ pub fn standings_from_db(db: &mysql::Connection, mode: &str) -> Result<Vec<Stand
 
 fn rebuild_locked(
     redis: &Redis,
-    db: &mysql::Connection,
+    db: &Db,
     mode: &str,
     regions: &[String],
 ) -> Result<usize, LbError> {
@@ -428,12 +427,12 @@ fn rebuild_locked(
     let mut empty = String::from("|");
     for (live, members) in &boards {
         let tmp = format!("lbtmp:{live}");
-        redis.del(&[tmp.clone()])?;
+        redis.del(std::slice::from_ref(&tmp))?;
         for chunk in members.chunks(ZADD_BATCH) {
             zadd(redis, &tmp, chunk)?;
         }
         if members.is_empty() {
-            redis.del(&[live.clone()])?;
+            redis.del(std::slice::from_ref(live))?;
             empty.push_str(live);
             empty.push('|');
         } else {

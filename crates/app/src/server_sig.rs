@@ -16,8 +16,8 @@
 //! request cannot be replayed while its timestamp is still fresh, and after the
 //! window it is stale anyway.
 //!
-//! [`verify`] is pure (so it is unit-tested natively); [`verify_request`] adds the
-//! replay check against Redis.
+//! [`verify`] is pure (so it is unit-tested natively); [`require_server`] adds the
+//! key from the Spin variable and the replay check against Redis.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -106,26 +106,38 @@ pub fn replay_key(signature: &str) -> String {
     format!("sig:used:{}", signature.trim().to_ascii_lowercase())
 }
 
-/// Full check of a server-signed request: [`verify`], then claims the signature in
-/// Redis so the same request can never be accepted twice.
-pub fn verify_request(
-    req: &spin_sdk::http::Request,
-    key: &[u8],
-    redis: &spin_sdk::redis::Connection,
-    now_unix: i64,
-) -> Result<(), SigError> {
-    let ts = req.header(TIMESTAMP_HEADER).and_then(|v| v.as_str());
-    let sig = req.header(SIGNATURE_HEADER).and_then(|v| v.as_str());
-    let method = req.method().to_string();
-    verify(key, ts, sig, &method, req.path(), req.body(), now_unix)?;
-    let sig = sig.unwrap_or_default();
-    let claimed =
-        crate::leaderboard::set_nx_ex(redis, &replay_key(sig), b"1", MAX_AGE_S + MAX_FUTURE_SKEW_S)
-            .map_err(|e| SigError::Store(e.to_string()))?;
-    if claimed {
+/// Full check of a server-signed request: [`verify`] with the `game_server_key`
+/// variable, then claims the signature in Redis (`SET NX EX`) so the same request is
+/// never accepted twice. Every refusal is a 401 problem.
+pub fn require_server(
+    req: &crate::http::Req,
+    redis: &crate::redis::Redis,
+) -> Result<(), crate::AppError> {
+    let key = crate::config::get("game_server_key")?;
+    let refused =
+        |e: SigError| crate::AppError::InvalidToken(format!("game-server signature: {e}"));
+    let signature = req.header(SIGNATURE_HEADER);
+    verify(
+        key.as_bytes(),
+        req.header(TIMESTAMP_HEADER),
+        signature,
+        &req.method.to_string(),
+        &req.path,
+        &req.body,
+        crate::clock::now_unix(),
+    )
+    .map_err(refused)?;
+    let fresh = crate::leaderboard::set_nx_ex(
+        redis.conn(),
+        &replay_key(signature.unwrap_or_default()),
+        b"1",
+        MAX_AGE_S + MAX_FUTURE_SKEW_S,
+    )
+    .map_err(|e| crate::AppError::internal(format!("signature replay check: {e}")))?;
+    if fresh {
         Ok(())
     } else {
-        Err(SigError::Replayed)
+        Err(refused(SigError::Replayed))
     }
 }
 

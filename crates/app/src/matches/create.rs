@@ -2,7 +2,9 @@
 //! matchmaking tick, so both validate rosters the same way.
 
 use serde::{Deserialize, Serialize};
-use spin_sdk::mysql::{self, Decode, ParameterValue};
+use spin_sdk::mysql::ParameterValue;
+
+use crate::db::Db;
 
 use super::{in_transaction, last_insert_id, load_mode, placeholders, MatchError};
 
@@ -31,13 +33,13 @@ pub struct CreatedMatch {
 /// Validates mode, region and roster, checks every player exists, and inserts the
 /// match with its participants in one transaction.
 pub fn create_match(
-    db: &mysql::Connection,
+    db: &Db,
     new: NewMatch,
     regions: &[String],
     now_ms: i64,
 ) -> Result<CreatedMatch, MatchError> {
     let mode = load_mode(db, &new.mode)?;
-    if !regions.iter().any(|r| *r == new.region) {
+    if !regions.contains(&new.region) {
         return Err(MatchError::UnknownRegion(new.region));
     }
     mode.validate_roster(&new.teams)?;
@@ -87,7 +89,7 @@ pub fn create_match(
 }
 
 /// The ids among `users` that have no account, in input order.
-fn unknown_users(db: &mysql::Connection, users: &[u64]) -> Result<Vec<u64>, MatchError> {
+fn unknown_users(db: &Db, users: &[u64]) -> Result<Vec<u64>, MatchError> {
     if users.is_empty() {
         return Ok(Vec::new());
     }
@@ -97,9 +99,9 @@ fn unknown_users(db: &mysql::Connection, users: &[u64]) -> Result<Vec<u64>, Matc
     );
     let params: Vec<ParameterValue> = users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
     let rows = db.query(&sql, &params)?;
-    let mut found = Vec::with_capacity(rows.rows.len());
-    for row in &rows.rows {
-        found.push(u64::decode(&row[0])?);
+    let mut found = Vec::with_capacity(rows.len());
+    for row in rows.iter() {
+        found.push(row.get::<u64>("id")?);
     }
     Ok(users
         .iter()

@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use spin_sdk::mysql::{self, ParameterValue};
+use spin_sdk::mysql::ParameterValue;
+
+use crate::db::Db;
 use spin_sdk::redis::Connection as Redis;
 
 use rh_domain::achievements::{newly_unlocked, Progress};
@@ -67,7 +69,7 @@ pub struct AfterCommit {
 }
 
 fn insert_feed(
-    db: &mysql::Connection,
+    db: &Db,
     kind: &str,
     user_id: Option<u64>,
     data: Value,
@@ -94,7 +96,7 @@ fn insert_feed(
 }
 
 fn insert_notification(
-    db: &mysql::Connection,
+    db: &Db,
     user_id: u64,
     kind: &str,
     data: Value,
@@ -119,22 +121,20 @@ fn insert_notification(
     })
 }
 
-fn unlocked_codes(db: &mysql::Connection, user_id: u64) -> Result<Vec<String>, MatchError> {
-    use spin_sdk::mysql::Decode;
+fn unlocked_codes(db: &Db, user_id: u64) -> Result<Vec<String>, MatchError> {
     let rows = db.query(
         "SELECT code FROM user_achievements WHERE user_id = ?",
         &[ParameterValue::Uint64(user_id)],
     )?;
-    rows.rows
-        .iter()
-        .map(|r| String::decode(&r[0]).map_err(MatchError::from))
+    rows.iter()
+        .map(|r| r.get("code").map_err(MatchError::from))
         .collect()
 }
 
 /// Writes feed events, notifications and achievements for a result, inside its
 /// transaction. `rank_ups` is `(user_id, tier entered, top-10 rank entered)`.
 pub fn write_in_transaction(
-    db: &mysql::Connection,
+    db: &Db,
     after: &mut AfterCommit,
     rank_ups: &[(u64, Option<&'static str>, Option<i64>)],
     figures: &[(u64, Progress)],

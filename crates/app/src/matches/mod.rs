@@ -7,7 +7,8 @@
 //! - [`result`]: apply a result once, under `SELECT ... FOR UPDATE` on the match row;
 //! - [`effects`]: what a result writes beside ratings (feed, notifications,
 //!   achievements) and what happens after commit (leaderboards, Redis events);
-//! - [`read`]: match with participants, a player's history, the timeline.
+//! - [`read`]: match with participants, a player's history, the timeline;
+//! - [`inbox`]: the feed, notifications and achievements a player reads.
 //!
 //! The rules themselves (rating, stats, tiers, achievements) are pure and live in
 //! `rh-domain`.
@@ -17,10 +18,13 @@
 
 pub mod create;
 pub mod effects;
+pub mod inbox;
 pub mod read;
 pub mod result;
 
-use spin_sdk::mysql::{self, Decode, ParameterValue};
+use spin_sdk::mysql::ParameterValue;
+
+use crate::db::{Db, DbError};
 
 pub use create::{create_match, CreatedMatch, NewMatch};
 pub use read::{get_match, timeline, user_history, MatchView, ParticipantView, TimelineEvent};
@@ -41,7 +45,7 @@ pub enum MatchError {
     /// 422: field-level problems from the domain.
     #[error(transparent)]
     Domain(#[from] rh_domain::error::DomainError),
-    /// 404: no such match.
+    /// 404: no such match (or user, or notification of this user).
     #[error("match not found")]
     NotFound,
     /// 409: the match already has a different result (or was voided).
@@ -52,40 +56,52 @@ pub enum MatchError {
     Db(String),
 }
 
-impl From<mysql::Error> for MatchError {
-    fn from(e: mysql::Error) -> Self {
-        MatchError::Db(e.to_string())
-    }
-}
-impl From<mysql::MysqlError> for MatchError {
-    fn from(e: mysql::MysqlError) -> Self {
+impl From<DbError> for MatchError {
+    fn from(e: DbError) -> Self {
         MatchError::Db(e.to_string())
     }
 }
 
+impl From<MatchError> for crate::AppError {
+    fn from(e: MatchError) -> Self {
+        use crate::AppError;
+        match e {
+            MatchError::UnknownMode(m) => {
+                AppError::invalid_field("mode", format!("unknown mode {m:?}"))
+            }
+            MatchError::UnknownRegion(r) => {
+                AppError::invalid_field("region", format!("unknown region {r:?}"))
+            }
+            MatchError::Invalid(why) => AppError::invalid_field("body", why),
+            MatchError::Domain(d) => AppError::from(d),
+            MatchError::NotFound => AppError::NotFound("not found".into()),
+            MatchError::Conflict(why) => AppError::Conflict(why),
+            MatchError::Db(why) => AppError::internal(why),
+        }
+    }
+}
+
 /// A mode as stored in the `modes` table (modes are data).
-pub fn load_mode(db: &mysql::Connection, name: &str) -> Result<rh_domain::modes::Mode, MatchError> {
+pub fn load_mode(db: &Db, name: &str) -> Result<rh_domain::modes::Mode, MatchError> {
     let rows = db.query(
         "SELECT name, teams, team_size FROM modes WHERE name = ?",
         &[ParameterValue::Str(name.to_string())],
     )?;
     let row = rows
-        .rows
         .first()
         .ok_or_else(|| MatchError::UnknownMode(name.to_string()))?;
     Ok(rh_domain::modes::Mode {
-        name: String::decode(&row[0])?,
-        teams: u8::decode(&row[1])? as usize,
-        team_size: u8::decode(&row[2])? as usize,
+        name: row.get("name")?,
+        teams: row.get::<u8>("teams")? as usize,
+        team_size: row.get::<u8>("team_size")? as usize,
     })
 }
 
 /// Every mode name in the `modes` table.
-pub fn mode_names(db: &mysql::Connection) -> Result<Vec<String>, MatchError> {
+pub fn mode_names(db: &Db) -> Result<Vec<String>, MatchError> {
     let rows = db.query("SELECT name FROM modes ORDER BY name", &[])?;
-    rows.rows
-        .iter()
-        .map(|r| String::decode(&r[0]).map_err(MatchError::from))
+    rows.iter()
+        .map(|r| r.get("name").map_err(MatchError::from))
         .collect()
 }
 
@@ -105,28 +121,12 @@ pub(crate) fn placeholders(n: usize) -> String {
 
 /// Runs `body` inside a transaction on `db`: commits on `Ok`, rolls back on `Err`.
 pub(crate) fn in_transaction<T>(
-    db: &mysql::Connection,
+    db: &Db,
     body: impl FnOnce() -> Result<T, MatchError>,
 ) -> Result<T, MatchError> {
-    db.execute("START TRANSACTION", &[])?;
-    match body() {
-        Ok(v) => {
-            db.execute("COMMIT", &[])?;
-            Ok(v)
-        }
-        Err(e) => {
-            // A failed rollback leaves nothing committed either: the connection closes.
-            let _ = db.execute("ROLLBACK", &[]);
-            Err(e)
-        }
-    }
+    db.transaction(|_| body())
 }
 
-pub(crate) fn last_insert_id(db: &mysql::Connection) -> Result<u64, MatchError> {
-    let rows = db.query("SELECT LAST_INSERT_ID()", &[])?;
-    let row = rows
-        .rows
-        .first()
-        .ok_or_else(|| MatchError::Db("LAST_INSERT_ID returned no row".into()))?;
-    Ok(u64::decode(&row[0])?)
+pub(crate) fn last_insert_id(db: &Db) -> Result<u64, MatchError> {
+    Ok(db.last_insert_id()?)
 }

@@ -1,7 +1,9 @@
 //! The read side of matches: the match page, a player's history, the timeline.
 
 use serde::{Deserialize, Serialize};
-use spin_sdk::mysql::{self, Decode, ParameterValue};
+use spin_sdk::mysql::ParameterValue;
+
+use crate::db::Db;
 
 use super::{in_transaction, MatchError};
 
@@ -36,43 +38,43 @@ pub struct MatchView {
 }
 
 /// The match `id` with participants ordered by team then user id, or `NotFound`.
-pub fn get_match(db: &mysql::Connection, id: u64) -> Result<MatchView, MatchError> {
+pub fn get_match(db: &Db, id: u64) -> Result<MatchView, MatchError> {
     let rows = db.query(
         "SELECT id, mode, region, status, winner_team, duration_s, created_at_ms, completed_at_ms \
          FROM matches WHERE id = ?",
         &[ParameterValue::Uint64(id)],
     )?;
-    let Some(m) = rows.rows.first() else {
+    let Some(m) = rows.first() else {
         return Err(MatchError::NotFound);
     };
     let mut view = MatchView {
-        id: u64::decode(&m[0])?,
-        mode: String::decode(&m[1])?,
-        region: String::decode(&m[2])?,
-        status: String::decode(&m[3])?,
-        winner_team: Option::<u8>::decode(&m[4])?,
-        duration_s: Option::<u32>::decode(&m[5])?,
+        id: m.get("id")?,
+        mode: m.get("mode")?,
+        region: m.get("region")?,
+        status: m.get("status")?,
+        winner_team: m.get("winner_team")?,
+        duration_s: m.get("duration_s")?,
         teams: Vec::new(),
         participants: Vec::new(),
-        created_at: i64::decode(&m[6])?,
-        completed_at: Option::<i64>::decode(&m[7])?,
+        created_at: m.get("created_at_ms")?,
+        completed_at: m.get("completed_at_ms")?,
     };
     let rows = db.query(
         "SELECT user_id, team, kills, deaths, assists, hero, result, mmr_before, mmr_after \
          FROM match_participants WHERE match_id = ? ORDER BY team, user_id",
         &[ParameterValue::Uint64(id)],
     )?;
-    for r in &rows.rows {
+    for r in rows.iter() {
         let p = ParticipantView {
-            user_id: u64::decode(&r[0])?,
-            team: u8::decode(&r[1])?,
-            kills: u32::decode(&r[2])?,
-            deaths: u32::decode(&r[3])?,
-            assists: u32::decode(&r[4])?,
-            hero: Option::<String>::decode(&r[5])?,
-            result: Option::<String>::decode(&r[6])?,
-            mmr_before: Option::<i32>::decode(&r[7])?,
-            mmr_after: Option::<i32>::decode(&r[8])?,
+            user_id: r.get("user_id")?,
+            team: r.get("team")?,
+            kills: r.get("kills")?,
+            deaths: r.get("deaths")?,
+            assists: r.get("assists")?,
+            hero: r.get("hero")?,
+            result: r.get("result")?,
+            mmr_before: r.get("mmr_before")?,
+            mmr_after: r.get("mmr_after")?,
         };
         let team = p.team as usize;
         if view.teams.len() <= team {
@@ -115,7 +117,7 @@ pub struct HistoryPage {
 
 /// `user_id`'s matches with id below `before` (all when `None`), newest first.
 pub fn user_history(
-    db: &mysql::Connection,
+    db: &Db,
     user_id: u64,
     before: Option<u64>,
     limit: u32,
@@ -124,7 +126,7 @@ pub fn user_history(
         "SELECT id FROM users WHERE id = ?",
         &[ParameterValue::Uint64(user_id)],
     )?;
-    if exists.rows.is_empty() {
+    if exists.is_empty() {
         return Err(MatchError::NotFound);
     }
     // One more row than asked tells whether a next page exists.
@@ -141,25 +143,25 @@ pub fn user_history(
             ParameterValue::Uint32(limit + 1),
         ],
     )?;
-    let mut matches = Vec::with_capacity(rows.rows.len());
-    for r in &rows.rows {
+    let mut matches = Vec::with_capacity(rows.len());
+    for r in rows.iter() {
         matches.push(HistoryEntry {
-            id: u64::decode(&r[0])?,
-            mode: String::decode(&r[1])?,
-            region: String::decode(&r[2])?,
-            status: String::decode(&r[3])?,
-            winner_team: Option::<u8>::decode(&r[4])?,
-            duration_s: Option::<u32>::decode(&r[5])?,
-            created_at: i64::decode(&r[6])?,
-            completed_at: Option::<i64>::decode(&r[7])?,
-            team: u8::decode(&r[8])?,
-            result: Option::<String>::decode(&r[9])?,
-            kills: u32::decode(&r[10])?,
-            deaths: u32::decode(&r[11])?,
-            assists: u32::decode(&r[12])?,
-            hero: Option::<String>::decode(&r[13])?,
-            mmr_before: Option::<i32>::decode(&r[14])?,
-            mmr_after: Option::<i32>::decode(&r[15])?,
+            id: r.get("id")?,
+            mode: r.get("mode")?,
+            region: r.get("region")?,
+            status: r.get("status")?,
+            winner_team: r.get("winner_team")?,
+            duration_s: r.get("duration_s")?,
+            created_at: r.get("created_at_ms")?,
+            completed_at: r.get("completed_at_ms")?,
+            team: r.get("team")?,
+            result: r.get("result")?,
+            kills: r.get("kills")?,
+            deaths: r.get("deaths")?,
+            assists: r.get("assists")?,
+            hero: r.get("hero")?,
+            mmr_before: r.get("mmr_before")?,
+            mmr_after: r.get("mmr_after")?,
         });
     }
     let next_before = if matches.len() > limit as usize {
@@ -200,7 +202,7 @@ pub struct NewTimelineEvent {
 /// Appends an event; `seq` is the next number for the match, assigned under the
 /// match row's lock so concurrent appends never collide.
 pub fn append_event(
-    db: &mysql::Connection,
+    db: &Db,
     match_id: u64,
     event: NewTimelineEvent,
 ) -> Result<TimelineEvent, MatchError> {
@@ -222,19 +224,15 @@ pub fn append_event(
             "SELECT id FROM matches WHERE id = ? FOR UPDATE",
             &[ParameterValue::Uint64(match_id)],
         )?;
-        if found.rows.is_empty() {
+        if found.is_empty() {
             return Err(MatchError::NotFound);
         }
-        let rows = db.query(
-            "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS UNSIGNED) FROM match_events WHERE match_id = ?",
-            &[ParameterValue::Uint64(match_id)],
-        )?;
-        let seq = rows
-            .rows
-            .first()
-            .map(|r| u64::decode(&r[0]))
-            .transpose()?
-            .unwrap_or(1) as u32;
+        let seq: u32 = db
+            .query_scalar(
+                "SELECT CAST(COALESCE(MAX(seq), 0) + 1 AS UNSIGNED) FROM match_events WHERE match_id = ?",
+                &[ParameterValue::Uint64(match_id)],
+            )?
+            .unwrap_or(1);
         db.execute(
             "INSERT INTO match_events (match_id, seq, type, at_ms, data) VALUES (?, ?, ?, ?, ?)",
             &[
@@ -257,26 +255,26 @@ pub fn append_event(
 }
 
 /// The match's timeline ordered by time, then by arrival.
-pub fn timeline(db: &mysql::Connection, match_id: u64) -> Result<Vec<TimelineEvent>, MatchError> {
+pub fn timeline(db: &Db, match_id: u64) -> Result<Vec<TimelineEvent>, MatchError> {
     let found = db.query(
         "SELECT id FROM matches WHERE id = ?",
         &[ParameterValue::Uint64(match_id)],
     )?;
-    if found.rows.is_empty() {
+    if found.is_empty() {
         return Err(MatchError::NotFound);
     }
     let rows = db.query(
         "SELECT seq, type, at_ms, data FROM match_events WHERE match_id = ? ORDER BY at_ms, seq",
         &[ParameterValue::Uint64(match_id)],
     )?;
-    let mut out = Vec::with_capacity(rows.rows.len());
-    for r in &rows.rows {
-        let data: Option<String> = Option::<String>::decode(&r[3])?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows.iter() {
+        let data: Option<String> = r.get("data")?;
         out.push(TimelineEvent {
             match_id,
-            seq: u32::decode(&r[0])?,
-            kind: String::decode(&r[1])?,
-            at_ms: i64::decode(&r[2])?,
+            seq: r.get("seq")?,
+            kind: r.get("type")?,
+            at_ms: r.get("at_ms")?,
             data: data
                 .and_then(|d| serde_json::from_str(&d).ok())
                 .unwrap_or(serde_json::Value::Null),

@@ -16,7 +16,9 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use spin_sdk::mysql::{self, Decode, ParameterValue};
+use spin_sdk::mysql::ParameterValue;
+
+use crate::db::Db;
 
 use rh_domain::rating::{rate_match, Rating};
 
@@ -111,24 +113,24 @@ struct MatchRow {
     result_hash: Option<String>,
 }
 
-fn read_match(db: &mysql::Connection, id: u64, lock: bool) -> Result<MatchRow, MatchError> {
+fn read_match(db: &Db, id: u64, lock: bool) -> Result<MatchRow, MatchError> {
     let sql = if lock {
         "SELECT mode, region, status, result_hash FROM matches WHERE id = ? FOR UPDATE"
     } else {
         "SELECT mode, region, status, result_hash FROM matches WHERE id = ?"
     };
     let rows = db.query(sql, &[ParameterValue::Uint64(id)])?;
-    let r = rows.rows.first().ok_or(MatchError::NotFound)?;
+    let r = rows.first().ok_or(MatchError::NotFound)?;
     Ok(MatchRow {
-        mode: String::decode(&r[0])?,
-        region: String::decode(&r[1])?,
-        status: String::decode(&r[2])?,
-        result_hash: Option::<String>::decode(&r[3])?,
+        mode: r.get("mode")?,
+        region: r.get("region")?,
+        status: r.get("status")?,
+        result_hash: r.get("result_hash")?,
     })
 }
 
 /// The stored outcome of a completed match, for replays.
-fn stored_result(db: &mysql::Connection, id: u64) -> Result<MatchResult, MatchError> {
+fn stored_result(db: &Db, id: u64) -> Result<MatchResult, MatchError> {
     let view = get_match(db, id)?;
     let rating_changes = view
         .participants
@@ -146,12 +148,7 @@ fn stored_result(db: &mysql::Connection, id: u64) -> Result<MatchResult, MatchEr
 }
 
 /// Same hash → the stored outcome; otherwise a conflict.
-fn settled(
-    db: &mysql::Connection,
-    id: u64,
-    row: &MatchRow,
-    hash: &str,
-) -> Result<Applied, MatchError> {
+fn settled(db: &Db, id: u64, row: &MatchRow, hash: &str) -> Result<Applied, MatchError> {
     if row.status == "completed" && row.result_hash.as_deref() == Some(hash) {
         return Ok(Applied::Replayed(stored_result(db, id)?));
     }
@@ -171,7 +168,7 @@ struct Locked {
 
 /// Applies `body` to match `id` exactly once (see the module docs).
 pub fn apply_result(
-    db: &mysql::Connection,
+    db: &Db,
     id: u64,
     body: ResultBody,
     now_ms: i64,
@@ -219,14 +216,13 @@ pub fn apply_result(
 }
 
 /// `(user_id, team)` of every participant.
-fn roster(db: &mysql::Connection, id: u64) -> Result<Vec<(u64, usize)>, MatchError> {
+fn roster(db: &Db, id: u64) -> Result<Vec<(u64, usize)>, MatchError> {
     let rows = db.query(
         "SELECT user_id, team FROM match_participants WHERE match_id = ? ORDER BY user_id",
         &[ParameterValue::Uint64(id)],
     )?;
-    rows.rows
-        .iter()
-        .map(|r| Ok((u64::decode(&r[0])?, u8::decode(&r[1])? as usize)))
+    rows.iter()
+        .map(|r| Ok((r.get::<u64>("user_id")?, r.get::<u8>("team")? as usize)))
         .collect()
 }
 
@@ -260,7 +256,7 @@ fn check_participants(
     Ok(())
 }
 
-fn ensure_stats_rows(db: &mysql::Connection, mode: &str, users: &[u64]) -> Result<(), MatchError> {
+fn ensure_stats_rows(db: &Db, mode: &str, users: &[u64]) -> Result<(), MatchError> {
     let fresh = Rating::default();
     let mut sql =
         String::from("INSERT IGNORE INTO user_stats (user_id, mode, mmr, mu, sigma) VALUES ");
@@ -280,11 +276,7 @@ fn ensure_stats_rows(db: &mysql::Connection, mode: &str, users: &[u64]) -> Resul
     Ok(())
 }
 
-fn lock_stats(
-    db: &mysql::Connection,
-    mode: &str,
-    users: &[u64],
-) -> Result<Vec<Locked>, MatchError> {
+fn lock_stats(db: &Db, mode: &str, users: &[u64]) -> Result<Vec<Locked>, MatchError> {
     let sql = format!(
         "SELECT user_id, mmr, mu, sigma, wins, losses, draws, games, streak FROM user_stats \
          WHERE mode = ? AND user_id IN ({}) ORDER BY user_id FOR UPDATE",
@@ -293,18 +285,18 @@ fn lock_stats(
     let mut params = vec![ParameterValue::Str(mode.to_string())];
     params.extend(users.iter().map(|u| ParameterValue::Uint64(*u)));
     let rows = db.query(&sql, &params)?;
-    let mut out = Vec::with_capacity(rows.rows.len());
-    for r in &rows.rows {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows.iter() {
         out.push(Locked {
-            user_id: u64::decode(&r[0])?,
-            mmr: i32::decode(&r[1])?,
-            rating: Rating::new(f64::decode(&r[2])?, f64::decode(&r[3])?),
+            user_id: r.get("user_id")?,
+            mmr: r.get("mmr")?,
+            rating: Rating::new(r.get("mu")?, r.get("sigma")?),
             counters: PlayerStats {
-                wins: u32::decode(&r[4])?,
-                losses: u32::decode(&r[5])?,
-                draws: u32::decode(&r[6])?,
-                games: u32::decode(&r[7])?,
-                streak: i32::decode(&r[8])?,
+                wins: r.get("wins")?,
+                losses: r.get("losses")?,
+                draws: r.get("draws")?,
+                games: r.get("games")?,
+                streak: r.get("streak")?,
             },
         });
     }
@@ -317,13 +309,8 @@ fn lock_stats(
 }
 
 /// Players ranked above `mmr` (ties broken by user id) in `mode`, not counting `user_id`.
-fn players_above(
-    db: &mysql::Connection,
-    mode: &str,
-    mmr: i32,
-    user_id: u64,
-) -> Result<i64, MatchError> {
-    let rows = db.query(
+fn players_above(db: &Db, mode: &str, mmr: i32, user_id: u64) -> Result<i64, MatchError> {
+    let n: Option<i64> = db.query_scalar(
         "SELECT COUNT(*) FROM user_stats WHERE mode = ? AND games > 0 AND user_id <> ? \
          AND (mmr > ? OR (mmr = ? AND user_id < ?))",
         &[
@@ -334,17 +321,12 @@ fn players_above(
             ParameterValue::Uint64(user_id),
         ],
     )?;
-    Ok(rows
-        .rows
-        .first()
-        .map(|r| i64::decode(&r[0]))
-        .transpose()?
-        .unwrap_or(0))
+    Ok(n.unwrap_or(0))
 }
 
 #[allow(clippy::too_many_arguments)]
 fn apply_locked(
-    db: &mysql::Connection,
+    db: &Db,
     id: u64,
     row: &MatchRow,
     mode: &rh_domain::modes::Mode,
@@ -497,56 +479,43 @@ fn apply_locked(
 }
 
 /// `(user_id, username, region)` of each player.
-fn user_regions(
-    db: &mysql::Connection,
-    users: &[u64],
-) -> Result<Vec<(u64, String, String)>, MatchError> {
+fn user_regions(db: &Db, users: &[u64]) -> Result<Vec<(u64, String, String)>, MatchError> {
     let sql = format!(
         "SELECT id, username, region FROM users WHERE id IN ({})",
         placeholders(users.len())
     );
     let params: Vec<ParameterValue> = users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
     let rows = db.query(&sql, &params)?;
-    rows.rows
-        .iter()
-        .map(|r| {
-            Ok((
-                u64::decode(&r[0])?,
-                String::decode(&r[1])?,
-                String::decode(&r[2])?,
-            ))
-        })
+    rows.iter()
+        .map(|r| Ok((r.get("id")?, r.get("username")?, r.get("region")?)))
         .collect()
 }
 
 /// Achievement figures after this match: total wins across modes, this mode's streak
 /// and mmr, total kills across completed matches (this one included: its
 /// participants were updated above, in the same transaction).
-fn figures(
-    db: &mysql::Connection,
-    changes: &[PlayerChange],
-) -> Result<Vec<(u64, Progress)>, MatchError> {
+fn figures(db: &Db, changes: &[PlayerChange]) -> Result<Vec<(u64, Progress)>, MatchError> {
     let users: Vec<u64> = changes.iter().map(|c| c.user_id).collect();
     let params: Vec<ParameterValue> = users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
     let wins = db.query(
         &format!(
-            "SELECT user_id, CAST(SUM(wins) AS SIGNED) FROM user_stats WHERE user_id IN ({}) GROUP BY user_id",
+            "SELECT user_id, CAST(SUM(wins) AS SIGNED) AS n FROM user_stats WHERE user_id IN ({}) GROUP BY user_id",
             placeholders(users.len())
         ),
         &params,
     )?;
     let kills = db.query(
         &format!(
-            "SELECT user_id, CAST(SUM(kills) AS SIGNED) FROM match_participants \
+            "SELECT user_id, CAST(SUM(kills) AS SIGNED) AS n FROM match_participants \
              WHERE user_id IN ({}) AND result IS NOT NULL GROUP BY user_id",
             placeholders(users.len())
         ),
         &params,
     )?;
-    let lookup = |set: &mysql::RowSet, user: u64| -> Result<i64, MatchError> {
-        for r in &set.rows {
-            if u64::decode(&r[0])? == user {
-                return Ok(Option::<i64>::decode(&r[1])?.unwrap_or(0));
+    let lookup = |set: &crate::db::Rows, user: u64| -> Result<i64, MatchError> {
+        for r in set.iter() {
+            if r.get::<u64>("user_id")? == user {
+                return Ok(r.get::<Option<i64>>("n")?.unwrap_or(0));
             }
         }
         Ok(0)

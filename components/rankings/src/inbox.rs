@@ -1,0 +1,71 @@
+//! Feed, achievements and notifications routes.
+
+use serde_json::json;
+use spin_sdk::http::Response;
+
+use rh_app::db::Db;
+use rh_app::http::{json, no_content, Req};
+use rh_app::matches::inbox;
+use rh_app::redis::Redis;
+use rh_app::{auth, clock, AppError};
+
+fn limit_param(req: &Req, default: u32, max: u32) -> Result<u32, AppError> {
+    match req.query_param("limit") {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(AppError::invalid_field(
+                "limit",
+                format!("must be an integer from 1 to {max}"),
+            )),
+        },
+    }
+}
+
+fn id_param(req: &Req, name: &str) -> Result<u64, AppError> {
+    req.param(name)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| AppError::NotFound(format!("no such {name}")))
+}
+
+/// GET /api/v1/feed?limit=
+pub fn feed(req: &Req) -> Result<Response, AppError> {
+    let limit = limit_param(req, 20, 100)?;
+    let db = Db::open()?;
+    let events = inbox::feed(&db, limit, clock::now_ms())?;
+    json(200, &json!({"events": events}))
+}
+
+/// GET /api/v1/users/{id}/achievements
+pub fn achievements(req: &Req) -> Result<Response, AppError> {
+    let user_id = id_param(req, "id")?;
+    let db = Db::open()?;
+    let unlocked = inbox::achievements(&db, user_id)?;
+    json(200, &json!({"user_id": user_id, "achievements": unlocked}))
+}
+
+/// GET /api/v1/notifications?limit=&before= (Bearer)
+pub fn notifications(req: &Req) -> Result<Response, AppError> {
+    let redis = Redis::open()?;
+    let user = auth::require_user(req, &redis)?;
+    let limit = limit_param(req, 20, 100)?;
+    let before = match req.query_param("before") {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<u64>()
+                .map_err(|_| AppError::invalid_field("before", "must be a notification id"))?,
+        ),
+    };
+    let db = Db::open()?;
+    json(200, &inbox::notifications(&db, user.id, before, limit)?)
+}
+
+/// POST /api/v1/notifications/{id}/read (Bearer): 204; someone else's → 404.
+pub fn mark_read(req: &Req) -> Result<Response, AppError> {
+    let redis = Redis::open()?;
+    let user = auth::require_user(req, &redis)?;
+    let id = id_param(req, "id")?;
+    let db = Db::open()?;
+    inbox::mark_read(&db, user.id, id, clock::now_ms())?;
+    Ok(no_content())
+}
