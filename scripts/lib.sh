@@ -111,6 +111,7 @@ ensure_mariadb() {
       --exec /usr/sbin/mariadbd -- --user=mysql --port="$RH_DB_PORT"
   fi
   wait_for_port "$RH_DB_HOST" "$RH_DB_PORT" MariaDB 60
+  RH_STARTED_MARIADB=1
 }
 
 ensure_redis() {
@@ -128,6 +129,22 @@ ensure_redis() {
   # rate limits), so a dev restart losing it is fine and saves disk writes.
   redis-server --daemonize yes --bind 127.0.0.1 --port "$RH_REDIS_PORT" --save "" --appendonly no >/dev/null
   wait_for_port "$RH_REDIS_HOST" "$RH_REDIS_PORT" Redis 30
+  RH_STARTED_REDIS=1
+}
+
+# Stops MariaDB and Redis if (and only if) this script started them, so that
+# ./scripts/test leaves nothing running that was not running before.
+RH_STARTED_MARIADB=0
+RH_STARTED_REDIS=0
+stop_started_services() {
+  if [ "$RH_STARTED_REDIS" -eq 1 ]; then
+    log "stopping the Redis this script started"
+    redis-cli -h "$RH_REDIS_HOST" -p "$RH_REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  fi
+  if [ "$RH_STARTED_MARIADB" -eq 1 ]; then
+    log "stopping the MariaDB this script started"
+    root_sql "SHUTDOWN" >/dev/null 2>&1 || true
+  fi
 }
 
 # root_sql SQL : runs SQL as the database's root account (see the header).

@@ -1,0 +1,162 @@
+//! Running the app for tests. The runtime lives on its own thread with its own tokio
+//! runtime: each `#[tokio::test]` has a runtime that ends with the test, and a server
+//! spawned on it would die with the first test that finishes.
+//!
+//! [`shared`] starts one server per test binary (components are compiled once, which
+//! is most of the start-up time); [`Dedicated`] starts one with its own variables and
+//! stops it when dropped.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use rh_runtime::{App, UpOptions};
+
+/// The repository root (this crate is `tests/`).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+fn options(vars: HashMap<String, String>) -> UpOptions {
+    let root = repo_root();
+    // RH_TEST_MANIFEST (relative to the repository root) runs another manifest, e.g. a
+    // trimmed copy while a component is being written; the default is the real one.
+    let manifest = std::env::var("RH_TEST_MANIFEST").unwrap_or_else(|_| "spin.toml".into());
+    UpOptions {
+        manifest: root.join(manifest),
+        runtime_config: Some(root.join("runtime-config.toml")),
+        env: Vec::new(),
+        variable_overrides: vars,
+    }
+}
+
+/// Base URL of the server shared by every test of this binary.
+pub fn shared(vars: HashMap<String, String>) -> String {
+    static SHARED: OnceLock<Result<String, String>> = OnceLock::new();
+    let started = SHARED.get_or_init(|| {
+        // The shutdown sender is leaked on purpose: the shared server serves until the
+        // test process exits.
+        start(vars).map(|running| {
+            std::mem::forget(running.stop);
+            running.base_url
+        })
+    });
+    match started {
+        Ok(url) => url.clone(),
+        Err(e) => panic!("the test app did not start: {e}"),
+    }
+}
+
+/// A server of its own, stopped (and its thread joined) on drop.
+pub struct Dedicated {
+    pub base_url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Dedicated {
+    pub fn start(vars: HashMap<String, String>) -> Dedicated {
+        match start(vars) {
+            Ok(Running {
+                base_url,
+                stop,
+                thread,
+            }) => Dedicated {
+                base_url,
+                stop: Some(stop),
+                thread: Some(thread),
+            },
+            Err(e) => panic!("the test app did not start: {e}"),
+        }
+    }
+}
+
+impl Drop for Dedicated {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+type Started = Result<String, String>;
+
+struct Running {
+    base_url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+fn start(vars: HashMap<String, String>) -> Result<Running, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("rh-test-app".into())
+        .spawn(move || serve_on_this_thread(vars, stop_rx, tx))
+        .map_err(|e| e.to_string())?;
+    let base_url = rx
+        .recv()
+        .map_err(|_| "the test app's thread died while starting".to_string())??;
+    Ok(Running {
+        base_url,
+        stop,
+        thread,
+    })
+}
+
+/// Loads the app, reports its URL (or the load error) on `started`, then serves until
+/// `stop` fires (or its sender is dropped... or forgotten, for the shared server).
+fn serve_on_this_thread(
+    vars: HashMap<String, String>,
+    stop: tokio::sync::oneshot::Receiver<()>,
+    started: std::sync::mpsc::Sender<Started>,
+) {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = started.send(Err(format!("tokio runtime: {e}")));
+            return;
+        }
+    };
+    rt.block_on(async move {
+        let loaded = async {
+            let app = App::load(options(vars))
+                .await
+                .map_err(|e| format!("{e:#}"))?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| e.to_string())?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            Ok::<_, String>((app, listener, format!("http://{addr}")))
+        }
+        .await;
+        match loaded {
+            Ok((app, listener, url)) => {
+                let _ = started.send(Ok(url));
+                let shutdown = async move {
+                    let _ = stop.await;
+                };
+                if let Err(e) = app
+                    .with_shutdown_grace(std::time::Duration::from_secs(5))
+                    .serve(listener, shutdown)
+                    .await
+                {
+                    eprintln!("test app stopped with an error: {e:#}");
+                }
+            }
+            Err(e) => {
+                let _ = started.send(Err(e));
+            }
+        }
+    });
+}
