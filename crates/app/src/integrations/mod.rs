@@ -17,6 +17,7 @@
 //! - [`store`]: SQL for `oauth_states` / `creator_integrations`, audit rows, badges.
 //! - [`link`]: authorize, callback, token refresh.
 //! - [`streams`]: the once-a-minute refresh and the cached `GET /streams` page.
+//! - [`webhook`]: the optional Discord webhook messages (rank-ups, achievements).
 //! - [`error`]: [`IntegrationError`] and its mapping to `AppError`.
 
 pub mod client;
@@ -28,6 +29,7 @@ pub mod provider;
 pub mod settings;
 pub mod store;
 pub mod streams;
+pub mod webhook;
 
 pub use error::IntegrationError;
 pub use provider::Provider;

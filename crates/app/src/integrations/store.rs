@@ -296,3 +296,11 @@ pub fn badges(db: &Db, user_id: u64) -> Result<Vec<String>, DbError> {
         vec!["discord".to_owned()]
     })
 }
+
+/// The player's Discord user id, when they linked Discord (webhook mentions).
+pub fn discord_user_id(db: &Db, user_id: u64) -> Result<Option<String>, DbError> {
+    db.query_scalar(
+        "SELECT provider_user_id FROM creator_integrations WHERE user_id = ? AND provider = 'discord'",
+        &params![user_id],
+    )
+}
