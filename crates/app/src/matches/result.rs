@@ -535,3 +535,46 @@ fn figures(db: &Db, changes: &[PlayerChange]) -> Result<Vec<(u64, Progress)>, Ma
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> ResultBody {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn the_hash_ignores_participant_order_key_order_and_whitespace() {
+        let a = body(
+            r#"{"winner_team":0,"duration_s":60,"participants":[{"user_id":1,"kills":2},{"user_id":2}]}"#,
+        );
+        let b = body(
+            r#"{ "participants": [ {"user_id": 2, "kills": 0}, {"kills": 2, "user_id": 1} ], "duration_s": 60, "winner_team": 0 }"#,
+        );
+        assert_eq!(a.canonical_hash(), b.canonical_hash());
+        assert_eq!(a.canonical_hash().len(), 64);
+    }
+
+    #[test]
+    fn the_hash_changes_with_any_field_of_the_result() {
+        let base = r#"{"winner_team":0,"duration_s":60,"participants":[{"user_id":1,"kills":2,"hero":"a"}]}"#;
+        let h = body(base).canonical_hash();
+        for other in [
+            base.replace(r#""winner_team":0"#, r#""winner_team":null"#),
+            base.replace("60", "61"),
+            base.replace(r#""kills":2"#, r#""kills":3"#),
+            base.replace(r#""hero":"a""#, r#""hero":"b""#),
+        ] {
+            assert_ne!(body(&other).canonical_hash(), h, "{other}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(serde_json::from_str::<ResultBody>(
+            r#"{"winner_team":0,"duration_s":1,"participants":[],"mmr":9}"#
+        )
+        .is_err());
+    }
+}
