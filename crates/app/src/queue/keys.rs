@@ -14,6 +14,8 @@ pub const PLAYER_PREFIX: &str = "mm:player:";
 pub const TICKET_SEQ: &str = "mm:ticket_seq";
 /// The pub/sub channel the sidecar ticker (and every join) publishes on.
 pub const TICK_CHANNEL: &str = "matchmaking:tick";
+/// Set of `mode|region` queues that may hold tickets, so a tick only reads those.
+pub const ACTIVE_QUEUES: &str = "mm:active";
 /// Value prefix in a player key once their match exists in MySQL.
 pub const MATCH_VALUE_PREFIX: &str = "match:";
 
@@ -30,6 +32,11 @@ pub fn player(user_id: u64) -> String {
 /// `mm:queue:{mode}:{region}`: sorted set of eligible ticket ids scored by joined time (ms).
 pub fn queue(mode: &str, region: &str) -> String {
     format!("mm:queue:{mode}:{region}")
+}
+
+/// Member of [`ACTIVE_QUEUES`] for one queue.
+pub fn active_member(mode: &str, region: &str) -> String {
+    format!("{mode}|{region}")
 }
 
 /// `mm:waits:{mode}:{region}`: capped list of recent waits in ms, newest first.

@@ -16,7 +16,8 @@
 //!   its members' mmr at join time, its state (`pending` → `queued` → `claimed`);
 //! - `mm:queue:{mode}:{region}` (sorted set): eligible ticket ids by joined time;
 //! - `mm:player:{user_id}`: the player's ticket id, or `match:{id}` once matched;
-//! - `mm:waits:{mode}:{region}` (list): the last [`WAITS_KEPT`] waits in ms.
+//! - `mm:waits:{mode}:{region}` (list): the last [`WAITS_KEPT`] waits in ms;
+//! - `mm:active` (set): `mode|region` of every queue that may hold tickets.
 //!
 //! # Parties: nobody is queued against their will
 //! The leader sends `{mode, region, party: [ids]}`; that creates a `pending` ticket
@@ -45,7 +46,7 @@ pub mod tick;
 
 pub use error::QueueError;
 pub use store::{join, leave, status, JoinRequest, Joined, Status};
-pub use tick::{run_tick, FormedMatch, TickOptions, TickOutcome};
+pub use tick::{active_queues, run_tick, FormedMatch, TickOptions, TickOutcome};
 
 /// How long a ticket (and a queued player's key) lives without being refreshed or
 /// matched: ten minutes.

@@ -42,7 +42,7 @@ end
 /// Creates a ticket: a solo ticket goes straight into the queue, a party ticket waits
 /// for its members' consent.
 ///
-/// KEYS: player key of the caller, ticket key, queue key.
+/// KEYS: player key of the caller, ticket key, queue key, active-queues set.
 /// ARGV: ticket id, mode, region, caller id, members csv, caller mmr, now ms, ttl ms,
 /// stale match value (or "").
 /// Returns `ok:queued`, `ok:pending` or `busy:{current player value}`.
@@ -57,13 +57,16 @@ redis.call('HSET', KEYS[2], 'state', state, 'mode', ARGV[2], 'region', ARGV[3],
   'mmrs', ARGV[4] .. '=' .. ARGV[6], 'created_at_ms', ARGV[7], 'joined_at_ms', ARGV[7])
 redis.call('PEXPIRE', KEYS[2], ARGV[8])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[8])
-if solo then redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1]) end
+if solo then
+  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1])
+  redis.call('SADD', KEYS[4], ARGV[2] .. '|' .. ARGV[3])
+end
 return 'ok:' .. state
 "#;
 
 /// A party member's consent. The last consent makes the ticket eligible.
 ///
-/// KEYS: player key of the member, ticket key, queue key.
+/// KEYS: player key of the member, ticket key, queue key, active-queues set.
 /// ARGV: ticket id, member id, member mmr, now ms, ttl ms, stale match value, mode, region.
 /// Returns `ok:pending`, `ok:queued`, `busy:{value}`, `gone`, `not_member`, `mismatch`,
 /// `already` or `closed`.
@@ -89,6 +92,7 @@ if count(consented) == count(t[2]) then
   redis.call('HSET', KEYS[2], 'state', 'queued', 'consented', consented, 'mmrs', mmrs,
     'joined_at_ms', ARGV[4])
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+  redis.call('SADD', KEYS[4], ARGV[7] .. '|' .. ARGV[8])
   return 'ok:queued'
 end
 redis.call('HSET', KEYS[2], 'consented', consented, 'mmrs', mmrs)
@@ -144,9 +148,10 @@ return table.concat({'ticket', cur, t[1], t[2], t[3], t[4], t[5], t[6], t[7]}, '
 "#;
 
 /// Reads up to `limit` oldest eligible tickets of one queue in a single round trip and
-/// drops ids whose ticket hash has expired.
+/// drops ids whose ticket hash has expired. An empty queue leaves the active set (a
+/// join adds it back in the same script that fills it, so none is ever forgotten).
 ///
-/// KEYS: queue key. ARGV: limit.
+/// KEYS: queue key, active-queues set. ARGV: limit, this queue's `mode|region`.
 /// Returns one string, a line per ticket: `{id}|{joined_at_ms}|{uid=mmr,...}`.
 const READ_QUEUE: &str = r#"
 local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
@@ -159,6 +164,7 @@ for _, id in ipairs(ids) do
     out[#out + 1] = id .. '|' .. t[2] .. '|' .. t[3]
   end
 end
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
 return table.concat(out, '\n')
 "#;
 
@@ -193,11 +199,11 @@ return 1
 
 /// Puts claimed tickets back in the queue after match creation failed.
 ///
-/// KEYS: queue key, then ticket keys. ARGV: ttl ms, then the ticket ids.
-/// Returns how many tickets went back.
+/// KEYS: queue key, active-queues set, then ticket keys. ARGV: ttl ms, `mode|region`,
+/// then the ticket ids. Returns how many tickets went back.
 const RELEASE: &str = r#"
 local n = 0
-for i = 2, #KEYS do
+for i = 3, #KEYS do
   local id = ARGV[i]
   local t = redis.call('HMGET', KEYS[i], 'state', 'joined_at_ms', 'members')
   if t[1] == 'claimed' then
@@ -211,6 +217,7 @@ for i = 2, #KEYS do
     n = n + 1
   end
 end
+if n > 0 then redis.call('SADD', KEYS[2], ARGV[2]) end
 return n
 "#;
 

@@ -232,6 +232,7 @@ fn create(
         keys::player(user_id),
         keys::ticket(ticket_id),
         keys::queue(&req.mode, &req.region),
+        keys::ACTIVE_QUEUES.to_owned(),
     ];
     let reply = run_join_script(db, |stale| {
         let args = [
@@ -284,6 +285,7 @@ fn consent(
         keys::player(user_id),
         keys::ticket(party_id),
         keys::queue(&req.mode, &req.region),
+        keys::ACTIVE_QUEUES.to_owned(),
     ];
     let reply = run_join_script(db, |stale| {
         let args = [

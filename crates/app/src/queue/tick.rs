@@ -5,6 +5,7 @@
 //! `POST /api/v1/matchmaking/tick` so tests and operators can run one and read its
 //! [`TickOutcome`].
 //!
+//! Only queues in the active set (`mm:active`, maintained by the scripts) are read.
 //! Per queue: (1) optionally take a short lock so replicas receiving the same tick do
 //! not all do the same work; (2) read the oldest tickets in one script; (3) group them
 //! with the pure domain step; (4) for each formed match, claim all its tickets
@@ -35,6 +36,9 @@ pub struct TickOptions {
     /// Oldest tickets read per queue and tick. Bounds the work of one tick; the rest
     /// wait for the next one (oldest first anyway).
     pub max_tickets_per_queue: usize,
+    /// Ignored. Lets a caller make otherwise identical signed requests distinct (the
+    /// signature check refuses a replayed signature).
+    pub request_id: Option<String>,
 }
 
 impl Default for TickOptions {
@@ -42,6 +46,7 @@ impl Default for TickOptions {
         TickOptions {
             use_lock: true,
             max_tickets_per_queue: 20_000,
+            request_id: None,
         }
     }
 }
@@ -83,7 +88,21 @@ pub struct Formation {
     pub teams: Vec<Vec<u64>>,
 }
 
-/// Runs one tick over every mode and region.
+/// The queues that may hold tickets (`mode`, `region`), sorted.
+pub fn active_queues(redis: &Redis) -> Result<Vec<(String, String)>, QueueError> {
+    let mut queues: Vec<(String, String)> =
+        redis_io::strings(redis, "SMEMBERS", &[keys::ACTIVE_QUEUES.to_owned()])?
+            .into_iter()
+            .filter_map(|m| {
+                let (mode, region) = m.split_once('|')?;
+                Some((mode.to_owned(), region.to_owned()))
+            })
+            .collect();
+    queues.sort();
+    Ok(queues)
+}
+
+/// Runs one tick over every active queue (see the module doc for the steps).
 pub fn run_tick(
     db: &Db,
     redis: &Redis,
@@ -92,19 +111,29 @@ pub fn run_tick(
     opts: &TickOptions,
 ) -> Result<TickOutcome, QueueError> {
     let mut outcome = TickOutcome::default();
-    for mode in db::modes(db)? {
-        for region in regions {
-            tick_queue(
-                db,
-                redis,
-                regions,
-                &mode,
-                region,
-                now_ms,
-                opts,
-                &mut outcome,
-            )?;
+    let active = active_queues(redis)?;
+    if active.is_empty() {
+        return Ok(outcome);
+    }
+    let modes = db::modes(db)?;
+    for (mode_name, region) in active {
+        // A queue of a mode or region removed from configuration is left to expire.
+        let Some(mode) = modes.iter().find(|m| m.name == mode_name) else {
+            continue;
+        };
+        if !regions.contains(&region) {
+            continue;
         }
+        tick_queue(
+            db,
+            redis,
+            regions,
+            mode,
+            &region,
+            now_ms,
+            opts,
+            &mut outcome,
+        )?;
     }
     Ok(outcome)
 }
@@ -154,8 +183,11 @@ fn form_in_queue(
     let listing = redis_io::eval_string(
         redis,
         Script::ReadQueue,
-        std::slice::from_ref(&queue_key),
-        &[opts.max_tickets_per_queue.to_string()],
+        &[queue_key.clone(), keys::ACTIVE_QUEUES.to_owned()],
+        &[
+            opts.max_tickets_per_queue.to_string(),
+            keys::active_member(&mode.name, region),
+        ],
     )?
     .unwrap_or_default();
     let tickets: Vec<Ticket> = listing
@@ -228,9 +260,12 @@ fn claim_and_create(
                 "queue tick: creating a {} match in {region} failed: {e}",
                 mode.name
             );
-            let mut release_keys = vec![queue_key.to_owned()];
+            let mut release_keys = vec![queue_key.to_owned(), keys::ACTIVE_QUEUES.to_owned()];
             release_keys.extend(ticket_keys);
-            let mut release_args = vec![TICKET_TTL_MS.to_string()];
+            let mut release_args = vec![
+                TICKET_TTL_MS.to_string(),
+                keys::active_member(&mode.name, region),
+            ];
             release_args.extend(ticket_args);
             redis_io::eval_int(redis, Script::Release, &release_keys, &release_args)?;
             outcome.creations_failed += 1;

@@ -1,0 +1,668 @@
+//! Matchmaking through the real runtime: the `matchmaking` HTTP component, the
+//! `queue-tick` Redis trigger, MariaDB and Redis.
+//!
+//! How ticks are driven: every join publishes one on `matchmaking:tick` (the
+//! `queue-tick` component then runs), and tests run one directly with the server-signed
+//! `POST /api/v1/matchmaking/tick`, which answers the tick's outcome. Other processes
+//! (a sidecar's ticker) may tick too, so tests assert on state, which is the same
+//! whoever ran the tick, and await `match_found` events rather than sleeping.
+//!
+//! Isolation: this binary's app runs with extra regions, one per test, so tests running
+//! in parallel never share a queue.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use fred::prelude::*;
+use hmac::{Hmac, Mac};
+use mysql_async::prelude::Queryable;
+use reqwest::StatusCode;
+use rh_tests::{assert_problem, TestApp, TestUser};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+const QUEUE: &str = "/api/v1/matchmaking/queue";
+const TICK: &str = "/api/v1/matchmaking/tick";
+/// One queue region per test (plus the defaults).
+const TEST_REGIONS: &str =
+    "na,eu,sa,asia,oce,mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad";
+
+async fn app() -> TestApp {
+    let mut vars = rh_tests::test_variables();
+    vars.insert("regions".into(), TEST_REGIONS.into());
+    // The binary's shared server starts with these variables; spawn_app then connects to it.
+    rh_tests::server::shared(vars);
+    rh_tests::spawn_app().await
+}
+
+async fn join(app: &TestApp, user: &TestUser, body: Value) -> reqwest::Response {
+    app.post_json_auth(QUEUE, &user.access_token, &body).await
+}
+
+async fn join_ok(app: &TestApp, user: &TestUser, mode: &str, region: &str) -> Value {
+    let resp = join(app, user, json!({"mode": mode, "region": region})).await;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, StatusCode::ACCEPTED, "join failed: {body}");
+    body
+}
+
+async fn status(app: &TestApp, user: &TestUser) -> Value {
+    let resp = app.get_auth(QUEUE, &user.access_token).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+/// Runs one tick through the signed route; `use_lock: false` races claims directly.
+async fn tick(app: &TestApp, use_lock: bool) -> Value {
+    signed_tick(
+        app.http.clone(),
+        app.url(TICK),
+        app.game_server_key.clone(),
+        use_lock,
+    )
+    .await
+}
+
+async fn signed_tick(http: reqwest::Client, url: String, key: String, use_lock: bool) -> Value {
+    let body = json!({"use_lock": use_lock, "request_id": rh_tests::unique_suffix()}).to_string();
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(format!("{ts}.POST.{TICK}.{body}").as_bytes());
+    let sig = hex::encode(mac.finalize().into_bytes());
+    let resp = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-rh-timestamp", ts.to_string())
+        .header("x-rh-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let outcome: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, StatusCode::OK, "tick failed: {outcome}");
+    outcome
+}
+
+/// A subscriber on the players' `user:{id}` channels.
+struct Events {
+    client: fred::clients::SubscriberClient,
+    rx: tokio::sync::broadcast::Receiver<fred::types::Message>,
+}
+
+impl Events {
+    async fn subscribe(users: &[&TestUser]) -> Events {
+        let redis_host = rh_tests::test_variables()["redis_host"].clone();
+        let config = Config::from_url(&format!("redis://{redis_host}")).unwrap();
+        let client = Builder::from_config(config)
+            .build_subscriber_client()
+            .unwrap();
+        client.init().await.unwrap();
+        let rx = client.message_rx();
+        let channels: Vec<String> = users.iter().map(|u| format!("user:{}", u.id)).collect();
+        client.subscribe(channels).await.unwrap();
+        Events { client, rx }
+    }
+
+    /// The next `match_found` for each of `users` (panics after 15 s).
+    async fn match_found(&mut self, users: &[&TestUser]) -> HashMap<u64, Value> {
+        let wanted: HashSet<String> = users.iter().map(|u| format!("user:{}", u.id)).collect();
+        let mut found = HashMap::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while found.len() < wanted.len() {
+            let msg = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "only {} of {} match_found events",
+                        found.len(),
+                        wanted.len()
+                    )
+                })
+                .unwrap();
+            let channel = msg.channel.to_string();
+            let data: Value = serde_json::from_str(&msg.value.as_string().unwrap_or_default())
+                .unwrap_or(Value::Null);
+            if wanted.contains(&channel) && data["type"] == "match_found" {
+                let id: u64 = channel.trim_start_matches("user:").parse().unwrap();
+                assert!(
+                    found.insert(id, data).is_none(),
+                    "{channel} got two match_found events"
+                );
+            }
+        }
+        found
+    }
+
+    async fn close(self) {
+        let _ = self.client.quit().await;
+    }
+}
+
+/// The pending matches (id → team per user) the players of `region` are in, from MySQL.
+async fn matches_in_region(app: &TestApp, region: &str) -> Vec<(u64, u64, u8)> {
+    let mut conn = app.db.get_conn().await.unwrap();
+    conn.exec(
+        "SELECT m.id, p.user_id, p.team FROM matches m JOIN match_participants p ON p.match_id = m.id \
+         WHERE m.region = ? ORDER BY m.id, p.team, p.user_id",
+        (region,),
+    )
+    .await
+    .unwrap()
+}
+
+async fn set_mmr(app: &TestApp, user: &TestUser, mode: &str, mmr: i32) {
+    let mut conn = app.db.get_conn().await.unwrap();
+    conn.exec_drop(
+        "INSERT INTO user_stats (user_id, mode, mmr, mu, sigma) VALUES (?, ?, ?, 25.0, 8.0)",
+        (user.id, mode, mmr),
+    )
+    .await
+    .unwrap();
+}
+
+/// Moves a ticket's joined time back by `ms`, as if it had waited that long.
+async fn age_ticket(app: &TestApp, ticket_id: u64, mode: &str, region: &str, ms: u64) {
+    let key = format!("mm:ticket:{ticket_id}");
+    let joined: u64 = app.redis.hget(&key, "joined_at_ms").await.unwrap();
+    let aged = joined - ms;
+    let _: () = app.redis.hset(&key, ("joined_at_ms", aged)).await.unwrap();
+    let _: () = app
+        .redis
+        .zadd(
+            format!("mm:queue:{mode}:{region}"),
+            None,
+            None,
+            false,
+            false,
+            (aged as f64, ticket_id.to_string()),
+        )
+        .await
+        .unwrap();
+}
+
+async fn users(app: &TestApp, n: usize) -> Vec<TestUser> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(app.register_user().await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn two_players_are_matched_and_notified() {
+    let app = app().await;
+    let (a, b) = (app.register_user().await, app.register_user().await);
+    let mut events = Events::subscribe(&[&a, &b]).await;
+
+    let ticket = join_ok(&app, &a, "1v1", "mqpair").await;
+    assert_eq!(ticket["mmr"], 1500, "{ticket}");
+    assert_eq!(ticket["state"], "queued");
+    assert_eq!(ticket["party"], json!([a.id]));
+    assert!(ticket["ticket_id"].is_u64());
+    assert_eq!(status(&app, &a).await["state"], "queued");
+    join_ok(&app, &b, "1v1", "mqpair").await;
+    // The join published a tick; the queue-tick component forms the match.
+    let found = events.match_found(&[&a, &b]).await;
+    events.close().await;
+
+    let match_id = found[&a.id]["match_id"].as_u64().unwrap();
+    assert_eq!(found[&b.id]["match_id"].as_u64(), Some(match_id));
+    assert_eq!(found[&a.id]["teammates"], json!([]));
+    assert_eq!(found[&a.id]["opponents"], json!([b.id]));
+    assert_eq!(found[&b.id]["opponents"], json!([a.id]));
+    // Created as pending through the matches code path.
+    let rows = matches_in_region(&app, "mqpair").await;
+    let players: HashSet<u64> = rows
+        .iter()
+        .filter(|r| r.0 == match_id)
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(players, HashSet::from([a.id, b.id]));
+    let resp = app.get(&format!("/api/v1/matches/{match_id}")).await;
+    if resp.status() == StatusCode::OK {
+        let m: Value = resp.json().await.unwrap();
+        assert_eq!(m["status"], "pending", "{m}");
+    }
+    let st = status(&app, &a).await;
+    assert_eq!(st["state"], "matched", "{st}");
+    assert_eq!(st["match_id"].as_u64(), Some(match_id));
+    // In a match that has not finished: cannot queue, cannot leave.
+    assert_problem(
+        join(&app, &a, json!({"mode": "1v1", "region": "mqpair"})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_problem(
+        app.delete_auth(QUEUE, &a.access_token).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    // The wait was recorded for the estimate.
+    assert!(status(&app, &b).await["state"] == "matched");
+    let waits: Vec<String> = app
+        .redis
+        .lrange("mm:waits:1v1:mqpair", 0, -1)
+        .await
+        .unwrap();
+    assert!(!waits.is_empty());
+}
+
+#[tokio::test]
+async fn players_300_apart_wait_until_the_tolerance_widens() {
+    let app = app().await;
+    let (a, b) = (app.register_user().await, app.register_user().await);
+    set_mmr(&app, &b, "1v1", 1800).await;
+
+    let ta = join_ok(&app, &a, "1v1", "mqtol").await;
+    let tb = join_ok(&app, &b, "1v1", "mqtol").await;
+    assert_eq!(tb["mmr"], 1800, "the rating comes from the server: {tb}");
+    tick(&app, false).await;
+    assert_eq!(status(&app, &a).await["state"], "queued");
+
+    // 10 s waited: ±250, still not enough.
+    age_ticket(
+        &app,
+        ta["ticket_id"].as_u64().unwrap(),
+        "1v1",
+        "mqtol",
+        10_500,
+    )
+    .await;
+    tick(&app, false).await;
+    assert_eq!(status(&app, &a).await["state"], "queued");
+    assert_eq!(status(&app, &b).await["state"], "queued");
+
+    // 20 s waited by the older ticket: ±300 covers the gap.
+    age_ticket(
+        &app,
+        ta["ticket_id"].as_u64().unwrap(),
+        "1v1",
+        "mqtol",
+        10_000,
+    )
+    .await;
+    tick(&app, false).await;
+    let (sa, sb) = (status(&app, &a).await, status(&app, &b).await);
+    assert_eq!(sa["state"], "matched", "{sa}");
+    assert_eq!(sa["match_id"], sb["match_id"]);
+}
+
+#[tokio::test]
+async fn modes_and_regions_are_never_mixed() {
+    let app = app().await;
+    let u = users(&app, 4).await;
+    join_ok(&app, &u[0], "1v1", "mqmixa").await;
+    join_ok(&app, &u[1], "1v1", "mqmixb").await;
+    join_ok(&app, &u[2], "2v2", "mqmixa").await;
+    tick(&app, false).await;
+    for user in &u[..3] {
+        assert_eq!(status(&app, user).await["state"], "queued");
+    }
+
+    let mut events = Events::subscribe(&[&u[0], &u[3]]).await;
+    join_ok(&app, &u[3], "1v1", "mqmixa").await;
+    tick(&app, false).await;
+    let found = events.match_found(&[&u[0], &u[3]]).await;
+    events.close().await;
+    assert_eq!(found[&u[0].id]["opponents"], json!([u[3].id]));
+    assert_eq!(status(&app, &u[1]).await["state"], "queued");
+    assert_eq!(status(&app, &u[2]).await["state"], "queued");
+    assert!(matches_in_region(&app, "mqmixb").await.is_empty());
+    for user in &u[1..3] {
+        assert_eq!(
+            app.delete_auth(QUEUE, &user.access_token).await.status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_party_needs_every_member_and_stays_on_one_team() {
+    let app = app().await;
+    let u = users(&app, 6).await;
+    let (leader, friend, stranger) = (&u[0], &u[1], &u[5]);
+
+    // Too large for a 2v2 team, or listing unknown users: refused.
+    let body = assert_problem(
+        join(
+            &app,
+            leader,
+            json!({"mode": "2v2", "region": "mqparty", "party": [u[1].id, u[2].id]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(body.to_string().contains("party"), "{body}");
+    assert_problem(
+        join(
+            &app,
+            leader,
+            json!({"mode": "2v2", "region": "mqparty", "party": [u64::MAX >> 1]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+
+    let resp = join(
+        &app,
+        leader,
+        json!({"mode": "2v2", "region": "mqparty", "party": [friend.id]}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let party: Value = resp.json().await.unwrap();
+    assert_eq!(party["state"], "pending_party", "{party}");
+    assert_eq!(party["waiting_for"], json!([friend.id]));
+    let party_id = party["party_id"].as_u64().unwrap();
+
+    // Three solos and a leader without consent: nobody can be matched yet.
+    for solo in &u[2..5] {
+        join_ok(&app, solo, "2v2", "mqparty").await;
+    }
+    tick(&app, false).await;
+    assert_eq!(status(&app, &u[2]).await["state"], "queued");
+    // Only listed players can consent.
+    assert_problem(
+        join(
+            &app,
+            stranger,
+            json!({"mode": "2v2", "region": "mqparty", "party_id": party_id}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    let mut events = Events::subscribe(&[leader, friend]).await;
+    let resp = join(
+        &app,
+        friend,
+        json!({"mode": "2v2", "region": "mqparty", "party_id": party_id}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let consented: Value = resp.json().await.unwrap();
+    assert_eq!(consented["state"], "queued", "{consented}");
+    assert_eq!(consented["party"], json!([leader.id, friend.id]));
+    tick(&app, false).await;
+    let found = events.match_found(&[leader, friend]).await;
+    events.close().await;
+
+    assert_eq!(found[&leader.id]["teammates"], json!([friend.id]));
+    assert_eq!(found[&friend.id]["teammates"], json!([leader.id]));
+    let rows = matches_in_region(&app, "mqparty").await;
+    let team_of: HashMap<u64, u8> = rows.iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(team_of[&leader.id], team_of[&friend.id]);
+    assert_eq!(rows.len(), 4, "one 2v2 match: {rows:?}");
+    // One solo is left waiting; it can leave.
+    let left: Vec<&TestUser> = u[2..5]
+        .iter()
+        .filter(|s| !team_of.contains_key(&s.id))
+        .collect();
+    assert_eq!(left.len(), 1);
+    assert_eq!(status(&app, left[0]).await["state"], "queued");
+    assert_eq!(
+        app.delete_auth(QUEUE, &left[0].access_token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn four_v_four_needs_eight_players() {
+    let app = app().await;
+    let u = users(&app, 8).await;
+    for user in &u[..7] {
+        join_ok(&app, user, "4v4", "mq4v4").await;
+    }
+    tick(&app, false).await;
+    assert!(matches_in_region(&app, "mq4v4").await.is_empty());
+    assert_eq!(status(&app, &u[0]).await["state"], "queued");
+
+    let mut events = Events::subscribe(&u.iter().collect::<Vec<_>>()).await;
+    join_ok(&app, &u[7], "4v4", "mq4v4").await;
+    tick(&app, false).await;
+    let found = events.match_found(&u.iter().collect::<Vec<_>>()).await;
+    events.close().await;
+    for e in found.values() {
+        assert_eq!(e["teammates"].as_array().unwrap().len(), 3, "{e}");
+        assert_eq!(e["opponents"].as_array().unwrap().len(), 4, "{e}");
+    }
+    assert_eq!(matches_in_region(&app, "mq4v4").await.len(), 8);
+}
+
+#[tokio::test]
+async fn leaving_before_the_tick_keeps_a_player_out() {
+    let app = app().await;
+    let (a, b) = (app.register_user().await, app.register_user().await);
+    join_ok(&app, &a, "1v1", "mqleave").await;
+    assert_eq!(
+        app.delete_auth(QUEUE, &a.access_token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(status(&app, &a).await["state"], "idle");
+    assert_problem(
+        app.delete_auth(QUEUE, &a.access_token).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    join_ok(&app, &b, "1v1", "mqleave").await;
+    tick(&app, false).await;
+    assert_eq!(status(&app, &b).await["state"], "queued");
+    assert!(matches_in_region(&app, "mqleave").await.is_empty());
+    // Leaving does not bar queueing again.
+    join_ok(&app, &a, "1v1", "mqleave").await;
+    tick(&app, false).await;
+    assert_eq!(status(&app, &a).await["state"], "matched");
+}
+
+#[tokio::test]
+async fn concurrent_ticks_put_each_player_in_at_most_one_match() {
+    let app = app().await;
+    let u = users(&app, 12).await;
+    let all: Vec<&TestUser> = u.iter().collect();
+    let mut events = Events::subscribe(&all).await;
+
+    // Joins publish ticks (the trigger runs), while we race signed ticks without the
+    // lock and publish more ticks, all over the same queue.
+    let mut tasks = tokio::task::JoinSet::new();
+    for user in &u {
+        let (http, url, token) = (app.http.clone(), app.url(QUEUE), user.access_token.clone());
+        tasks.spawn(async move {
+            let resp = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"mode": "1v1", "region": "mqrace"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::ACCEPTED);
+        });
+    }
+    for _ in 0..8 {
+        let (http, url, key) = (app.http.clone(), app.url(TICK), app.game_server_key.clone());
+        tasks.spawn(async move {
+            signed_tick(http, url, key, false).await;
+        });
+        let redis = app.redis.clone();
+        tasks.spawn(async move {
+            let _: i64 = redis.publish("matchmaking:tick", "{}").await.unwrap();
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    tick(&app, false).await;
+
+    let found = events.match_found(&all).await;
+    events.close().await;
+    let rows = matches_in_region(&app, "mqrace").await;
+    let mut seen = HashSet::new();
+    for (_, user, _) in &rows {
+        assert!(
+            seen.insert(*user),
+            "user {user} is in two matches: {rows:?}"
+        );
+    }
+    assert_eq!(seen.len(), 12, "{rows:?}");
+    for (user, event) in &found {
+        let in_db = rows.iter().find(|r| r.1 == *user).unwrap().0;
+        assert_eq!(event["match_id"].as_u64(), Some(in_db));
+    }
+}
+
+#[tokio::test]
+async fn an_expired_ticket_drops_out_and_the_player_can_queue_again() {
+    let app = app().await;
+    let (a, b) = (app.register_user().await, app.register_user().await);
+    let ticket = join_ok(&app, &a, "1v1", "mqexp").await;
+    let key = format!("mm:ticket:{}", ticket["ticket_id"]);
+    let ttl: i64 = app.redis.pttl(&key).await.unwrap();
+    assert!(ttl > 590_000 && ttl <= 600_000, "ten minutes: {ttl}");
+    let _: bool = app.redis.pexpire(&key, 1, None).await.unwrap();
+    while app.redis.exists::<i64, _>(&key).await.unwrap() == 1 {
+        tokio::task::yield_now().await;
+    }
+
+    join_ok(&app, &b, "1v1", "mqexp").await;
+    tick(&app, false).await;
+    assert_eq!(status(&app, &a).await["state"], "idle");
+    assert_eq!(status(&app, &b).await["state"], "queued");
+    let queued: Vec<String> = app
+        .redis
+        .zrange("mm:queue:1v1:mqexp", 0, -1, None, false, None, false)
+        .await
+        .unwrap();
+    assert!(
+        !queued.contains(&ticket["ticket_id"].to_string()),
+        "{queued:?}"
+    );
+
+    join_ok(&app, &a, "1v1", "mqexp").await;
+    tick(&app, false).await;
+    assert_eq!(status(&app, &a).await["state"], "matched");
+}
+
+#[tokio::test]
+async fn bad_requests_are_problems() {
+    let app = app().await;
+    let a = app.register_user().await;
+    let post = |body: &'static str, token: Option<String>| {
+        let mut req = app
+            .http
+            .post(app.url(QUEUE))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let token = || Some(a.access_token.clone());
+
+    assert_problem(
+        post(r#"{"mode":"1v1","region":"mqbad"}"#, None)
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    assert_problem(
+        post(r#"{"mode":"1v1","#, token()).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    let p = assert_problem(
+        post(r#"{"mode":"9v9","region":"mqbad"}"#, token())
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(p.to_string().contains("mode"), "{p}");
+    let p = assert_problem(
+        post(r#"{"mode":"1v1","region":"mars"}"#, token())
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(p.to_string().contains("region"), "{p}");
+    assert!(matches!(
+        post(r#"{"mode":"1v1"}"#, token()).await.unwrap().status(),
+        StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY
+    ));
+    // A client cannot choose its own rating.
+    assert!(
+        post(r#"{"mode":"1v1","region":"mqbad","mmr":3000}"#, token())
+            .await
+            .unwrap()
+            .status()
+            .is_client_error()
+    );
+    assert_problem(
+        post(
+            r#"{"mode":"1v1","region":"mqbad","party":[1],"party_id":1}"#,
+            token(),
+        )
+        .await
+        .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_problem(
+        app.post_json_auth(
+            QUEUE,
+            &a.access_token,
+            &json!({"mode": "2v2", "region": "mqbad", "party_id": 999_999_999}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    join_ok(&app, &a, "1v1", "mqbad").await;
+    assert_problem(
+        post(r#"{"mode":"1v1","region":"mqbad"}"#, token())
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_problem(
+        post(r#"{"mode":"2v2","region":"eu"}"#, token())
+            .await
+            .unwrap(),
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(
+        app.delete_auth(QUEUE, &a.access_token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    // The tick route takes game-server signatures only.
+    let resp = app
+        .http
+        .post(app.url(TICK))
+        .bearer_auth(&a.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, StatusCode::UNAUTHORIZED).await;
+    assert_problem(
+        app.request(reqwest::Method::PUT, QUEUE, Some(&a.access_token))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::METHOD_NOT_ALLOWED,
+    )
+    .await;
+}
