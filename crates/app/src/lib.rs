@@ -32,3 +32,4 @@ pub mod ratelimit;
 pub mod redis;
 
 pub use error::AppError;
+pub mod queue;
