@@ -32,4 +32,10 @@ pub mod ratelimit;
 pub mod redis;
 
 pub use error::AppError;
+pub mod events;
+pub mod leaderboard;
+pub mod matches;
 pub mod queue;
+pub mod server_sig;
+pub mod integrations;
+pub mod teams;

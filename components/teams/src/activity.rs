@@ -1,0 +1,26 @@
+//! The caller's own audit trail.
+
+use spin_sdk::http::Response;
+
+use rh_app::db::Db;
+use rh_app::http::{json, Req};
+use rh_app::redis::Redis;
+use rh_app::teams::activity;
+use rh_app::{auth, AppError};
+
+use crate::handlers::int_param;
+
+/// `GET /api/v1/users/me/activity?cursor=&limit=` (Bearer): newest first.
+pub fn mine(req: &Req) -> Result<Response, AppError> {
+    let redis = Redis::open()?;
+    let me = auth::require_user(req, &redis)?;
+    let limit = int_param(req, "limit", 50, 1..=100)?;
+    let cursor = match req.query_param("cursor").filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => Some(raw.parse::<u64>().map_err(|_| {
+            AppError::invalid_field("cursor", "must be a cursor from a previous page")
+        })?),
+    };
+    let db = Db::open()?;
+    json(200, &activity::page(&db, me.id, cursor, limit)?)
+}

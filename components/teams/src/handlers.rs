@@ -1,0 +1,266 @@
+//! Team routes: decode, authenticate, call `rh_app::teams`, publish, encode.
+
+use serde::Deserialize;
+use serde_json::json;
+use spin_sdk::http::Response;
+
+use rh_app::db::Db;
+use rh_app::http::{self, Req};
+use rh_app::redis::Redis;
+use rh_app::teams::membership::{self, Actor};
+use rh_app::teams::notify::Outbox;
+use rh_app::teams::rules::{self, Role, TeamName, TeamTag};
+use rh_app::teams::{self, store};
+use rh_app::{auth, clock, matches, AppError};
+use rh_domain::validation::collect_errors;
+
+/// `?name=` as an integer within `range`, `default` when absent; otherwise 422.
+pub fn int_param(
+    req: &Req,
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, AppError> {
+    match req.query_param(name).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(AppError::invalid_field(
+                name,
+                format!(
+                    "must be an integer from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        },
+    }
+}
+
+/// A numeric path parameter; anything else names no resource (404).
+fn id_param(req: &Req, name: &str, what: &str) -> Result<u64, AppError> {
+    req.param(name)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| AppError::NotFound(format!("no such {what}")))
+}
+
+/// Percent-decodes a query value (`%20`, UTF-8 sequences); `None` if malformed.
+fn percent_decode(raw: &str) -> Option<String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = raw.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The authenticated caller, with a Redis connection for publishing afterwards.
+fn caller(req: &Req) -> Result<(Actor, Redis), AppError> {
+    let redis = Redis::open()?;
+    let user = auth::require_user(req, &redis)?;
+    let actor = Actor {
+        user_id: user.id,
+        ip: req.client_ip(),
+        now_ms: clock::now_ms(),
+    };
+    Ok((actor, redis))
+}
+
+fn cap() -> Result<u64, AppError> {
+    Ok(teams::size_cap()?)
+}
+
+/// The team as `GET /api/v1/teams/{id}` shows it, with `status`.
+fn team_response(db: &Db, team_id: u64, status: u16) -> Result<Response, AppError> {
+    let team =
+        store::team(db, team_id)?.ok_or_else(|| AppError::NotFound("no such team".into()))?;
+    let mut resp = http::json(status, &team)?;
+    if status == 201 {
+        resp.set_header("location", format!("/api/v1/teams/{team_id}"));
+    }
+    Ok(resp)
+}
+
+fn publish(outbox: Outbox, redis: &Redis) {
+    outbox.publish(redis);
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    name: String,
+    tag: String,
+}
+
+/// `POST /api/v1/teams {name, tag}` → 201 with the team; the caller owns it.
+pub fn create(req: &Req) -> Result<Response, AppError> {
+    let (actor, _redis) = caller(req)?;
+    let body: CreateBody = req.json()?;
+    let (name, tag) = (TeamName::parse(&body.name), TeamTag::parse(&body.tag));
+    collect_errors([name.as_ref().err(), tag.as_ref().err()])?;
+    let (name, tag) = (name?, tag?);
+    let db = Db::open()?;
+    let team_id = membership::create(&db, &actor, &name, &tag)?;
+    team_response(&db, team_id, 201)
+}
+
+/// `GET /api/v1/teams?query=&limit=`: name or tag prefix, case-insensitive.
+pub fn search(req: &Req) -> Result<Response, AppError> {
+    let raw = req.query_param("query").unwrap_or_default();
+    let query = percent_decode(&raw)
+        .ok_or_else(|| AppError::invalid_field("query", "is not valid percent-encoded UTF-8"))?;
+    let query = query.trim();
+    if query.chars().count() > *rules::NAME_LEN.end() {
+        return Err(AppError::invalid_field(
+            "query",
+            "must be at most 32 characters",
+        ));
+    }
+    let limit = int_param(req, "limit", 20, 1..=rules::SEARCH_MAX)?;
+    let db = Db::open()?;
+    http::json(200, &json!({"items": store::search(&db, query, limit)?}))
+}
+
+/// `GET /api/v1/teams/{id}`: members, roles, mmr per mode, averages per mode.
+pub fn show(req: &Req) -> Result<Response, AppError> {
+    let team_id = id_param(req, "id", "team")?;
+    team_response(&Db::open()?, team_id, 200)
+}
+
+/// `GET /api/v1/teams/invites` (Bearer): the caller's open invitations.
+pub fn my_invites(req: &Req) -> Result<Response, AppError> {
+    let (actor, _redis) = caller(req)?;
+    let db = Db::open()?;
+    let items = membership::my_invites(&db, actor.user_id, actor.now_ms)?;
+    http::json(200, &json!({"items": items}))
+}
+
+#[derive(Deserialize)]
+struct UserBody {
+    user_id: u64,
+}
+
+/// `POST /api/v1/teams/{id}/invites {user_id}` (owner or captain) → 201 with the invitation.
+pub fn invite(req: &Req) -> Result<Response, AppError> {
+    let team_id = id_param(req, "id", "team")?;
+    let (actor, redis) = caller(req)?;
+    let body: UserBody = req.json()?;
+    let db = Db::open()?;
+    let (invite, outbox) = membership::invite(&db, &actor, team_id, body.user_id, cap()?)?;
+    publish(outbox, &redis);
+    http::json(201, &invite)
+}
+
+/// `POST /api/v1/teams/invites/{invite_id}/accept` (the invitee) → 200 with the team.
+pub fn accept(req: &Req) -> Result<Response, AppError> {
+    let invite_id = id_param(req, "invite_id", "invitation")?;
+    let (actor, redis) = caller(req)?;
+    let db = Db::open()?;
+    let (team_id, outbox) = membership::accept(&db, &actor, invite_id, cap()?)?;
+    publish(outbox, &redis);
+    team_response(&db, team_id, 200)
+}
+
+/// `POST /api/v1/teams/invites/{invite_id}/decline` (the invitee) → 204.
+pub fn decline(req: &Req) -> Result<Response, AppError> {
+    let invite_id = id_param(req, "invite_id", "invitation")?;
+    let (actor, redis) = caller(req)?;
+    let db = Db::open()?;
+    publish(membership::decline(&db, &actor, invite_id)?, &redis);
+    Ok(http::no_content())
+}
+
+/// `POST /api/v1/teams/{id}/leave` → 204 (409 for the owner).
+pub fn leave(req: &Req) -> Result<Response, AppError> {
+    let team_id = id_param(req, "id", "team")?;
+    let (actor, redis) = caller(req)?;
+    let db = Db::open()?;
+    publish(membership::leave(&db, &actor, team_id)?, &redis);
+    Ok(http::no_content())
+}
+
+/// `POST /api/v1/teams/{id}/transfer {user_id}` (owner) → 200 with the team.
+pub fn transfer(req: &Req) -> Result<Response, AppError> {
+    let team_id = id_param(req, "id", "team")?;
+    let (actor, redis) = caller(req)?;
+    let body: UserBody = req.json()?;
+    let db = Db::open()?;
+    publish(
+        membership::transfer(&db, &actor, team_id, body.user_id)?,
+        &redis,
+    );
+    team_response(&db, team_id, 200)
+}
+
+#[derive(Deserialize)]
+struct RoleBody {
+    role: String,
+}
+
+/// `PATCH /api/v1/teams/{id}/members/{user_id} {role: captain|member}` (owner) → 200
+/// with the team.
+pub fn set_role(req: &Req) -> Result<Response, AppError> {
+    let team_id = id_param(req, "id", "team")?;
+    let user_id = id_param(req, "user_id", "member")?;
+    let (actor, redis) = caller(req)?;
+    let body: RoleBody = req.json()?;
+    let role: Role = Role::parse_assignable(&body.role)?;
+    let db = Db::open()?;
+    publish(
+        membership::set_role(&db, &actor, team_id, user_id, role)?,
+        &redis,
+    );
+    team_response(&db, team_id, 200)
+}
+
+/// `DELETE /api/v1/teams/{id}/members/{user_id}` (owner, or captain for members) → 204.
+pub fn remove(req: &Req) -> Result<Response, AppError> {
+    let team_id = id_param(req, "id", "team")?;
+    let user_id = id_param(req, "user_id", "member")?;
+    let (actor, redis) = caller(req)?;
+    let db = Db::open()?;
+    publish(membership::remove(&db, &actor, team_id, user_id)?, &redis);
+    Ok(http::no_content())
+}
+
+/// `DELETE /api/v1/teams/{id}` (owner): disband → 204.
+pub fn disband(req: &Req) -> Result<Response, AppError> {
+    let team_id = id_param(req, "id", "team")?;
+    let (actor, redis) = caller(req)?;
+    let db = Db::open()?;
+    publish(membership::disband(&db, &actor, team_id)?, &redis);
+    Ok(http::no_content())
+}
+
+/// `GET /api/v1/rankings/teams/{mode}?limit=&offset=`: by members' average mmr.
+pub fn rankings(req: &Req) -> Result<Response, AppError> {
+    let limit = int_param(req, "limit", 50, 1..=100)?;
+    let offset = int_param(req, "offset", 0, 0..=100_000)?;
+    let db = Db::open()?;
+    let mode = matches::load_mode(&db, req.param("mode").unwrap_or_default())?.name;
+    let items = store::rankings(&db, &mode, limit, offset)?;
+    http::json(200, &json!({"mode": mode, "items": items}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn query_values_are_percent_decoded() {
+        assert_eq!(
+            percent_decode("night%20owls").as_deref(),
+            Some("night owls")
+        );
+        assert_eq!(percent_decode("%C3%A9").as_deref(), Some("é"));
+        assert_eq!(percent_decode("bad%2"), None);
+        assert_eq!(percent_decode("%ZZ"), None);
+    }
+}
