@@ -23,6 +23,8 @@ pub struct AuthUser {
     pub exp: i64,
     /// When the access token was issued, unix seconds.
     pub iat: i64,
+    /// The refresh-token family the access token was issued with (logout revokes it).
+    pub family: Option<String>,
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -80,6 +82,7 @@ pub fn authenticate(
         jti: claims.jti,
         exp: claims.exp,
         iat: claims.iat,
+        family: claims.fam,
     })
 }
 

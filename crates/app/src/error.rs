@@ -50,6 +50,10 @@ pub enum AppError {
     /// 503: a dependency is down; the message names it.
     #[error("{0}")]
     Unavailable(String),
+    /// 503 from a health check: `checks` are `(dependency, "ok" | "down")`, sent as
+    /// extension members so monitors read them like the 200 body.
+    #[error("unhealthy: {}", .checks.iter().filter(|c| c.1 != "ok").map(|c| c.0.as_str()).collect::<Vec<_>>().join(", "))]
+    Unhealthy { checks: Vec<(String, String)> },
     /// 500: anything else. Logged with its cause; the client sees a generic detail.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -81,7 +85,7 @@ impl AppError {
             AppError::Validation(_) => 422,
             AppError::RateLimited { .. } => 429,
             AppError::Internal(_) => 500,
-            AppError::Unavailable(_) => 503,
+            AppError::Unavailable(_) | AppError::Unhealthy { .. } => 503,
         }
     }
 
@@ -134,6 +138,19 @@ impl AppError {
             }
             AppError::Unavailable(what) => {
                 Problem::new(status, "unavailable", "Service Unavailable").with_detail(what)
+            }
+            AppError::Unhealthy { checks } => {
+                let down: Vec<&str> = checks
+                    .iter()
+                    .filter(|(_, state)| state != "ok")
+                    .map(|(name, _)| name.as_str())
+                    .collect();
+                let mut p = Problem::new(status, "unhealthy", "Service Unavailable")
+                    .with_detail(format!("down: {}", down.join(", ")));
+                for (name, state) in checks {
+                    p = p.with_extension(name, state.as_str());
+                }
+                p
             }
             AppError::Internal(cause) => {
                 // The cause may hold SQL or host details: log it, never send it.
@@ -246,6 +263,22 @@ mod tests {
         .to_problem();
         assert_eq!(p.status, 405);
         assert_eq!(header(&p, "allow"), Some("GET, PATCH"));
+    }
+
+    #[test]
+    fn an_unhealthy_problem_names_what_is_down() {
+        let p = AppError::Unhealthy {
+            checks: vec![
+                ("mysql".into(), "down".into()),
+                ("redis".into(), "ok".into()),
+            ],
+        }
+        .to_problem();
+        let v: serde_json::Value = serde_json::from_slice(&p.body()).unwrap();
+        assert_eq!(v["status"], 503);
+        assert_eq!(v["mysql"], "down");
+        assert_eq!(v["redis"], "ok");
+        assert_eq!(v["detail"], "down: mysql");
     }
 
     #[test]

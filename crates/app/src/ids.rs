@@ -5,11 +5,16 @@
 
 /// A fresh 128-bit random id as lowercase hex.
 pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    // The WASI random source does not fail in practice; if it ever did, a predictable id
-    // would be a security bug, so refuse to continue.
+    hex::encode(random_bytes::<16>())
+}
+
+/// `N` bytes from the platform's CSPRNG (salts, ids).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    // The WASI random source does not fail in practice; if it ever did, a predictable
+    // value would be a security bug, so refuse to continue.
     getrandom::fill(&mut bytes).expect("the platform random source failed");
-    hex::encode(bytes)
+    bytes
 }
 
 #[cfg(test)]

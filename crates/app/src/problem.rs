@@ -25,6 +25,9 @@ pub struct Problem {
     /// Field errors of a failed validation (422 only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Extension members (RFC 9457 §3.2), e.g. `/health`'s `"mysql": "down"`.
+    #[serde(flatten)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
     /// Headers such as `WWW-Authenticate`, `Retry-After` or `Allow`; not part of the body.
     #[serde(skip)]
     pub headers: Vec<(String, String)>,
@@ -39,6 +42,7 @@ impl Problem {
             status,
             detail: None,
             errors: Vec::new(),
+            extensions: serde_json::Map::new(),
             headers: Vec::new(),
         }
     }
@@ -50,6 +54,11 @@ impl Problem {
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
         self.errors = errors;
+        self
+    }
+
+    pub fn with_extension(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.extensions.insert(name.to_owned(), value.into());
         self
     }
 

@@ -1,0 +1,112 @@
+//! `/api/v1/users/*`: the caller's own profile and public profiles.
+
+use crate::store::{self, ProfileChanges, User};
+use rh_app::db::Db;
+use rh_app::http::{self, Req};
+use rh_app::redis::Redis;
+use rh_app::{clock, config, AppError};
+use rh_domain::validation::{collect_errors, AvatarUrl, Region, Username};
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Value};
+use spin_sdk::http::Response;
+
+/// The owner's view: everything but the password hash.
+pub fn private_view(u: &User, stats: Value) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "email": u.email,
+        "region": u.region,
+        "avatar_url": u.avatar_url,
+        "created_at": u.created_at_ms,
+        "stats": stats,
+    })
+}
+
+/// What anyone may see: no email.
+pub fn public_view(u: &User, stats: Value) -> Value {
+    json!({
+        "id": u.id,
+        "username": u.username,
+        "region": u.region,
+        "avatar_url": u.avatar_url,
+        "created_at": u.created_at_ms,
+        "stats": stats,
+    })
+}
+
+fn load(db: &Db, id: u64) -> Result<User, AppError> {
+    store::user_by_id(db, id)?.ok_or_else(|| AppError::NotFound(format!("no user with id {id}")))
+}
+
+/// `GET /api/v1/users/me` (Bearer).
+pub fn me(req: &Req) -> Result<Response, AppError> {
+    let redis = Redis::open()?;
+    let auth = rh_app::auth::require_user(req, &redis)?;
+    let db = Db::open()?;
+    let user = load(&db, auth.id)?;
+    let stats = store::stats(&db, user.id)?;
+    http::json(200, &private_view(&user, stats))
+}
+
+/// `null` → `Some(None)` (clear), absent → `None` (keep), value → `Some(Some(v))`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    username: Option<String>,
+    region: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    avatar_url: Option<Option<String>>,
+}
+
+/// `PATCH /api/v1/users/me` (Bearer) `{username?, region?, avatar_url?}` → the updated user.
+pub fn update_me(req: &Req) -> Result<Response, AppError> {
+    let redis = Redis::open()?;
+    let auth = rh_app::auth::require_user(req, &redis)?;
+    let body: PatchBody = req.json()?;
+
+    let regions = config::regions();
+    let username = body.username.as_deref().map(Username::parse).transpose();
+    let region = body
+        .region
+        .as_deref()
+        .map(|r| Region::parse(r, &regions))
+        .transpose();
+    let avatar = match &body.avatar_url {
+        Some(Some(url)) if !url.trim().is_empty() => AvatarUrl::parse(url).map(|a| Some(Some(a))),
+        Some(_) => Ok(Some(None)),
+        None => Ok(None),
+    };
+    collect_errors([
+        username.as_ref().err(),
+        region.as_ref().err(),
+        avatar.as_ref().err(),
+    ])?;
+    let changes = ProfileChanges {
+        username: username?.map(|u| (u.as_str().to_owned(), u.lower())),
+        region: region?.map(|r| r.as_str().to_owned()),
+        avatar_url: avatar?.map(|a| a.map(|a| a.as_str().to_owned())),
+    };
+
+    let db = Db::open()?;
+    store::update_profile(&db, auth.id, changes, clock::now_ms())?;
+    let user = load(&db, auth.id)?;
+    let stats = store::stats(&db, user.id)?;
+    http::json(200, &private_view(&user, stats))
+}
+
+/// `GET /api/v1/users/{id}`: the public profile; unknown or malformed id → 404.
+pub fn profile(req: &Req) -> Result<Response, AppError> {
+    let raw = req.param("id").unwrap_or_default();
+    let id: u64 = raw
+        .parse()
+        .map_err(|_| AppError::NotFound(format!("no user with id {raw}")))?;
+    let db = Db::open()?;
+    let user = load(&db, id)?;
+    let stats = store::stats(&db, user.id)?;
+    http::json(200, &public_view(&user, stats))
+}
