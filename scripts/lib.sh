@@ -82,9 +82,17 @@ apt_install() {
 
 ensure_toolchain() {
   command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (https://rustup.rs)"
-  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
-    log "adding the wasm32-wasip2 target"
-    rustup target add wasm32-wasip2
+  ensure_rust_target wasm32-wasip2
+}
+
+# ensure_rust_target TARGET : rustup target add, only when missing.
+ensure_rust_target() {
+  local installed
+  # Captured first: `rustup ... | grep -q` under pipefail fails when grep exits early.
+  installed="$(rustup target list --installed 2>/dev/null || true)"
+  if ! grep -qx "$1" <<<"$installed"; then
+    log "adding the $1 target"
+    rustup target add "$1"
   fi
 }
 

@@ -309,3 +309,32 @@ struct Tokens {
     access_token: String,
     refresh_token: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_usernames_are_valid_and_unique() {
+        let a = format!("u_{}", unique_suffix());
+        let b = format!("u_{}", unique_suffix());
+
+        assert_ne!(a, b);
+        for name in [&a, &b] {
+            assert!((3..=20).contains(&name.len()), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn test_variables_point_at_the_test_database_and_redis_db() {
+        let vars = test_variables();
+
+        assert_ne!(vars["db_name"], "rankedhonor");
+        assert_eq!(vars["redis_db"], "1");
+        assert!(vars["jwt_secret"].len() >= 32);
+    }
+}
