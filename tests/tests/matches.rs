@@ -195,10 +195,8 @@ async fn two_concurrent_different_results_one_wins_the_other_conflicts() {
     let teams = vec![vec![p[0].id], vec![p[1].id]];
     let id = create_match(&app, "1v1", "eu", &teams).await["id"].as_u64().unwrap();
 
-    let (a, b) = tokio::join!(
-        put_result(&app, id, &result_body(&teams, Some(0), 1)),
-        put_result(&app, id, &result_body(&teams, Some(1), 1))
-    );
+    let (zero_wins, one_wins) = (result_body(&teams, Some(0), 1), result_body(&teams, Some(1), 1));
+    let (a, b) = tokio::join!(put_result(&app, id, &zero_wins), put_result(&app, id, &one_wins));
 
     let mut statuses = [a.status(), b.status()];
     statuses.sort();

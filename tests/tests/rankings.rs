@@ -7,7 +7,7 @@
 
 mod matches_support;
 
-use fred::prelude::KeysInterface;
+use fred::prelude::{KeysInterface, SortedSetsInterface};
 use matches_support::*;
 use mysql_async::prelude::Queryable;
 use reqwest::{Method, StatusCode};
