@@ -9,4 +9,7 @@
 
 include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 
+/// The Redis trigger's types at their WIT path, e.g. `bindings::fermyon::spin::redis_types::Error`
+/// (the result of `handle-message`), and the export module.
+pub use redis_trigger::{exports, fermyon};
 pub use redis_trigger::{RedisTrigger, RedisTriggerPre};

@@ -416,13 +416,12 @@ mod tests {
     }
 
     #[test]
-    fn a_value_in_an_other_column_fails_the_conversion_but_null_does_not() {
-        let columns = vec![Column {
+    fn a_value_in_an_other_column_fails_the_conversion() {
+        let column = Column {
             name: "d".into(),
             data_type: DbDataType::Other,
-        }];
-        let err =
-            convert_value(mysql_async::Value::Bytes(b"1.50".to_vec()), &columns[0]).unwrap_err();
+        };
+        let err = convert_value(mysql_async::Value::Bytes(b"1.50".to_vec()), &column).unwrap_err();
         assert!(
             matches!(&err, Error::ValueConversionFailed(m) if m.starts_with("Cannot convert value"))
         );
