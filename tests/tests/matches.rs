@@ -25,13 +25,37 @@ async fn server_routes_refuse_missing_forged_stale_future_and_replayed_signature
     let resp = app.post_json_auth(path, &p[0].access_token, &body).await;
     assert_problem(resp, StatusCode::UNAUTHORIZED).await;
     // Signed with another key.
-    let resp = signed_at(&app, "not-the-game-server-key", now, Method::POST, path, Some(&body)).await;
+    let resp = signed_at(
+        &app,
+        "not-the-game-server-key",
+        now,
+        Method::POST,
+        path,
+        Some(&body),
+    )
+    .await;
     assert_problem(resp, StatusCode::UNAUTHORIZED).await;
     // Older than 300 s.
-    let resp = signed_at(&app, &app.game_server_key, now - 301, Method::POST, path, Some(&body)).await;
+    let resp = signed_at(
+        &app,
+        &app.game_server_key,
+        now - 301,
+        Method::POST,
+        path,
+        Some(&body),
+    )
+    .await;
     assert_problem(resp, StatusCode::UNAUTHORIZED).await;
     // From the future.
-    let resp = signed_at(&app, &app.game_server_key, now + 60, Method::POST, path, Some(&body)).await;
+    let resp = signed_at(
+        &app,
+        &app.game_server_key,
+        now + 60,
+        Method::POST,
+        path,
+        Some(&body),
+    )
+    .await;
     assert_problem(resp, StatusCode::UNAUTHORIZED).await;
     // Signature over another body.
     let ts = now - 7;
@@ -48,9 +72,25 @@ async fn server_routes_refuse_missing_forged_stale_future_and_replayed_signature
 
     // A good signature works once; the same request again is a replay.
     let ts = now - 3;
-    let first = signed_at(&app, &app.game_server_key, ts, Method::POST, path, Some(&body)).await;
+    let first = signed_at(
+        &app,
+        &app.game_server_key,
+        ts,
+        Method::POST,
+        path,
+        Some(&body),
+    )
+    .await;
     assert_eq!(first.status(), StatusCode::CREATED);
-    let again = signed_at(&app, &app.game_server_key, ts, Method::POST, path, Some(&body)).await;
+    let again = signed_at(
+        &app,
+        &app.game_server_key,
+        ts,
+        Method::POST,
+        path,
+        Some(&body),
+    )
+    .await;
     assert_problem(again, StatusCode::UNAUTHORIZED).await;
 }
 
@@ -59,10 +99,16 @@ async fn result_and_timeline_routes_need_a_signature_too() {
     let app = spawn_app().await;
     let p = players(&app, 2, "eu").await;
     let teams = vec![vec![p[0].id], vec![p[1].id]];
-    let id = create_match(&app, "1v1", "eu", &teams).await["id"].as_u64().unwrap();
+    let id = create_match(&app, "1v1", "eu", &teams).await["id"]
+        .as_u64()
+        .unwrap();
 
     let resp = app
-        .request(Method::PUT, &format!("/api/v1/matches/{id}/result"), Some(&p[0].access_token))
+        .request(
+            Method::PUT,
+            &format!("/api/v1/matches/{id}/result"),
+            Some(&p[0].access_token),
+        )
         .json(&result_body(&teams, Some(0), 1))
         .send()
         .await
@@ -97,7 +143,12 @@ async fn creating_a_match_answers_201_pending_with_the_roster() {
     assert_eq!(body["teams"], json!(teams));
     assert!(body["created_at"].as_i64().unwrap() > 0);
 
-    let got: Value = app.get(&format!("/api/v1/matches/{}", body["id"])).await.json().await.unwrap();
+    let got: Value = app
+        .get(&format!("/api/v1/matches/{}", body["id"]))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got["status"], "pending");
     assert_eq!(got["teams"], json!(teams));
     assert_eq!(got["participants"].as_array().unwrap().len(), 4);
@@ -120,7 +171,10 @@ async fn bad_rosters_modes_regions_and_users_are_422() {
     for body in cases {
         let resp = signed(&app, Method::POST, "/api/v1/matches", Some(&body)).await;
         let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
-        assert!(problem["detail"].is_string() || problem["errors"].is_array(), "{body} → {problem}");
+        assert!(
+            problem["detail"].is_string() || problem["errors"].is_array(),
+            "{body} → {problem}"
+        );
     }
 }
 
@@ -131,7 +185,9 @@ async fn a_result_updates_ratings_and_stats_and_a_replay_returns_the_same_body()
     let app = spawn_app().await;
     let p = players(&app, 2, "eu").await;
     let teams = vec![vec![p[0].id], vec![p[1].id]];
-    let id = create_match(&app, "1v1", "eu", &teams).await["id"].as_u64().unwrap();
+    let id = create_match(&app, "1v1", "eu", &teams).await["id"]
+        .as_u64()
+        .unwrap();
     let body = result_body(&teams, Some(0), 4);
 
     let first = put_result(&app, id, &body).await;
@@ -147,15 +203,25 @@ async fn a_result_updates_ratings_and_stats_and_a_replay_returns_the_same_body()
     let winner_after = change(p[0].id)["mmr_after"].as_i64().unwrap();
     let loser_after = change(p[1].id)["mmr_after"].as_i64().unwrap();
     assert!(winner_after > 1500 && loser_after < 1500, "{first}");
-    assert_eq!(stats(&app, p[0].id, "1v1").await, Some((winner_after as i32, 1, 0, 0, 1, 1)));
-    assert_eq!(stats(&app, p[1].id, "1v1").await, Some((loser_after as i32, 0, 1, 0, 1, -1)));
+    assert_eq!(
+        stats(&app, p[0].id, "1v1").await,
+        Some((winner_after as i32, 1, 0, 0, 1, 1))
+    );
+    assert_eq!(
+        stats(&app, p[1].id, "1v1").await,
+        Some((loser_after as i32, 0, 1, 0, 1, -1))
+    );
 
     // The same result again (freshly signed): 200, the same body, nothing applied twice.
     let again = put_result(&app, id, &body).await;
     assert_eq!(again.status(), StatusCode::OK);
     let again: Value = again.json().await.unwrap();
     assert_eq!(again, first);
-    assert_eq!(stats(&app, p[0].id, "1v1").await.unwrap().4, 1, "games counted once");
+    assert_eq!(
+        stats(&app, p[0].id, "1v1").await.unwrap().4,
+        1,
+        "games counted once"
+    );
 
     // The same result with participants in another order is still the same result.
     let mut reordered = body.clone();
@@ -166,7 +232,11 @@ async fn a_result_updates_ratings_and_stats_and_a_replay_returns_the_same_body()
     // A different result for the completed match is a conflict.
     let resp = put_result(&app, id, &result_body(&teams, Some(1), 4)).await;
     assert_problem(resp, StatusCode::CONFLICT).await;
-    assert_eq!(stats(&app, p[1].id, "1v1").await.unwrap().1, 0, "loser has no win");
+    assert_eq!(
+        stats(&app, p[1].id, "1v1").await.unwrap().1,
+        0,
+        "loser has no win"
+    );
 }
 
 #[tokio::test]
@@ -174,7 +244,9 @@ async fn two_concurrent_submissions_apply_once() {
     let app = spawn_app().await;
     let p = players(&app, 4, "eu").await;
     let teams = vec![vec![p[0].id, p[1].id], vec![p[2].id, p[3].id]];
-    let id = create_match(&app, "2v2", "eu", &teams).await["id"].as_u64().unwrap();
+    let id = create_match(&app, "2v2", "eu", &teams).await["id"]
+        .as_u64()
+        .unwrap();
     let body = result_body(&teams, Some(1), 2);
 
     let (a, b) = tokio::join!(put_result(&app, id, &body), put_result(&app, id, &body));
@@ -184,7 +256,12 @@ async fn two_concurrent_submissions_apply_once() {
     let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
     assert_eq!(a, b);
     for u in &p {
-        assert_eq!(stats(&app, u.id, "2v2").await.unwrap().4, 1, "one game for {}", u.id);
+        assert_eq!(
+            stats(&app, u.id, "2v2").await.unwrap().4,
+            1,
+            "one game for {}",
+            u.id
+        );
     }
 }
 
@@ -193,15 +270,26 @@ async fn two_concurrent_different_results_one_wins_the_other_conflicts() {
     let app = spawn_app().await;
     let p = players(&app, 2, "eu").await;
     let teams = vec![vec![p[0].id], vec![p[1].id]];
-    let id = create_match(&app, "1v1", "eu", &teams).await["id"].as_u64().unwrap();
+    let id = create_match(&app, "1v1", "eu", &teams).await["id"]
+        .as_u64()
+        .unwrap();
 
-    let (zero_wins, one_wins) = (result_body(&teams, Some(0), 1), result_body(&teams, Some(1), 1));
-    let (a, b) = tokio::join!(put_result(&app, id, &zero_wins), put_result(&app, id, &one_wins));
+    let (zero_wins, one_wins) = (
+        result_body(&teams, Some(0), 1),
+        result_body(&teams, Some(1), 1),
+    );
+    let (a, b) = tokio::join!(
+        put_result(&app, id, &zero_wins),
+        put_result(&app, id, &one_wins)
+    );
 
     let mut statuses = [a.status(), b.status()];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
-    let (s0, s1) = (stats(&app, p[0].id, "1v1").await.unwrap(), stats(&app, p[1].id, "1v1").await.unwrap());
+    let (s0, s1) = (
+        stats(&app, p[0].id, "1v1").await.unwrap(),
+        stats(&app, p[1].id, "1v1").await.unwrap(),
+    );
     assert_eq!(s0.1 + s1.1, 1, "exactly one win applied");
     assert_eq!((s0.4, s1.4), (1, 1));
 }
@@ -218,7 +306,10 @@ async fn a_draw_counts_as_a_draw_and_resets_streaks() {
     for u in &p {
         let (mmr, wins, losses, draws, games, streak) = stats(&app, u.id, "1v1").await.unwrap();
         assert_eq!((wins, losses, draws, games, streak), (0, 0, 1, 1, 0));
-        assert!((mmr - 1500).abs() <= 2, "a draw between equals changes little: {mmr}");
+        assert!(
+            (mmr - 1500).abs() <= 2,
+            "a draw between equals changes little: {mmr}"
+        );
     }
     let results: Vec<&str> = body["match"]["participants"]
         .as_array()
@@ -238,17 +329,25 @@ async fn results_for_unknown_matches_or_other_players_are_refused() {
     let resp = put_result(&app, 987_654_321, &result_body(&teams, Some(0), 1)).await;
     assert_problem(resp, StatusCode::NOT_FOUND).await;
 
-    let id = create_match(&app, "1v1", "eu", &teams).await["id"].as_u64().unwrap();
+    let id = create_match(&app, "1v1", "eu", &teams).await["id"]
+        .as_u64()
+        .unwrap();
     let wrong = vec![vec![p[0].id], vec![p[2].id]];
     let resp = put_result(&app, id, &result_body(&wrong, Some(0), 1)).await;
     assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let missing = json!({"winner_team": 0, "duration_s": 60, "participants": [{"user_id": p[0].id}]});
+    let missing =
+        json!({"winner_team": 0, "duration_s": 60, "participants": [{"user_id": p[0].id}]});
     let resp = put_result(&app, id, &missing).await;
     assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
     let resp = put_result(&app, id, &result_body(&teams, Some(2), 1)).await;
     assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
     // Still pending, nothing applied.
-    let got: Value = app.get(&format!("/api/v1/matches/{id}")).await.json().await.unwrap();
+    let got: Value = app
+        .get(&format!("/api/v1/matches/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(got["status"], "pending");
     assert_eq!(stats(&app, p[0].id, "1v1").await, None);
 }
@@ -268,13 +367,22 @@ async fn the_match_page_shows_participants_and_their_stats() {
     let got: Value = resp.json().await.unwrap();
 
     assert_eq!(got, played["match"]);
-    let winner = got["participants"].as_array().unwrap().iter().find(|x| x["user_id"] == p[1].id).unwrap();
+    let winner = got["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["user_id"] == p[1].id)
+        .unwrap();
     assert_eq!(winner["result"], "win");
     assert_eq!(winner["kills"], 3);
     assert_eq!(winner["hero"], "ranger");
     assert_eq!(got["duration_s"], 900);
 
-    assert_problem(app.get("/api/v1/matches/999999999").await, StatusCode::NOT_FOUND).await;
+    assert_problem(
+        app.get("/api/v1/matches/999999999").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     assert_problem(app.get("/api/v1/matches/abc").await, StatusCode::NOT_FOUND).await;
 }
 
@@ -285,7 +393,11 @@ async fn history_is_newest_first_and_cursor_paginated() {
     let teams = vec![vec![p[0].id], vec![p[1].id]];
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(play(&app, "1v1", "asia", &teams, Some(0)).await["match"]["id"].as_u64().unwrap());
+        ids.push(
+            play(&app, "1v1", "asia", &teams, Some(0)).await["match"]["id"]
+                .as_u64()
+                .unwrap(),
+        );
     }
     ids.reverse();
 
@@ -295,27 +407,45 @@ async fn history_is_newest_first_and_cursor_paginated() {
         .json()
         .await
         .unwrap();
-    let got: Vec<u64> = page1["matches"].as_array().unwrap().iter().map(|m| m["id"].as_u64().unwrap()).collect();
+    let got: Vec<u64> = page1["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(got, ids[..2]);
     assert_eq!(page1["next_before"], ids[1]);
     assert_eq!(page1["matches"][0]["result"], "win");
 
     let page2: Value = app
-        .get(&format!("/api/v1/users/{}/matches?limit=2&before={}", p[0].id, ids[1]))
+        .get(&format!(
+            "/api/v1/users/{}/matches?limit=2&before={}",
+            p[0].id, ids[1]
+        ))
         .await
         .json()
         .await
         .unwrap();
-    let got: Vec<u64> = page2["matches"].as_array().unwrap().iter().map(|m| m["id"].as_u64().unwrap()).collect();
+    let got: Vec<u64> = page2["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(got, ids[2..]);
     assert_eq!(page2["next_before"], Value::Null);
 
     assert_problem(
-        app.get(&format!("/api/v1/users/{}/matches?limit=0", p[0].id)).await,
+        app.get(&format!("/api/v1/users/{}/matches?limit=0", p[0].id))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
-    assert_problem(app.get("/api/v1/users/999999999/matches").await, StatusCode::NOT_FOUND).await;
+    assert_problem(
+        app.get("/api/v1/users/999999999/matches").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -323,7 +453,9 @@ async fn timeline_events_are_appended_and_read_in_order() {
     let app = spawn_app().await;
     let p = players(&app, 2, "eu").await;
     let teams = vec![vec![p[0].id], vec![p[1].id]];
-    let id = create_match(&app, "1v1", "eu", &teams).await["id"].as_u64().unwrap();
+    let id = create_match(&app, "1v1", "eu", &teams).await["id"]
+        .as_u64()
+        .unwrap();
     let path = format!("/api/v1/matches/{id}/events");
 
     for (kind, at) in [("spawn", 0), ("kill", 1500), ("objective", 4000)] {
@@ -335,11 +467,26 @@ async fn timeline_events_are_appended_and_read_in_order() {
     }
 
     let got: Value = app.get(&path).await.json().await.unwrap();
-    let kinds: Vec<&str> = got["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = got["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["spawn", "kill", "objective"]);
     assert_eq!(got["events"][1]["data"]["by"], p[0].id);
 
-    let resp = signed(&app, Method::POST, "/api/v1/matches/999999999/events", Some(&json!({"type": "kill", "at_ms": 1}))).await;
+    let resp = signed(
+        &app,
+        Method::POST,
+        "/api/v1/matches/999999999/events",
+        Some(&json!({"type": "kill", "at_ms": 1})),
+    )
+    .await;
     assert_problem(resp, StatusCode::NOT_FOUND).await;
-    assert_problem(app.get("/api/v1/matches/999999999/events").await, StatusCode::NOT_FOUND).await;
+    assert_problem(
+        app.get("/api/v1/matches/999999999/events").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }

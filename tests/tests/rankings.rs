@@ -48,7 +48,11 @@ async fn api_board(app: &TestApp, mode: &str, region: Option<&str>) -> Vec<(u64,
         let body: Value = resp.json().await.unwrap();
         let entries = body["entries"].as_array().unwrap();
         for (i, e) in entries.iter().enumerate() {
-            assert_eq!(e["rank"].as_u64().unwrap() as usize, out.len() + 1, "ranks are consecutive ({i})");
+            assert_eq!(
+                e["rank"].as_u64().unwrap() as usize,
+                out.len() + 1,
+                "ranks are consecutive ({i})"
+            );
             out.push((e["user_id"].as_u64().unwrap(), e["mmr"].as_i64().unwrap()));
         }
         if entries.len() < 200 {
@@ -73,16 +77,27 @@ async fn a_page_lists_ranked_players_with_usernames_and_records() {
     let p = players(&app, 3, "oce").await;
     play(&app, "1v1", "oce", &[vec![p[0].id], vec![p[1].id]], Some(0)).await;
 
-    let body: Value = app.get("/api/v1/rankings/1v1?limit=200").await.json().await.unwrap();
+    let body: Value = app
+        .get("/api/v1/rankings/1v1?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
     let entries = body["entries"].as_array().unwrap();
     let find = |u: u64| entries.iter().find(|e| e["user_id"] == u).cloned();
 
     assert_eq!(body["mode"], "1v1");
     let winner = find(p[0].id).expect("winner is ranked");
     assert_eq!(winner["username"], p[0].username.as_str());
-    assert_eq!((winner["wins"].as_u64(), winner["losses"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (winner["wins"].as_u64(), winner["losses"].as_u64()),
+        (Some(1), Some(0))
+    );
     let loser = find(p[1].id).expect("loser is ranked");
-    assert_eq!((loser["wins"].as_u64(), loser["losses"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (loser["wins"].as_u64(), loser["losses"].as_u64()),
+        (Some(0), Some(1))
+    );
     assert!(winner["rank"].as_u64() < loser["rank"].as_u64());
     // No completed match in the mode: not on the board.
     let all = api_board(&app, "1v1", None).await;
@@ -96,13 +111,38 @@ async fn the_board_agrees_with_mysql_after_a_sequence_of_results_with_stable_tie
     let p = players(&app, 6, "na").await;
     let ids: Vec<u64> = p.iter().map(|u| u.id).collect();
     // Draws between fresh players leave equal mmr: ties ordered by user id.
-    play(&app, "2v2", "na", &[vec![ids[0], ids[1]], vec![ids[2], ids[3]]], Some(0)).await;
-    play(&app, "2v2", "na", &[vec![ids[2], ids[4]], vec![ids[1], ids[5]]], None).await;
-    play(&app, "2v2", "na", &[vec![ids[5], ids[0]], vec![ids[3], ids[4]]], Some(1)).await;
+    play(
+        &app,
+        "2v2",
+        "na",
+        &[vec![ids[0], ids[1]], vec![ids[2], ids[3]]],
+        Some(0),
+    )
+    .await;
+    play(
+        &app,
+        "2v2",
+        "na",
+        &[vec![ids[2], ids[4]], vec![ids[1], ids[5]]],
+        None,
+    )
+    .await;
+    play(
+        &app,
+        "2v2",
+        "na",
+        &[vec![ids[5], ids[0]], vec![ids[3], ids[4]]],
+        Some(1),
+    )
+    .await;
     play(&app, "1v1", "na", &[vec![ids[4]], vec![ids[5]]], None).await;
 
     for mode in ["1v1", "2v2"] {
-        assert_eq!(api_board(&app, mode, None).await, mysql_board(&app, mode, None).await, "{mode}");
+        assert_eq!(
+            api_board(&app, mode, None).await,
+            mysql_board(&app, mode, None).await,
+            "{mode}"
+        );
         assert_eq!(
             api_board(&app, mode, Some("na")).await,
             mysql_board(&app, mode, Some("na")).await,
@@ -129,7 +169,10 @@ async fn a_board_redis_lost_is_rebuilt_from_mysql_on_the_next_read() {
     let _: i64 = app.redis.del("lbmeta:1v1:built").await.unwrap();
     let q = players(&app, 2, "eu").await;
     play(&app, "1v1", "eu", &[vec![q[0].id], vec![q[1].id]], Some(0)).await;
-    assert_eq!(api_board(&app, "1v1", None).await, mysql_board(&app, "1v1", None).await);
+    assert_eq!(
+        api_board(&app, "1v1", None).await,
+        mysql_board(&app, "1v1", None).await
+    );
     assert_eq!(
         api_board(&app, "1v1", Some("eu")).await,
         mysql_board(&app, "1v1", Some("eu")).await
@@ -137,8 +180,18 @@ async fn a_board_redis_lost_is_rebuilt_from_mysql_on_the_next_read() {
 
     delete_boards(&app, "1v1").await;
     let q2 = players(&app, 2, "eu").await;
-    play(&app, "1v1", "eu", &[vec![q2[0].id], vec![q2[1].id]], Some(0)).await;
-    assert_eq!(api_board(&app, "1v1", None).await, mysql_board(&app, "1v1", None).await);
+    play(
+        &app,
+        "1v1",
+        "eu",
+        &[vec![q2[0].id], vec![q2[1].id]],
+        Some(0),
+    )
+    .await;
+    assert_eq!(
+        api_board(&app, "1v1", None).await,
+        mysql_board(&app, "1v1", None).await
+    );
 }
 
 #[tokio::test]
@@ -148,16 +201,38 @@ async fn the_signed_admin_route_rebuilds_every_board() {
     let p = players(&app, 2, "sa").await;
     play(&app, "1v1", "sa", &[vec![p[0].id], vec![p[1].id]], Some(0)).await;
     // Corrupt the board behind the app's back: a stranger with a huge score.
-    let _: i64 = app.redis.zadd("lb:1v1", None, None, false, false, (1e15, "424242")).await.unwrap();
+    let _: i64 = app
+        .redis
+        .zadd("lb:1v1", None, None, false, false, (1e15, "424242"))
+        .await
+        .unwrap();
 
-    let resp = app.post_json("/api/v1/admin/leaderboards/rebuild", &serde_json::json!({})).await;
+    let resp = app
+        .post_json("/api/v1/admin/leaderboards/rebuild", &serde_json::json!({}))
+        .await;
     assert_problem(resp, StatusCode::UNAUTHORIZED).await;
-    let resp = signed(&app, Method::POST, "/api/v1/admin/leaderboards/rebuild", None).await;
+    let resp = signed(
+        &app,
+        Method::POST,
+        "/api/v1/admin/leaderboards/rebuild",
+        None,
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
-    assert!(body["rebuilt"].as_array().unwrap().iter().any(|m| m["mode"] == "1v1"), "{body}");
+    assert!(
+        body["rebuilt"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["mode"] == "1v1"),
+        "{body}"
+    );
 
-    assert_eq!(api_board(&app, "1v1", None).await, mysql_board(&app, "1v1", None).await);
+    assert_eq!(
+        api_board(&app, "1v1", None).await,
+        mysql_board(&app, "1v1", None).await
+    );
 }
 
 #[tokio::test]
@@ -165,9 +240,18 @@ async fn me_shows_the_caller_with_five_above_and_five_below() {
     let _board = BOARD.lock().await;
     let app = spawn_app().await;
     let p = players(&app, 2, "asia").await;
-    play(&app, "1v1", "asia", &[vec![p[0].id], vec![p[1].id]], Some(0)).await;
+    play(
+        &app,
+        "1v1",
+        "asia",
+        &[vec![p[0].id], vec![p[1].id]],
+        Some(0),
+    )
+    .await;
 
-    let resp = app.get_auth("/api/v1/rankings/1v1/me", &p[0].access_token).await;
+    let resp = app
+        .get_auth("/api/v1/rankings/1v1/me", &p[0].access_token)
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let me: Value = resp.json().await.unwrap();
     let board = api_board(&app, "1v1", None).await;
@@ -176,17 +260,38 @@ async fn me_shows_the_caller_with_five_above_and_five_below() {
     assert_eq!(me["user_id"], p[0].id);
     assert_eq!(me["rank"].as_u64().unwrap() as usize, pos + 1);
     assert_eq!(me["mmr"].as_i64().unwrap(), board[pos].1);
-    let above: Vec<u64> = me["above"].as_array().unwrap().iter().map(|e| e["user_id"].as_u64().unwrap()).collect();
-    let below: Vec<u64> = me["below"].as_array().unwrap().iter().map(|e| e["user_id"].as_u64().unwrap()).collect();
-    let want_above: Vec<u64> = board[pos.saturating_sub(5)..pos].iter().map(|(u, _)| *u).collect();
-    let want_below: Vec<u64> = board[pos + 1..(pos + 6).min(board.len())].iter().map(|(u, _)| *u).collect();
+    let above: Vec<u64> = me["above"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["user_id"].as_u64().unwrap())
+        .collect();
+    let below: Vec<u64> = me["below"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["user_id"].as_u64().unwrap())
+        .collect();
+    let want_above: Vec<u64> = board[pos.saturating_sub(5)..pos]
+        .iter()
+        .map(|(u, _)| *u)
+        .collect();
+    let want_below: Vec<u64> = board[pos + 1..(pos + 6).min(board.len())]
+        .iter()
+        .map(|(u, _)| *u)
+        .collect();
     assert_eq!(above, want_above);
     assert_eq!(below, want_below);
 
-    assert_problem(app.get("/api/v1/rankings/1v1/me").await, StatusCode::UNAUTHORIZED).await;
+    assert_problem(
+        app.get("/api/v1/rankings/1v1/me").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     let fresh = players(&app, 1, "eu").await;
     assert_problem(
-        app.get_auth("/api/v1/rankings/4v4/me", &fresh[0].access_token).await,
+        app.get_auth("/api/v1/rankings/4v4/me", &fresh[0].access_token)
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;

@@ -11,7 +11,10 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 pub fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// Lowercase hex HMAC-SHA256 over "{timestamp}.{METHOD}.{path}.{body}".
@@ -31,7 +34,9 @@ pub async fn signed_at(
     path: &str,
     body: Option<&Value>,
 ) -> Response {
-    let bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
+    let bytes = body
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .unwrap_or_default();
     let sig = sign(key, ts, method.as_str(), path, &bytes);
     let mut req = app
         .request(method, path, None)
@@ -111,7 +116,13 @@ pub async fn put_result(app: &TestApp, match_id: u64, body: &Value) -> Response 
 }
 
 /// Creates and completes a match; returns the 200 body.
-pub async fn play(app: &TestApp, mode: &str, region: &str, teams: &[Vec<u64>], winner: Option<u8>) -> Value {
+pub async fn play(
+    app: &TestApp,
+    mode: &str,
+    region: &str,
+    teams: &[Vec<u64>],
+    winner: Option<u8>,
+) -> Value {
     let created = create_match(app, mode, region, teams).await;
     let id = created["id"].as_u64().unwrap();
     let resp = put_result(app, id, &result_body(teams, winner, 3)).await;
@@ -122,7 +133,11 @@ pub async fn play(app: &TestApp, mode: &str, region: &str, teams: &[Vec<u64>], w
 }
 
 /// One row of user_stats: (mmr, wins, losses, draws, games, streak).
-pub async fn stats(app: &TestApp, user_id: u64, mode: &str) -> Option<(i32, u32, u32, u32, u32, i32)> {
+pub async fn stats(
+    app: &TestApp,
+    user_id: u64,
+    mode: &str,
+) -> Option<(i32, u32, u32, u32, u32, i32)> {
     use mysql_async::prelude::Queryable;
     let mut conn = app.db.get_conn().await.unwrap();
     conn.exec_first(
