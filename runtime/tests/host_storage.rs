@@ -42,6 +42,20 @@ async fn ensure_database() {
 /// Writes a manifest (and optionally a runtime config) for the storage fixture into a fresh
 /// temporary directory and starts the app.
 async fn start(runtime_config: Option<&str>, overrides: &[(&str, &str)]) -> common::Running {
+    common::serve(
+        App::load(storage_app(runtime_config, overrides, r#"["default"]"#).await)
+            .await
+            .expect("loading the storage app"),
+    )
+    .await
+}
+
+/// Options for the storage fixture's app, written to a fresh temporary directory.
+async fn storage_app(
+    runtime_config: Option<&str>,
+    overrides: &[(&str, &str)],
+    key_value_stores: &str,
+) -> UpOptions {
     ensure_database().await;
     let wasm = common::fixture_wasm("wasm32-wasip2", "fixture-storage");
     let dir = std::env::temp_dir().join(unique("rh-host-test"));
@@ -65,7 +79,7 @@ component = "storage"
 [component.storage]
 source = "{wasm}"
 allowed_outbound_hosts = ["mysql://127.0.0.1:3306", "redis://127.0.0.1:6379"]
-key_value_stores = ["default"]
+key_value_stores = {key_value_stores}
 
 [component.storage.variables]
 db_url = "{{{{ db_url }}}}"
@@ -80,7 +94,7 @@ greeting = "{{{{ greeting }}}}"
         std::fs::write(&path, text).unwrap();
         path
     });
-    let opts = UpOptions {
+    UpOptions {
         manifest: dir.join("spin.toml"),
         runtime_config,
         env: Vec::new(),
@@ -88,8 +102,7 @@ greeting = "{{{{ greeting }}}}"
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<HashMap<_, _>>(),
-    };
-    common::serve(App::load(opts).await.expect("loading the storage app")).await
+    }
 }
 
 async fn post(app: &common::Running, path: &str, body: Value) -> Vec<Value> {
@@ -623,4 +636,24 @@ async fn variables_resolve_and_report_spins_errors() {
         .contains("InvalidName"));
     let app = start(None, &[("greeting", "overridden")]).await;
     assert_eq!(get(&app, "greeting").await, json!({"ok": "overridden"}));
+}
+
+#[tokio::test]
+async fn start_up_fails_on_an_undefined_store_or_a_bad_runtime_config() {
+    let opts = storage_app(None, &[], r#"["default", "nope"]"#).await;
+    let e = format!(
+        "{:#}",
+        App::load(opts).await.err().expect("an undefined store")
+    );
+    assert!(e.contains("nope"), "{e}");
+    let rc = "[key_value_store.default]\ntype = \"azure_cosmos\"\n";
+    let opts = storage_app(Some(rc), &[], r#"["default"]"#).await;
+    let e = format!(
+        "{:#}",
+        App::load(opts)
+            .await
+            .err()
+            .expect("an unsupported store type")
+    );
+    assert!(e.contains("azure_cosmos"), "{e}");
 }
