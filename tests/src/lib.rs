@@ -21,6 +21,7 @@
 //! | `RH_REDIS_HOST` / `RH_REDIS_PORT` | `127.0.0.1` / `6379` | Redis (db 1 is used) |
 //! | `RH_TEST_MANIFEST` | `spin.toml` | manifest to run, relative to the repository root |
 
+pub mod fake_provider;
 pub mod problem;
 pub mod server;
 
@@ -81,7 +82,7 @@ pub struct TestUser {
 /// The variables every test app runs with (keys are the lowercase variable names).
 pub fn test_variables() -> HashMap<String, String> {
     let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
-    HashMap::from([
+    let mut vars = HashMap::from([
         (
             "db_host".into(),
             format!(
@@ -112,7 +113,10 @@ pub fn test_variables() -> HashMap<String, String> {
             "auth_rate_limit_per_minute".into(),
             SHARED_AUTH_RATE_LIMIT.into(),
         ),
-    ])
+    ]);
+    // Every OAuth provider points at the local fake (started on first use).
+    vars.extend(fake_provider::shared().variables());
+    vars
 }
 
 /// `RH_TEST_DB_NAME`, default `rankedhonor_test`. Refuses the `up` database.

@@ -98,30 +98,61 @@ pub fn save_link(
     ip: Option<String>,
     now_ms: i64,
 ) -> Result<LinkSummary, IntegrationError> {
+    // A deadlock (concurrent links touching neighbouring index gaps) rolls the whole
+    // transaction back; running it again is the documented remedy.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match save_link_once(db, &link, ip.clone(), now_ms) {
+            Err(IntegrationError::App(e)) if attempt < 3 && is_deadlock(&e) => continue,
+            other => return other,
+        }
+    }
+}
+
+fn is_deadlock(e: &crate::error::AppError) -> bool {
+    let msg = format!("{e:#}");
+    msg.contains("1213") || msg.contains("Deadlock")
+}
+
+fn save_link_once(
+    db: &Db,
+    link: &NewLink<'_>,
+    ip: Option<String>,
+    now_ms: i64,
+) -> Result<LinkSummary, IntegrationError> {
     let provider = link.provider.as_str();
+    let values = params![
+        link.identity.provider_user_id.as_str(),
+        link.identity.login.as_str(),
+        link.identity.display_name.clone(),
+        link.access_token_enc.clone(),
+        link.refresh_token_enc.clone(),
+        link.expires_at_ms,
+        link.scopes,
+        now_ms,
+        link.user_id,
+        provider
+    ];
     db.transaction(|db| {
-        db.execute(
-            "DELETE FROM creator_integrations WHERE user_id = ? AND provider = ?",
-            &params![link.user_id, provider],
-        )?;
+        // Insert, or replace the player's own previous link of this provider. No DELETE
+        // first: deleting a missing row takes gap locks that deadlock concurrent links.
         let inserted = db.execute(
-            "INSERT INTO creator_integrations (user_id, provider, provider_user_id, login, \
-             display_name, access_token_enc, refresh_token_enc, expires_at_ms, scopes, linked_at_ms) \
+            "INSERT INTO creator_integrations (provider_user_id, login, display_name, \
+             access_token_enc, refresh_token_enc, expires_at_ms, scopes, linked_at_ms, user_id, provider) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &params![
-                link.user_id,
-                provider,
-                link.identity.provider_user_id.as_str(),
-                link.identity.login.as_str(),
-                link.identity.display_name.clone(),
-                link.access_token_enc,
-                link.refresh_token_enc,
-                link.expires_at_ms,
-                link.scopes,
-                now_ms
-            ],
+            &values,
         );
-        match inserted {
+        let stored = match inserted {
+            Err(e) if e.is_duplicate_of("PRIMARY") => db.execute(
+                "UPDATE creator_integrations SET provider_user_id = ?, login = ?, display_name = ?, \
+                 access_token_enc = ?, refresh_token_enc = ?, expires_at_ms = ?, scopes = ?, \
+                 linked_at_ms = ? WHERE user_id = ? AND provider = ?",
+                &values,
+            ),
+            other => other,
+        };
+        match stored {
             Err(e) if e.is_duplicate_of(ACCOUNT_KEY) => {
                 return Err(IntegrationError::AccountTaken(provider))
             }
