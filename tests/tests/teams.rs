@@ -782,3 +782,23 @@ async fn team_rankings_order_teams_by_their_rated_members_average() {
     .await;
     assert_eq!(error_fields(&p), ["mode"]);
 }
+
+#[tokio::test]
+async fn the_size_cap_is_a_variable() {
+    let app = rh_tests::spawn_app_with(&[("team_size_cap", "2")]).await;
+    let (team, owner, _) = team_with_members(&app, 1).await;
+    let id = team["id"].as_u64().unwrap();
+    let extra = app.register_user().await;
+
+    let resp = app
+        .post_json_auth(
+            &format!("/api/v1/teams/{id}/invites"),
+            &owner.access_token,
+            &json!({"user_id": extra.id}),
+        )
+        .await;
+
+    let p = assert_problem(resp, StatusCode::CONFLICT).await;
+    assert!(p["detail"].as_str().unwrap().contains("full"), "{p}");
+    assert_eq!(get_team(&app, id).await["member_count"], 2);
+}
