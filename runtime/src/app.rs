@@ -13,7 +13,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 use wasmtime::component::InstancePre;
-use wasmtime::Engine;
 
 use crate::engine::{self, EpochTicker};
 use crate::host::{AllowedHosts, ComponentHostConfig, HostServices, RuntimeConfig};
@@ -40,16 +39,9 @@ pub struct UpOptions {
 pub struct App {
     name: String,
     http: Option<HttpTrigger>,
-    redis: Vec<RedisSubscription>,
+    redis: Vec<crate::redis::Subscription>,
     grace: Duration,
-    engine: Engine,
-}
-
-/// One `[[trigger.redis]]` entry, resolved.
-struct RedisSubscription {
-    address: String,
-    channel: String,
-    component: Arc<LoadedComponent>,
+    services: Arc<HostServices>,
 }
 
 /// A compiled, pre-instantiated component.
@@ -72,6 +64,7 @@ impl App {
             .context("initialising host services")?;
         let engine = engine::new_engine()?;
         let linker = instance::linker(&engine)?;
+        let ticker = Arc::new(EpochTicker::start(engine.clone()));
 
         // Resolve every component's configuration first: cheap, and a bad template should
         // not wait for a compile to be reported.
@@ -101,11 +94,13 @@ impl App {
                 allowed_outbound_hosts: allowed,
                 key_value_stores: decl.key_value_stores.clone(),
             });
+            services.validate_component(&host_config)?;
             let ctx = ComponentContext {
                 id: id.as_str().into(),
                 env,
                 host_config,
                 services: services.clone(),
+                ticker: ticker.clone(),
             };
             contexts.push((id.clone(), loaded.source_path(decl), ctx));
         }
@@ -159,11 +154,12 @@ impl App {
                 template,
                 &format!("[[trigger.redis]] channel {:?} address", t.channel),
             )?;
-            crate::redis::check_export(&components[id].pre, id)?;
-            redis.push(RedisSubscription {
+            let pre = crate::redis::redis_pre(&components[id].pre, id)?;
+            redis.push(crate::redis::Subscription {
                 address,
                 channel: t.channel.clone(),
-                component: components[id].clone(),
+                ctx: components[id].ctx.clone(),
+                pre,
             });
         }
 
@@ -172,7 +168,7 @@ impl App {
             http,
             redis,
             grace: Duration::from_secs(30),
-            engine,
+            services,
         })
     }
 
@@ -197,9 +193,8 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let _ticker = EpochTicker::start(self.engine.clone());
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let redis_tasks = crate::redis::spawn_all(&self.redis_specs(), stop_rx);
+        let redis_tasks = crate::redis::spawn_all(&self.redis, stop_rx);
 
         tracing::info!(app = %self.name, addr = ?listener.local_addr().ok(), "serving");
         let result = match self.http {
@@ -213,19 +208,8 @@ impl App {
         for t in redis_tasks {
             let _ = t.await;
         }
+        self.services.shutdown().await;
         result
-    }
-
-    fn redis_specs(&self) -> Vec<crate::redis::Subscription> {
-        self.redis
-            .iter()
-            .map(|r| crate::redis::Subscription {
-                address: r.address.clone(),
-                channel: r.channel.clone(),
-                ctx: r.component.ctx.clone(),
-                pre: r.component.pre.clone(),
-            })
-            .collect()
     }
 }
 

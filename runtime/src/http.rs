@@ -213,6 +213,9 @@ async fn execute(
             .call_handle(&mut store, request, outparam)
             .await
     });
+    // If the client goes away (hyper drops this future, or later the response body), the
+    // guest is stopped rather than left burning CPU for nobody, as Spin does.
+    let abort = AbortOnDrop(task.abort_handle());
 
     match rx.await {
         Ok(Ok(resp)) => {
@@ -223,10 +226,17 @@ async fn execute(
                     Ok(Err(e)) => {
                         tracing::error!("component failed after sending the response head: {e:?}")
                     }
+                    Err(e) if e.is_cancelled() => {}
                     Err(e) => tracing::error!("component task panicked: {e}"),
                 }
             });
-            Ok(resp)
+            Ok(resp.map(|body| {
+                AbortOnDropBody {
+                    body,
+                    _abort: abort,
+                }
+                .boxed_unsync()
+            }))
         }
         Ok(Err(code)) => anyhow::bail!("component returned error code {code:?}"),
         Err(_) => {
@@ -237,6 +247,41 @@ async fn execute(
                 Err(e) => Err(anyhow::anyhow!("component task panicked: {e}")),
             }
         }
+    }
+}
+
+/// Aborts the guest's task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A response body that stops the guest when hyper drops it (sent, or client gone).
+struct AbortOnDropBody {
+    body: HyperOutgoingBody,
+    _abort: AbortOnDrop,
+}
+
+impl hyper::body::Body for AbortOnDropBody {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 

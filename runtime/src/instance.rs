@@ -23,6 +23,9 @@ pub struct ComponentContext {
     pub env: Vec<(String, String)>,
     pub host_config: Arc<ComponentHostConfig>,
     pub services: Arc<HostServices>,
+    /// Keeps epochs advancing while any instance of this component may run: guests only
+    /// yield (and can only be cancelled) at epoch deadlines.
+    pub ticker: Arc<crate::engine::EpochTicker>,
 }
 
 impl ComponentContext {

@@ -10,47 +10,32 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use fred::prelude::*;
 use fred::types::config::ReconnectPolicy;
+use rh_spin_host::bindings::redis_trigger::fermyon::spin::redis_types::Error as RedisError;
+use rh_spin_host::bindings::RedisTriggerPre;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use wasmtime::component::{ComponentType, InstancePre, Lift, Lower};
+use wasmtime::component::InstancePre;
 use wasmtime::Store;
 
 use crate::instance::{ComponentContext, InstanceState};
-
-/// The exported interface and function (unversioned in spin-sdk 5.2's WIT).
-const INTERFACE: &str = "fermyon:spin/inbound-redis";
-const FUNCTION: &str = "handle-message";
-
-/// `fermyon:spin/redis-types.error`.
-#[derive(ComponentType, Lift, Lower, Debug, Clone, Copy, PartialEq, Eq)]
-#[component(enum)]
-#[repr(u8)]
-pub enum RedisError {
-    #[component(name = "success")]
-    Success,
-    #[component(name = "error")]
-    Error,
-}
 
 /// One `[[trigger.redis]]` entry, resolved.
 pub struct Subscription {
     pub address: String,
     pub channel: String,
     pub ctx: Arc<ComponentContext>,
-    pub pre: InstancePre<InstanceState>,
+    pub pre: RedisTriggerPre<InstanceState>,
 }
 
-/// Checks at load time that a component exports the Redis handler.
-pub fn check_export(pre: &InstancePre<InstanceState>, component_id: &str) -> anyhow::Result<()> {
-    let component = pre.component();
-    let iface = component.get_export_index(None, INTERFACE);
-    let func = iface.and_then(|i| component.get_export_index(Some(&i), FUNCTION));
-    if func.is_none() {
-        anyhow::bail!(
-            "component `{component_id}` is used by [[trigger.redis]] but does not export {INTERFACE}.{FUNCTION}"
-        );
-    }
-    Ok(())
+/// Pre-instantiates a component for the Redis trigger; fails (naming the component) if it
+/// does not export `fermyon:spin/inbound-redis`.
+pub fn redis_pre(
+    pre: &InstancePre<InstanceState>,
+    component_id: &str,
+) -> anyhow::Result<RedisTriggerPre<InstanceState>> {
+    RedisTriggerPre::new(pre.clone()).map_err(anyhow::Error::from).with_context(|| {
+        format!("component `{component_id}` is used by [[trigger.redis]] but does not export fermyon:spin/inbound-redis")
+    })
 }
 
 /// Starts one task per Redis address; each stops when `stop` turns true.
@@ -87,7 +72,7 @@ pub fn spawn_all(subs: &[Subscription], stop: watch::Receiver<bool>) -> Vec<Join
 
 struct Handler {
     ctx: Arc<ComponentContext>,
-    pre: InstancePre<InstanceState>,
+    pre: RedisTriggerPre<InstanceState>,
 }
 
 async fn run(
@@ -165,16 +150,11 @@ impl Handler {
         let mut store = Store::new(self.pre.engine(), self.ctx.new_state());
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
-        let instance = self.pre.instantiate_async(&mut store).await?;
-        let iface = instance
-            .get_export_index(&mut store, None, INTERFACE)
-            .context("missing inbound-redis export")?;
-        let func_idx = instance
-            .get_export_index(&mut store, Some(&iface), FUNCTION)
-            .context("missing handle-message export")?;
-        let func = instance
-            .get_typed_func::<(Vec<u8>,), (Result<(), RedisError>,)>(&mut store, &func_idx)?;
-        let (result,) = func.call_async(&mut store, (payload,)).await?;
+        let trigger = self.pre.instantiate_async(&mut store).await?;
+        let result = trigger
+            .fermyon_spin_inbound_redis()
+            .call_handle_message(&mut store, &payload)
+            .await?;
         Ok(result)
     }
 }
