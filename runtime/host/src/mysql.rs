@@ -27,6 +27,8 @@ use types::{Column, DbDataType, DbValue, Error, ParameterValue, RowSet};
 
 /// Spin's per-instance cap on open connections (its resource table's capacity).
 pub const MAX_CONNECTIONS_PER_INSTANCE: usize = 1024;
+/// Connections a pool keeps open when idle.
+const POOL_IDLE: usize = 8;
 /// Spin's cap on the bytes of one query result held in the host.
 pub const MAX_RESULT_BYTES: usize = 128 << 20;
 
@@ -91,8 +93,16 @@ fn connection_opts(address: &str) -> Result<mysql_async::Opts, Error> {
     }
     let opts = mysql_async::Opts::from_url(url.as_str())
         .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?;
-    // The reset is what makes a pooled connection indistinguishable from a new one.
-    let pool_opts = opts.pool_opts().clone().with_reset_connection(true);
+    // The reset is what makes a pooled connection indistinguishable from a new one. The pool
+    // must never make a guest wait for a connection Spin would simply open: its cap is Spin's
+    // per-instance cap, so only the server's own `max_connections` refuses, as on Spin.
+    let constraints = mysql_async::PoolConstraints::new(POOL_IDLE, MAX_CONNECTIONS_PER_INSTANCE)
+        .expect("POOL_IDLE <= MAX_CONNECTIONS_PER_INSTANCE");
+    let pool_opts = opts
+        .pool_opts()
+        .clone()
+        .with_reset_connection(true)
+        .with_constraints(constraints);
     Ok(mysql_async::OptsBuilder::from_opts(opts)
         .pool_opts(pool_opts)
         .into())
