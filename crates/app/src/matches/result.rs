@@ -439,7 +439,9 @@ fn apply_locked(
     // Rank-ups: a tier entered, or the top 10 entered.
     let mut rank_ups = Vec::new();
     for c in &changes {
-        if c.mmr_after <= c.mmr_before && c.was_ranked {
+        // Only a rise is a rank-up (a first match that is lost ranks a player, but
+        // nobody "ranks up" by losing).
+        if c.mmr_after < c.mmr_before || (c.mmr_after == c.mmr_before && c.was_ranked) {
             continue;
         }
         let tier = if c.was_ranked {
