@@ -61,8 +61,11 @@ impl MysqlPools {
             let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
             pools.drain().map(|(_, p)| p).collect()
         };
+        // `disconnect` waits for every connection to come back; an instance that outlived
+        // the drain must not hold up the runtime's exit.
         for pool in pools {
-            let _ = pool.disconnect().await;
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(5), pool.disconnect()).await;
         }
     }
 }
