@@ -802,3 +802,34 @@ async fn the_size_cap_is_a_variable() {
     assert!(p["detail"].as_str().unwrap().contains("full"), "{p}");
     assert_eq!(get_team(&app, id).await["member_count"], 2);
 }
+
+#[tokio::test]
+async fn accepting_two_teams_at_once_joins_exactly_one() {
+    let app = spawn_app().await;
+    let (team_a, owner_a, _) = team_with_members(&app, 0).await;
+    let (team_b, owner_b, _) = team_with_members(&app, 0).await;
+    let (a, b) = (
+        team_a["id"].as_u64().unwrap(),
+        team_b["id"].as_u64().unwrap(),
+    );
+
+    for _ in 0..3 {
+        let player = app.register_user().await;
+        let to_a = invite(&app, &owner_a, a, &player).await;
+        let to_b = invite(&app, &owner_b, b, &player).await;
+
+        let statuses = futures_join(&app, &[(player.clone(), to_a), (player.clone(), to_b)]).await;
+
+        let joined = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!(joined, 1, "{statuses:?}");
+        assert!(
+            statuses
+                .iter()
+                .all(|s| [StatusCode::OK, StatusCode::NOT_FOUND, StatusCode::CONFLICT].contains(s)),
+            "{statuses:?}"
+        );
+        let in_a = role_of(&get_team(&app, a).await, player.id).is_some();
+        let in_b = role_of(&get_team(&app, b).await, player.id).is_some();
+        assert!(in_a ^ in_b, "in exactly one team");
+    }
+}

@@ -56,6 +56,26 @@ pub struct Invite {
     pub expires_at: i64,
 }
 
+/// Runs `f` in a transaction, again (up to twice more) when InnoDB chose it as a deadlock
+/// victim: two changes touching the same player's invitations from two teams can lock
+/// rows in opposite orders, and the server's advice for error 1213 is to retry.
+fn in_transaction<T>(
+    db: &Db,
+    mut f: impl FnMut(&Db) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let mut retries = 2;
+    loop {
+        match db.transaction(&mut f) {
+            Err(e) if retries > 0 && is_deadlock(&e) => retries -= 1,
+            other => return other,
+        }
+    }
+}
+
+fn is_deadlock(e: &AppError) -> bool {
+    matches!(e, AppError::Internal(cause) if cause.to_string().contains("Deadlock found"))
+}
+
 const NO_TEAM: &str = "no such team";
 
 fn locked(db: &Db, team_id: u64) -> Result<LockedTeam, AppError> {
@@ -110,7 +130,7 @@ fn team_data(team: &LockedTeam) -> serde_json::Value {
 /// Creates a team owned by the caller; returns its id. 409 when the name (any case) or
 /// the tag is taken or the caller already belongs to a team.
 pub fn create(db: &Db, actor: &Actor, name: &TeamName, tag: &TeamTag) -> Result<u64, AppError> {
-    db.transaction(|db| {
+    in_transaction(db, |db| {
         if team_of(db, actor.user_id)?.is_some() {
             return Err(AppError::Conflict("you already belong to a team".into()));
         }
@@ -132,7 +152,10 @@ pub fn create(db: &Db, actor: &Actor, name: &TeamName, tag: &TeamTag) -> Result<
         insert_member(db, team_id, actor.user_id, Role::Owner, actor.now_ms)
             .map_err(|_| AppError::Conflict("you already belong to a team".into()))?;
         // Invitations elsewhere are moot now: a player belongs to one team.
-        db.execute("DELETE FROM team_invites WHERE user_id = ?", &params![actor.user_id])?;
+        db.execute(
+            "DELETE FROM team_invites WHERE user_id = ?",
+            &params![actor.user_id],
+        )?;
         actor
             .audit("team_create", team_id)
             .after(json!({"name": name.as_str(), "tag": tag.as_str()}))
@@ -149,7 +172,7 @@ pub fn invite(
     user_id: u64,
     cap: u64,
 ) -> Result<(Invite, Outbox), AppError> {
-    db.transaction(|db| {
+    in_transaction(db, |db| {
         let team = locked(db, team_id)?;
         rules::may_invite(actor_role(&team, actor)?)?;
         if username(db, user_id)?.is_none() {
@@ -234,7 +257,7 @@ pub fn accept(db: &Db, actor: &Actor, invite_id: u64, cap: u64) -> Result<(u64, 
             "only the invited player may accept".into(),
         ));
     }
-    db.transaction(|db| {
+    in_transaction(db, |db| {
         let team = locked(db, team_id)?;
         open_invite(db, invite_id, actor.now_ms, true)?;
         if team_of(db, actor.user_id)?.is_some() {
@@ -267,7 +290,7 @@ pub fn accept(db: &Db, actor: &Actor, invite_id: u64, cap: u64) -> Result<(u64, 
 
 /// Declines an invitation (the invitee only); the inviter is told.
 pub fn decline(db: &Db, actor: &Actor, invite_id: u64) -> Result<Outbox, AppError> {
-    db.transaction(|db| {
+    in_transaction(db, |db| {
         let (team_id, invitee, invited_by) = open_invite(db, invite_id, actor.now_ms, true)?;
         if invitee != actor.user_id {
             return Err(AppError::Forbidden(
@@ -288,7 +311,7 @@ pub fn decline(db: &Db, actor: &Actor, invite_id: u64) -> Result<Outbox, AppErro
 
 /// Leaves the team (anyone but the owner).
 pub fn leave(db: &Db, actor: &Actor, team_id: u64) -> Result<Outbox, AppError> {
-    db.transaction(|db| {
+    in_transaction(db, |db| {
         let team = locked(db, team_id)?;
         let role = actor_role(&team, actor)?;
         rules::may_leave(role)?;
@@ -312,7 +335,7 @@ pub fn leave(db: &Db, actor: &Actor, team_id: u64) -> Result<Outbox, AppError> {
 /// Removes `user_id` (see [`rules::may_remove`]). The caller removing themselves is 409:
 /// that is leaving.
 pub fn remove(db: &Db, actor: &Actor, team_id: u64, user_id: u64) -> Result<Outbox, AppError> {
-    db.transaction(|db| {
+    in_transaction(db, |db| {
         let team = locked(db, team_id)?;
         let role = actor_role(&team, actor)?;
         if user_id == actor.user_id {
@@ -351,7 +374,7 @@ pub fn set_role(
     user_id: u64,
     role: Role,
 ) -> Result<Outbox, AppError> {
-    db.transaction(|db| {
+    in_transaction(db, |db| {
         let team = locked(db, team_id)?;
         let actor_is = actor_role(&team, actor)?;
         let before = target_role(&team, user_id)?;
@@ -375,7 +398,7 @@ pub fn set_role(
 
 /// Hands ownership to another member (the owner only); the old owner becomes a captain.
 pub fn transfer(db: &Db, actor: &Actor, team_id: u64, new_owner: u64) -> Result<Outbox, AppError> {
-    db.transaction(|db| {
+    in_transaction(db, |db| {
         let team = locked(db, team_id)?;
         rules::may_transfer(actor_role(&team, actor)?, new_owner == actor.user_id)?;
         target_role(&team, new_owner)?;
@@ -408,7 +431,7 @@ pub fn transfer(db: &Db, actor: &Actor, team_id: u64, new_owner: u64) -> Result<
 
 /// Disbands the team (the owner only): members and invitations go with it (cascade).
 pub fn disband(db: &Db, actor: &Actor, team_id: u64) -> Result<Outbox, AppError> {
-    db.transaction(|db| {
+    in_transaction(db, |db| {
         let team = locked(db, team_id)?;
         rules::may_disband(actor_role(&team, actor)?)?;
         db.execute("DELETE FROM teams WHERE id = ?", &params![team_id])?;
