@@ -27,12 +27,24 @@ const TICK: &str = "/api/v1/matchmaking/tick";
 const TEST_REGIONS: &str =
     "na,eu,sa,asia,oce,mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad";
 
-async fn app() -> TestApp {
+/// The app, with the queues of `regions` emptied of what earlier runs left there (the
+/// test database and Redis persist between runs).
+async fn app(regions: &[&str]) -> TestApp {
     let mut vars = rh_tests::test_variables();
     vars.insert("regions".into(), TEST_REGIONS.into());
     // The binary's shared server starts with these variables; spawn_app then connects to it.
     rh_tests::server::shared(vars);
-    rh_tests::spawn_app().await
+    let app = rh_tests::spawn_app().await;
+    for region in regions {
+        for mode in ["1v1", "2v2", "4v4"] {
+            let _: i64 = app
+                .redis
+                .del(format!("mm:queue:{mode}:{region}"))
+                .await
+                .unwrap();
+        }
+    }
+    app
 }
 
 async fn join(app: &TestApp, user: &TestUser, body: Value) -> reqwest::Response {
@@ -143,16 +155,25 @@ impl Events {
     }
 }
 
-/// The pending matches (id → team per user) the players of `region` are in, from MySQL.
-async fn matches_in_region(app: &TestApp, region: &str) -> Vec<(u64, u64, u8)> {
+/// (match id, user id, team) of every match in `region` that includes one of `users`
+/// (earlier runs' matches stay in the test database), from MySQL.
+async fn matches_in_region(app: &TestApp, region: &str, users: &[TestUser]) -> Vec<(u64, u64, u8)> {
     let mut conn = app.db.get_conn().await.unwrap();
-    conn.exec(
-        "SELECT m.id, p.user_id, p.team FROM matches m JOIN match_participants p ON p.match_id = m.id \
-         WHERE m.region = ? ORDER BY m.id, p.team, p.user_id",
-        (region,),
-    )
-    .await
-    .unwrap()
+    let rows: Vec<(u64, u64, u8)> = conn
+        .exec(
+            "SELECT m.id, p.user_id, p.team FROM matches m JOIN match_participants p ON p.match_id = m.id \
+             WHERE m.region = ? ORDER BY m.id, p.team, p.user_id",
+            (region,),
+        )
+        .await
+        .unwrap();
+    let ids: HashSet<u64> = users.iter().map(|u| u.id).collect();
+    let ours: HashSet<u64> = rows
+        .iter()
+        .filter(|r| ids.contains(&r.1))
+        .map(|r| r.0)
+        .collect();
+    rows.into_iter().filter(|r| ours.contains(&r.0)).collect()
 }
 
 async fn set_mmr(app: &TestApp, user: &TestUser, mode: &str, mmr: i32) {
@@ -195,7 +216,7 @@ async fn users(app: &TestApp, n: usize) -> Vec<TestUser> {
 
 #[tokio::test]
 async fn two_players_are_matched_and_notified() {
-    let app = app().await;
+    let app = app(&["mqpair"]).await;
     let (a, b) = (app.register_user().await, app.register_user().await);
     let mut events = Events::subscribe(&[&a, &b]).await;
 
@@ -216,7 +237,7 @@ async fn two_players_are_matched_and_notified() {
     assert_eq!(found[&a.id]["opponents"], json!([b.id]));
     assert_eq!(found[&b.id]["opponents"], json!([a.id]));
     // Created as pending through the matches code path.
-    let rows = matches_in_region(&app, "mqpair").await;
+    let rows = matches_in_region(&app, "mqpair", &[a.clone(), b.clone()]).await;
     let players: HashSet<u64> = rows
         .iter()
         .filter(|r| r.0 == match_id)
@@ -254,7 +275,7 @@ async fn two_players_are_matched_and_notified() {
 
 #[tokio::test]
 async fn players_300_apart_wait_until_the_tolerance_widens() {
-    let app = app().await;
+    let app = app(&["mqtol"]).await;
     let (a, b) = (app.register_user().await, app.register_user().await);
     set_mmr(&app, &b, "1v1", 1800).await;
 
@@ -286,15 +307,20 @@ async fn players_300_apart_wait_until_the_tolerance_widens() {
         10_000,
     )
     .await;
+    // Another test's tick may be the one that forms it: await the event, then look.
+    let mut events = Events::subscribe(&[&a, &b]).await;
     tick(&app, false).await;
+    let found = events.match_found(&[&a, &b]).await;
+    events.close().await;
     let (sa, sb) = (status(&app, &a).await, status(&app, &b).await);
     assert_eq!(sa["state"], "matched", "{sa}");
     assert_eq!(sa["match_id"], sb["match_id"]);
+    assert_eq!(sa["match_id"], found[&a.id]["match_id"]);
 }
 
 #[tokio::test]
 async fn modes_and_regions_are_never_mixed() {
-    let app = app().await;
+    let app = app(&["mqmixa", "mqmixb"]).await;
     let u = users(&app, 4).await;
     join_ok(&app, &u[0], "1v1", "mqmixa").await;
     join_ok(&app, &u[1], "1v1", "mqmixb").await;
@@ -312,7 +338,7 @@ async fn modes_and_regions_are_never_mixed() {
     assert_eq!(found[&u[0].id]["opponents"], json!([u[3].id]));
     assert_eq!(status(&app, &u[1]).await["state"], "queued");
     assert_eq!(status(&app, &u[2]).await["state"], "queued");
-    assert!(matches_in_region(&app, "mqmixb").await.is_empty());
+    assert!(matches_in_region(&app, "mqmixb", &u).await.is_empty());
     for user in &u[1..3] {
         assert_eq!(
             app.delete_auth(QUEUE, &user.access_token).await.status(),
@@ -323,7 +349,7 @@ async fn modes_and_regions_are_never_mixed() {
 
 #[tokio::test]
 async fn a_party_needs_every_member_and_stays_on_one_team() {
-    let app = app().await;
+    let app = app(&["mqparty"]).await;
     let u = users(&app, 6).await;
     let (leader, friend, stranger) = (&u[0], &u[1], &u[5]);
 
@@ -397,7 +423,7 @@ async fn a_party_needs_every_member_and_stays_on_one_team() {
 
     assert_eq!(found[&leader.id]["teammates"], json!([friend.id]));
     assert_eq!(found[&friend.id]["teammates"], json!([leader.id]));
-    let rows = matches_in_region(&app, "mqparty").await;
+    let rows = matches_in_region(&app, "mqparty", &u).await;
     let team_of: HashMap<u64, u8> = rows.iter().map(|r| (r.1, r.2)).collect();
     assert_eq!(team_of[&leader.id], team_of[&friend.id]);
     assert_eq!(rows.len(), 4, "one 2v2 match: {rows:?}");
@@ -416,13 +442,13 @@ async fn a_party_needs_every_member_and_stays_on_one_team() {
 
 #[tokio::test]
 async fn four_v_four_needs_eight_players() {
-    let app = app().await;
+    let app = app(&["mq4v4"]).await;
     let u = users(&app, 8).await;
     for user in &u[..7] {
         join_ok(&app, user, "4v4", "mq4v4").await;
     }
     tick(&app, false).await;
-    assert!(matches_in_region(&app, "mq4v4").await.is_empty());
+    assert!(matches_in_region(&app, "mq4v4", &u).await.is_empty());
     assert_eq!(status(&app, &u[0]).await["state"], "queued");
 
     let mut events = Events::subscribe(&u.iter().collect::<Vec<_>>()).await;
@@ -434,12 +460,12 @@ async fn four_v_four_needs_eight_players() {
         assert_eq!(e["teammates"].as_array().unwrap().len(), 3, "{e}");
         assert_eq!(e["opponents"].as_array().unwrap().len(), 4, "{e}");
     }
-    assert_eq!(matches_in_region(&app, "mq4v4").await.len(), 8);
+    assert_eq!(matches_in_region(&app, "mq4v4", &u).await.len(), 8);
 }
 
 #[tokio::test]
 async fn leaving_before_the_tick_keeps_a_player_out() {
-    let app = app().await;
+    let app = app(&["mqleave"]).await;
     let (a, b) = (app.register_user().await, app.register_user().await);
     join_ok(&app, &a, "1v1", "mqleave").await;
     assert_eq!(
@@ -456,16 +482,21 @@ async fn leaving_before_the_tick_keeps_a_player_out() {
     join_ok(&app, &b, "1v1", "mqleave").await;
     tick(&app, false).await;
     assert_eq!(status(&app, &b).await["state"], "queued");
-    assert!(matches_in_region(&app, "mqleave").await.is_empty());
+    assert!(matches_in_region(&app, "mqleave", &[a.clone(), b.clone()])
+        .await
+        .is_empty());
     // Leaving does not bar queueing again.
+    let mut events = Events::subscribe(&[&a, &b]).await;
     join_ok(&app, &a, "1v1", "mqleave").await;
     tick(&app, false).await;
+    events.match_found(&[&a, &b]).await;
+    events.close().await;
     assert_eq!(status(&app, &a).await["state"], "matched");
 }
 
 #[tokio::test]
 async fn concurrent_ticks_put_each_player_in_at_most_one_match() {
-    let app = app().await;
+    let app = app(&["mqrace"]).await;
     let u = users(&app, 12).await;
     let all: Vec<&TestUser> = u.iter().collect();
     let mut events = Events::subscribe(&all).await;
@@ -503,7 +534,7 @@ async fn concurrent_ticks_put_each_player_in_at_most_one_match() {
 
     let found = events.match_found(&all).await;
     events.close().await;
-    let rows = matches_in_region(&app, "mqrace").await;
+    let rows = matches_in_region(&app, "mqrace", &u).await;
     let mut seen = HashSet::new();
     for (_, user, _) in &rows {
         assert!(
@@ -520,7 +551,7 @@ async fn concurrent_ticks_put_each_player_in_at_most_one_match() {
 
 #[tokio::test]
 async fn an_expired_ticket_drops_out_and_the_player_can_queue_again() {
-    let app = app().await;
+    let app = app(&["mqexp"]).await;
     let (a, b) = (app.register_user().await, app.register_user().await);
     let ticket = join_ok(&app, &a, "1v1", "mqexp").await;
     let key = format!("mm:ticket:{}", ticket["ticket_id"]);
@@ -545,14 +576,17 @@ async fn an_expired_ticket_drops_out_and_the_player_can_queue_again() {
         "{queued:?}"
     );
 
+    let mut events = Events::subscribe(&[&a, &b]).await;
     join_ok(&app, &a, "1v1", "mqexp").await;
     tick(&app, false).await;
+    events.match_found(&[&a, &b]).await;
+    events.close().await;
     assert_eq!(status(&app, &a).await["state"], "matched");
 }
 
 #[tokio::test]
 async fn bad_requests_are_problems() {
-    let app = app().await;
+    let app = app(&["mqbad"]).await;
     let a = app.register_user().await;
     let post = |body: &'static str, token: Option<String>| {
         let mut req = app
