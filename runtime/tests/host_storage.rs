@@ -657,3 +657,17 @@ async fn start_up_fails_on_an_undefined_store_or_a_bad_runtime_config() {
     );
     assert!(e.contains("azure_cosmos"), "{e}");
 }
+
+#[tokio::test]
+async fn redis_caps_open_connections_per_instance_as_spin_does() {
+    let app = start(None, &[]).await;
+    let r = post(&app, "/redis/many", json!({"n": 1030})).await;
+    assert_eq!(r[0]["opened"], json!(1024), "{r:?}");
+    assert!(
+        r[0]["err"].as_str().unwrap().contains("TooManyConnections"),
+        "{r:?}"
+    );
+    // The next instance starts from zero.
+    let r = post(&app, "/redis/many", json!({"n": 3})).await;
+    assert_eq!(r[0], json!({"opened": 3, "err": null}));
+}
