@@ -14,7 +14,7 @@ use rh_app::AppError;
 
 /// Default and largest `limit` of `GET /streams`.
 const DEFAULT_LIMIT: usize = 20;
-const MAX_LIMIT: usize = 100;
+const MAX_LIMIT: usize = streams::MAX_PAGE;
 
 fn provider_param(req: &Req) -> Result<Provider, AppError> {
     let raw = req.param("provider").unwrap_or_default();

@@ -34,6 +34,10 @@ pub const REFRESH_INTERVAL_MS: i64 = 60_000;
 /// have stopped).
 pub const STALE_AFTER_MS: i64 = 3 * REFRESH_INTERVAL_MS;
 
+/// Largest page of `GET /streams`. Each provider's cache keeps only its top this many
+/// streams: no page can show more, and the route parses the whole entry per request.
+pub const MAX_PAGE: usize = 100;
+
 /// The cache key of `provider`'s streams.
 pub fn cache_key(provider: Provider) -> String {
     format!("streams:live:{}", provider.as_str())
@@ -99,6 +103,7 @@ pub fn refresh(
             Ok(mut streams) => {
                 streams.sort_by_key(|s| std::cmp::Reverse(s.viewer_count));
                 results.push((provider, Ok(streams.len())));
+                streams.truncate(MAX_PAGE);
                 ProviderStreams {
                     provider,
                     refreshed_at_ms: now_ms,
