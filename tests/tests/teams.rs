@@ -833,3 +833,40 @@ async fn accepting_two_teams_at_once_joins_exactly_one() {
         assert!(in_a ^ in_b, "in exactly one team");
     }
 }
+
+#[tokio::test]
+async fn the_invitee_hears_of_the_invitation_on_their_user_channel() {
+    use fred::prelude::{ClientLike, Config, EventInterface, PubsubInterface};
+    let app = spawn_app().await;
+    let (team, owner, _) = team_with_members(&app, 0).await;
+    let invitee = app.register_user().await;
+    let redis_host = rh_tests::test_variables()["redis_host"].clone();
+    let client = fred::types::Builder::from_config(
+        Config::from_url(&format!("redis://{redis_host}")).unwrap(),
+    )
+    .build_subscriber_client()
+    .unwrap();
+    client.init().await.unwrap();
+    let mut rx = client.message_rx();
+    client
+        .subscribe(format!("user:{}", invitee.id))
+        .await
+        .unwrap();
+
+    let invite_id = invite(&app, &owner, team["id"].as_u64().unwrap(), &invitee).await;
+
+    let msg = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a notification within 10 s")
+        .unwrap();
+    let event: Value = serde_json::from_str(&msg.value.as_string().unwrap()).unwrap();
+    assert_eq!(event["type"], "notification", "{event}");
+    let n = &event["notification"];
+    assert_eq!(n["user_id"], invitee.id);
+    assert_eq!(n["kind"], "team_invite");
+    assert_eq!(n["data"]["invite_id"], invite_id);
+    assert_eq!(n["data"]["team_id"], team["id"]);
+    assert_eq!(n["data"]["invited_by"], owner.id);
+    assert_eq!(n["read"], false);
+    let _ = client.quit().await;
+}
