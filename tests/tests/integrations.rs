@@ -177,6 +177,35 @@ async fn an_expired_or_unknown_state_is_refused_and_nothing_is_stored() {
 }
 
 #[tokio::test]
+async fn a_player_refusing_at_the_provider_gets_a_problem_and_spends_the_state() {
+    let _shared = EXCLUSIVE.read().await;
+    let app = rh_tests::spawn_app().await;
+    let user = app.register_user().await;
+    let url = authorize(&app, &user, "twitch").await;
+    let query = fake().grant("twitch", &url, &fake().new_account("twitch"));
+    let state = query.split_once("state=").unwrap().1.to_owned();
+
+    let denied = callback(
+        &app,
+        "twitch",
+        &format!("error=access_denied&state={state}"),
+    )
+    .await;
+    let retried = callback(&app, "twitch", &query).await;
+
+    let problem = assert_problem(denied, StatusCode::BAD_REQUEST).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("access_denied"),
+        "{problem}"
+    );
+    assert_problem(retried, StatusCode::BAD_REQUEST).await;
+    assert!(links_in_db(&app, user.id).await.is_empty());
+}
+
+#[tokio::test]
 async fn a_state_issued_for_one_provider_cannot_complete_another() {
     let _shared = EXCLUSIVE.read().await;
     let app = rh_tests::spawn_app().await;
