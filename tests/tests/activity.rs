@@ -25,6 +25,16 @@ async fn the_trail_shows_logins_and_failed_logins_newest_first() {
     assert_eq!(failed.status(), StatusCode::UNAUTHORIZED);
     let ok = app.login(&user.email, &user.password).await;
     assert_eq!(ok.status(), StatusCode::OK);
+    let session: Value = ok.json().await.unwrap();
+    // Revoking that session's tokens is in the trail too.
+    let logout = app
+        .post_json_auth(
+            "/api/v1/auth/logout",
+            session["access_token"].as_str().unwrap(),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     // Someone else's failure is not in this trail.
     app.login(&other.email, "wrong password!!").await;
 
@@ -41,6 +51,7 @@ async fn the_trail_shows_logins_and_failed_logins_newest_first() {
         .position(|a| a == "login_failed")
         .expect("login_failed");
     assert!(login < failed, "newest first: {got:?}");
+    assert_eq!(got[0], "logout", "newest first: {got:?}");
     let ids: Vec<u64> = page["items"]
         .as_array()
         .unwrap()
