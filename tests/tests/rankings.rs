@@ -63,7 +63,7 @@ async fn api_board(app: &TestApp, mode: &str, region: Option<&str>) -> Vec<(u64,
 }
 
 async fn delete_boards(app: &TestApp, mode: &str) {
-    let mut keys = vec![format!("lb:{mode}")];
+    let mut keys = vec![format!("lb:{mode}"), format!("lbinfo:{mode}")];
     for r in ["na", "eu", "sa", "asia", "oce"] {
         keys.push(format!("lb:{mode}:{r}"));
     }

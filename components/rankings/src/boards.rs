@@ -1,27 +1,14 @@
 //! Leaderboard routes.
 
-use serde::Serialize;
 use serde_json::json;
 use spin_sdk::http::Response;
-use spin_sdk::mysql::ParameterValue;
 
 use rh_app::db::Db;
 use rh_app::http::{json, Req};
-use rh_app::leaderboard::{self, Ranked};
+use rh_app::leaderboard::{self, Entry};
 use rh_app::matches;
 use rh_app::redis::Redis;
 use rh_app::{auth, config, server_sig, AppError};
-
-/// One leaderboard row as answered.
-#[derive(Debug, Serialize)]
-struct Entry {
-    rank: u64,
-    user_id: u64,
-    username: String,
-    mmr: i64,
-    wins: u32,
-    losses: u32,
-}
 
 /// `?name=` as an integer within `range`, `default` when absent; otherwise 422.
 fn int_param(
@@ -46,10 +33,8 @@ fn int_param(
     }
 }
 
-/// The mode (422 if unknown) and the optional region (422 if not configured).
-fn board_of(req: &Req, db: &Db) -> Result<(String, Option<String>, Vec<String>), AppError> {
-    let mode = req.param("mode").unwrap_or_default();
-    let mode = matches::load_mode(db, mode)?.name;
+/// The optional `?region=` (422 if not configured) and the configured regions.
+fn region_of(req: &Req) -> Result<(Option<String>, Vec<String>), AppError> {
     let regions = config::regions();
     let region = match req.query_param("region") {
         None => None,
@@ -65,65 +50,40 @@ fn board_of(req: &Req, db: &Db) -> Result<(String, Option<String>, Vec<String>),
             Some(r)
         }
     };
-    Ok((mode, region, regions))
+    Ok((region, regions))
 }
 
-/// Usernames and win/loss counts for a page, joined from MySQL in one query.
-fn with_details(db: &Db, mode: &str, ranked: Vec<Ranked>) -> Result<Vec<Entry>, AppError> {
-    if ranked.is_empty() {
-        return Ok(Vec::new());
+/// A page of a board. The hot path is one Redis round trip; MySQL is opened only when
+/// the boards are not trustworthy (never built, or lost): then the mode is validated
+/// (422 if unknown; a marker only ever exists for a real mode) and the boards rebuilt.
+fn read(
+    redis: &Redis,
+    mode: &str,
+    region: Option<&str>,
+    regions: &[String],
+    offset: u64,
+    limit: u64,
+) -> Result<(u64, Vec<Entry>), AppError> {
+    let board = leaderboard::key(mode, region);
+    if let Some(page) = leaderboard::read_page(redis.conn(), mode, &board, offset, limit)? {
+        return Ok(page);
     }
-    let sql = format!(
-        "SELECT u.id, u.username, us.wins, us.losses FROM users u \
-         JOIN user_stats us ON us.user_id = u.id AND us.mode = ? WHERE u.id IN ({})",
-        vec!["?"; ranked.len()].join(", ")
-    );
-    let mut params = vec![ParameterValue::Str(mode.to_string())];
-    params.extend(ranked.iter().map(|r| ParameterValue::Uint64(r.user_id)));
-    let rows = db.query(&sql, &params)?;
-    let mut details = Vec::with_capacity(rows.len());
-    for r in rows.iter() {
-        details.push((
-            r.get::<u64>("id")?,
-            r.get::<String>("username")?,
-            r.get::<u32>("wins")?,
-            r.get::<u32>("losses")?,
-        ));
-    }
-    Ok(ranked
-        .into_iter()
-        .map(|r| {
-            let d = details.iter().find(|d| d.0 == r.user_id);
-            Entry {
-                rank: r.rank,
-                user_id: r.user_id,
-                username: d.map(|d| d.1.clone()).unwrap_or_default(),
-                mmr: r.mmr,
-                wins: d.map(|d| d.2).unwrap_or_default(),
-                losses: d.map(|d| d.3).unwrap_or_default(),
-            }
-        })
-        .collect())
+    let db = Db::open()?;
+    let mode = matches::load_mode(&db, mode)?.name;
+    let reading = [board.clone(), leaderboard::info_key(&mode)];
+    leaderboard::ensure_built(redis.conn(), &db, &mode, regions, &reading)?;
+    leaderboard::read_page(redis.conn(), &mode, &board, offset, limit)?
+        .ok_or_else(|| AppError::Unavailable("leaderboard is being rebuilt".into()))
 }
 
 /// GET /api/v1/rankings/{mode}?region=&limit=&offset=
 pub fn page(req: &Req) -> Result<Response, AppError> {
-    let db = Db::open()?;
-    let (mode, region, regions) = board_of(req, &db)?;
+    let mode = req.param("mode").unwrap_or_default().to_owned();
+    let (region, regions) = region_of(req)?;
     let limit = int_param(req, "limit", 50, 1..=200)?;
     let offset = int_param(req, "offset", 0, 0..=10_000_000)?;
     let redis = Redis::open()?;
-    let key = leaderboard::key(&mode, region.as_deref());
-    leaderboard::ensure_built(
-        redis.conn(),
-        &db,
-        &mode,
-        &regions,
-        std::slice::from_ref(&key),
-    )?;
-    let total = leaderboard::total(redis.conn(), &key)?;
-    let ranked = leaderboard::page(redis.conn(), &key, offset, limit)?;
-    let entries = with_details(&db, &mode, ranked)?;
+    let (total, entries) = read(&redis, &mode, region.as_deref(), &regions, offset, limit)?;
     json(
         200,
         &json!({
@@ -142,25 +102,25 @@ pub fn page(req: &Req) -> Result<Response, AppError> {
 pub fn me(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     let user = auth::require_user(req, &redis)?;
-    let db = Db::open()?;
-    let (mode, region, regions) = board_of(req, &db)?;
-    let key = leaderboard::key(&mode, region.as_deref());
-    leaderboard::ensure_built(
-        redis.conn(),
-        &db,
-        &mode,
-        &regions,
-        std::slice::from_ref(&key),
-    )?;
-    let Some(rank0) = leaderboard::rank_of(redis.conn(), &key, user.id)? else {
+    let mode = req.param("mode").unwrap_or_default().to_owned();
+    let (region, regions) = region_of(req)?;
+    // Reading one entry first makes sure the boards are trustworthy (and the mode real).
+    read(&redis, &mode, region.as_deref(), &regions, 0, 1)?;
+    let board = leaderboard::key(&mode, region.as_deref());
+    let Some(rank0) = leaderboard::rank_of(redis.conn(), &board, user.id)? else {
         return Err(AppError::NotFound(format!(
             "you have no completed match in {mode} yet"
         )));
     };
     let start = rank0.saturating_sub(5);
-    let window = leaderboard::page(redis.conn(), &key, start, rank0 - start + 6)?;
-    let total = leaderboard::total(redis.conn(), &key)?;
-    let entries = with_details(&db, &mode, window)?;
+    let (total, entries) = read(
+        &redis,
+        &mode,
+        region.as_deref(),
+        &regions,
+        start,
+        rank0 - start + 6,
+    )?;
     let (mut above, mut me, mut below) = (Vec::new(), None, Vec::new());
     for e in entries {
         match e.rank.cmp(&(rank0 + 1)) {

@@ -10,7 +10,10 @@
 //!   means "boards untrustworthy": the next read rebuilds them. A board key missing
 //!   while the marker says it was not empty (someone deleted just that key) counts as
 //!   lost too, both on read and when a result adds to it;
-//! - `lbmeta:{mode}:lock`: `SET NX EX` lock so only one request rebuilds at a time.
+//! - `lbmeta:{mode}:lock`: `SET NX EX` lock so only one request rebuilds at a time;
+//! - `lbinfo:{mode}`: hash user id → `[username, wins, losses]` (JSON), so a page is
+//!   answered from Redis alone in one round trip ([`read_page`]): no MySQL connection
+//!   on the hot path. Written with the boards (results, rebuilds) and checked like one.
 //!
 //! # Score: a composite that makes ties stable
 //! `score = mmr * 2^32 + (2^32 - 1 - user_id)`: higher mmr first and, for equal mmr, the
@@ -103,6 +106,20 @@ pub struct Standing {
     pub user_id: u64,
     pub mmr: i64,
     pub region: String,
+    pub username: String,
+    pub wins: u32,
+    pub losses: u32,
+}
+
+impl Standing {
+    fn info(&self) -> String {
+        serde_json::json!([self.username, self.wins, self.losses]).to_string()
+    }
+}
+
+/// The player-details hash of a mode.
+pub fn info_key(mode: &str) -> String {
+    format!("lbinfo:{mode}")
 }
 
 /// One row of a page, before usernames are joined in.
@@ -213,6 +230,87 @@ pub fn page(redis: &Redis, key: &str, offset: u64, limit: u64) -> Result<Vec<Ran
     Ok(entries)
 }
 
+/// One row of a page with the player's details.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Entry {
+    /// 1-based.
+    pub rank: u64,
+    pub user_id: u64,
+    pub username: String,
+    pub mmr: i64,
+    pub wins: u32,
+    pub losses: u32,
+}
+
+/// Checks the boards, counts and pages in one round trip: `{0}` when the boards are
+/// untrustworthy, else `{1, total, member, score, info, member, score, info, ...}`.
+const READ_SCRIPT: &str = r"
+local m = redis.call('GET', KEYS[1])
+if not m then return {0} end
+for i = 2, 3 do
+  if redis.call('EXISTS', KEYS[i]) == 0 and not string.find(m, '|' .. KEYS[i] .. '|', 1, true) then
+    return {0}
+  end
+end
+local out = {1, redis.call('ZCARD', KEYS[2])}
+if tonumber(ARGV[2]) >= tonumber(ARGV[1]) then
+  local r = redis.call('ZREVRANGE', KEYS[2], ARGV[1], ARGV[2], 'WITHSCORES')
+  for i = 1, #r, 2 do
+    out[#out + 1] = r[i]
+    out[#out + 1] = r[i + 1]
+    out[#out + 1] = redis.call('HGET', KEYS[3], r[i]) or ''
+  end
+end
+return out
+";
+
+/// A page of `board` (offset 0-based) with details, or `None` when the boards of
+/// `mode` must be rebuilt first ([`ensure_built`]). Redis only, one round trip.
+pub fn read_page(
+    redis: &Redis,
+    mode: &str,
+    board: &str,
+    offset: u64,
+    limit: u64,
+) -> Result<Option<(u64, Vec<Entry>)>, LbError> {
+    let out = redis.execute(
+        "EVAL",
+        &[
+            bin(READ_SCRIPT),
+            RedisParameter::Int64(3),
+            bin(marker_key(mode)),
+            bin(board),
+            bin(info_key(mode)),
+            RedisParameter::Int64(offset as i64),
+            RedisParameter::Int64(offset as i64 + limit as i64 - 1),
+        ],
+    )?;
+    if out.first().and_then(as_i64) != Some(1) {
+        return Ok(None);
+    }
+    let total = out.get(1).and_then(as_i64).unwrap_or(0).max(0) as u64;
+    let mut entries = Vec::with_capacity(out.len().saturating_sub(2) / 3);
+    for (i, row) in out[2..].chunks_exact(3).enumerate() {
+        let user_id = as_string(&row[0]).and_then(|s| s.parse::<u64>().ok());
+        let score = as_string(&row[1]).and_then(|s| s.parse::<f64>().ok());
+        let (Some(user_id), Some(score)) = (user_id, score) else {
+            continue;
+        };
+        let (username, wins, losses) = as_string(&row[2])
+            .and_then(|s| serde_json::from_str::<(String, u32, u32)>(&s).ok())
+            .unwrap_or_default();
+        entries.push(Entry {
+            rank: offset + i as u64 + 1,
+            user_id,
+            username,
+            mmr: mmr_from_score(score),
+            wins,
+            losses,
+        });
+    }
+    Ok(Some((total, entries)))
+}
+
 /// 0-based rank of a player (best = 0), `None` when not on the board.
 pub fn rank_of(redis: &Redis, key: &str, user_id: u64) -> Result<Option<u64>, LbError> {
     let out = redis.execute("ZREVRANK", &[bin(key), bin(user_id.to_string())])?;
@@ -235,7 +333,7 @@ if m then
     redis.call('DEL', KEYS[1])
   end
 end
-return redis.call('ZADD', KEYS[2], unpack(ARGV))
+return redis.call(ARGV[1], KEYS[2], unpack(ARGV, 2))
 ";
 
 /// True when the marker is there and every board in `KEYS[2..]` exists or was empty.
@@ -250,19 +348,27 @@ end
 return 1
 ";
 
-fn place_on(redis: &Redis, mode: &str, board: &str, members: &[(i64, u64)]) -> Result<(), LbError> {
-    if members.is_empty() {
+/// `command` (`ZADD` or `HSET`) on `key` with `pairs`, through [`PLACE_SCRIPT`].
+fn place_on(
+    redis: &Redis,
+    mode: &str,
+    key: &str,
+    command: &str,
+    pairs: &[(String, String)],
+) -> Result<(), LbError> {
+    if pairs.is_empty() {
         return Ok(());
     }
     let mut args = vec![
         bin(PLACE_SCRIPT),
         RedisParameter::Int64(2),
         bin(marker_key(mode)),
-        bin(board),
+        bin(key),
+        bin(command),
     ];
-    for (score, user_id) in members {
-        args.push(bin(score.to_string()));
-        args.push(bin(user_id.to_string()));
+    for (a, b) in pairs {
+        args.push(bin(a.clone()));
+        args.push(bin(b.clone()));
     }
     redis.execute("EVAL", &args)?;
     Ok(())
@@ -270,14 +376,22 @@ fn place_on(redis: &Redis, mode: &str, board: &str, members: &[(i64, u64)]) -> R
 
 /// Puts players at their new mmr on the global and regional boards of `mode`.
 pub fn place(redis: &Redis, mode: &str, standings: &[Standing]) -> Result<(), LbError> {
-    let global: Vec<(i64, u64)> = standings
+    let info: Vec<(String, String)> = standings
         .iter()
-        .map(|s| (score(s.mmr, s.user_id), s.user_id))
+        .map(|s| (s.user_id.to_string(), s.info()))
         .collect();
-    place_on(redis, mode, &key(mode, None), &global)?;
+    place_on(redis, mode, &info_key(mode), "HSET", &info)?;
+    let member = |s: &Standing| (score(s.mmr, s.user_id).to_string(), s.user_id.to_string());
+    let global: Vec<(String, String)> = standings.iter().map(member).collect();
+    place_on(redis, mode, &key(mode, None), "ZADD", &global)?;
     for s in standings {
-        let member = [(score(s.mmr, s.user_id), s.user_id)];
-        place_on(redis, mode, &key(mode, Some(&s.region)), &member)?;
+        place_on(
+            redis,
+            mode,
+            &key(mode, Some(&s.region)),
+            "ZADD",
+            &[member(s)],
+        )?;
     }
     Ok(())
 }
@@ -376,7 +490,7 @@ pub fn standings_from_db(db: &Db, mode: &str) -> Result<Vec<Standing>, LbError> 
     let mut after: u64 = 0;
     loop {
         let rows = db.query(
-            "SELECT us.user_id, us.mmr, u.region FROM user_stats us \
+            "SELECT us.user_id, us.mmr, us.wins, us.losses, u.region, u.username FROM user_stats us \
              JOIN users u ON u.id = us.user_id \
              WHERE us.mode = ? AND us.games > 0 AND us.user_id > ? \
              ORDER BY us.user_id LIMIT ?",
@@ -394,6 +508,9 @@ pub fn standings_from_db(db: &Db, mode: &str) -> Result<Vec<Standing>, LbError> 
                 user_id,
                 mmr: row.get("mmr")?,
                 region: row.get("region")?,
+                username: row.get("username")?,
+                wins: row.get("wins")?,
+                losses: row.get("losses")?,
             });
         }
         if n < REBUILD_PAGE {
@@ -438,6 +555,24 @@ fn rebuild_locked(
         } else {
             redis.execute("RENAME", &[bin(tmp), bin(live.clone())])?;
         }
+    }
+    let info = info_key(mode);
+    let tmp = format!("lbtmp:{info}");
+    redis.del(std::slice::from_ref(&tmp))?;
+    for chunk in standings.chunks(ZADD_BATCH) {
+        let mut args = vec![bin(tmp.clone())];
+        for s in chunk {
+            args.push(bin(s.user_id.to_string()));
+            args.push(bin(s.info()));
+        }
+        redis.execute("HSET", &args)?;
+    }
+    if standings.is_empty() {
+        redis.del(std::slice::from_ref(&info))?;
+        empty.push_str(&info);
+        empty.push('|');
+    } else {
+        redis.execute("RENAME", &[bin(tmp), bin(info)])?;
     }
     redis.set(&marker_key(mode), empty.as_bytes())?;
     Ok(standings.len())

@@ -469,6 +469,9 @@ fn apply_locked(
                 user_id: c.user_id,
                 mmr: c.mmr_after as i64,
                 region: c.region.clone(),
+                username: c.username.clone(),
+                wins: c.counters.wins,
+                losses: c.counters.losses,
             })
             .collect(),
         changes,
