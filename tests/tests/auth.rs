@@ -373,6 +373,16 @@ async fn register_login_and_failed_login_are_audited() {
 }
 
 #[tokio::test]
+async fn a_failed_login_with_a_very_long_email_is_still_a_401() {
+    let app = spawn_app().await;
+    let email = format!("{}@example.com", "l".repeat(60));
+
+    let resp = app.login(&email, "wrong password!").await;
+
+    assert_problem(resp, StatusCode::UNAUTHORIZED).await;
+}
+
+#[tokio::test]
 async fn login_with_a_malformed_email_is_a_422_and_without_password_too() {
     let app = spawn_app().await;
 
@@ -630,31 +640,33 @@ async fn tokens_issued_before_the_users_not_before_mark_are_refused() {
 
 // ---- rate limit -----------------------------------------------------------------
 
-/// A client whose connections come from their own loopback address, so its requests
-/// have a `spin-client-addr` no other test shares.
-fn client_from_own_address() -> (reqwest::Client, String) {
+/// A client whose connections come from their own loopback address `127.{net}.x.y`, so
+/// its requests have a `spin-client-addr` no other test shares (each test uses its own
+/// `net`). Stale rate-limit windows of that address are cleared first.
+async fn client_from_own_address(app: &TestApp, net: u8) -> (reqwest::Client, String) {
+    use fred::prelude::KeysInterface;
     let n = std::process::id()
         ^ (std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .subsec_nanos());
-    let ip = Ipv4Addr::new(
-        127,
-        ((n >> 16) % 250 + 2) as u8,
-        (n >> 8) as u8,
-        (n % 250 + 2) as u8,
-    );
+    let ip = Ipv4Addr::new(127, net, (n >> 8) as u8, (n % 250 + 2) as u8);
     let client = reqwest::Client::builder()
         .local_address(IpAddr::V4(ip))
         .build()
         .unwrap();
-    (client, ip.to_string())
+    let ip = ip.to_string();
+    for scope in ["login", "register"] {
+        let _: i64 = app.redis.del(format!("rl:{scope}:{ip}")).await.unwrap();
+    }
+    (client, ip)
 }
 
 #[tokio::test]
 async fn login_and_register_are_rate_limited_per_client_address() {
     let app = spawn_app_with(&[("auth_rate_limit_per_minute", "3")]).await;
-    let (client, ip) = client_from_own_address();
+    let (client, ip) = client_from_own_address(&app, 201).await;
+    let (other_client, _) = client_from_own_address(&app, 202).await;
     let login = |client: &reqwest::Client| {
         client
             .post(app.url("/api/v1/auth/login"))
@@ -679,10 +691,8 @@ async fn login_and_register_are_rate_limited_per_client_address() {
     assert_problem(limited, StatusCode::TOO_MANY_REQUESTS).await;
     // Another address is not affected.
     assert_eq!(
-        app.login("limited@example.com", "wrong password")
-            .await
-            .status(),
-        401
+        login(&other_client).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
     );
     // Register has its own budget for the same address, limited the same way.
     let register = || {

@@ -30,9 +30,11 @@ impl Audit {
         self
     }
 
+    /// The object acted on. `target_id` is VARCHAR(64): longer ids (an email) are cut
+    /// to 64 characters rather than failing the insert.
     pub fn target(mut self, kind: &str, id: impl ToString) -> Self {
         self.target_type = Some(kind.to_owned());
-        self.target_id = Some(id.to_string());
+        self.target_id = Some(id.to_string().chars().take(64).collect());
         self
     }
 
@@ -42,9 +44,9 @@ impl Audit {
     }
 
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
-        let mut reason: String = reason.into();
-        reason.truncate(500);
-        self.reason = Some(reason);
+        // VARCHAR(500); counted in characters so a cut never splits one.
+        let reason: String = reason.into();
+        self.reason = Some(reason.chars().take(500).collect());
         self
     }
 
@@ -75,5 +77,20 @@ impl Audit {
                 now_ms,
             ],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_targets_and_reasons_are_cut_to_their_columns() {
+        let long = format!("{}@example.com", "é".repeat(100));
+        let a = Audit::new("login_failed")
+            .target("email", &long)
+            .reason("x".repeat(600));
+        assert_eq!(a.target_id.unwrap().chars().count(), 64);
+        assert_eq!(a.reason.unwrap().len(), 500);
     }
 }
