@@ -39,3 +39,5 @@ pub mod queue;
 pub mod server_sig;
 pub mod integrations;
 pub mod teams;
+pub mod analytics;
+pub mod admin;

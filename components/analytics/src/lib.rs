@@ -1,0 +1,59 @@
+//! `analytics`: hero pick rates and the platform overview (public, read-only).
+//!
+//! The aggregates are written by the match result transaction
+//! (`rh_app::analytics::record_hero_picks`); this component only reads them.
+//!
+//! # Layout
+//! - `lib.rs`: the route table and the two handlers (this file).
+
+use spin_sdk::http::{IncomingRequest, Response};
+use spin_sdk::http_component;
+
+use rh_app::analytics;
+use rh_app::db::Db;
+use rh_app::http::{json, Req, Router};
+use rh_app::{clock, AppError};
+
+#[http_component]
+async fn route(req: IncomingRequest) -> Response {
+    Router::new()
+        .get("/api/v1/analytics/heroes", heroes)
+        .get("/api/v1/analytics/overview", overview)
+        .serve(req)
+        .await
+}
+
+/// `days` in 1..=90, default 7; anything else is a 422.
+fn days_param(req: &Req) -> Result<u32, AppError> {
+    match req.query_param("days").filter(|v| !v.is_empty()) {
+        None => Ok(7),
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if (1..=90).contains(&n) => Ok(n),
+            _ => Err(AppError::invalid_field(
+                "days",
+                "must be an integer from 1 to 90",
+            )),
+        },
+    }
+}
+
+/// `GET /api/v1/analytics/heroes?mode=&days=7`.
+fn heroes(req: &Req) -> Result<Response, AppError> {
+    let days = days_param(req)?;
+    let mode = req
+        .query_param("mode")
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| AppError::invalid_field("mode", "is required"))?;
+    let db = Db::open()?;
+    if !analytics::mode_exists(&db, &mode)? {
+        return Err(AppError::invalid_field("mode", "unknown mode"));
+    }
+    json(200, &analytics::heroes(&db, &mode, days, clock::now_ms())?)
+}
+
+/// `GET /api/v1/analytics/overview?days=7`.
+fn overview(req: &Req) -> Result<Response, AppError> {
+    let days = days_param(req)?;
+    let db = Db::open()?;
+    json(200, &analytics::overview(&db, days, clock::now_ms())?)
+}

@@ -1,0 +1,58 @@
+//! Admin operations behind `/api/v1/admin/...`: the role check, bans, rating
+//! adjustments, match voids and the audit-log reader.
+//!
+//! The role is read from MySQL on every request (never from the token), so a demotion
+//! takes effect at once. A refused caller gets a 403 and an `admin_denied` audit row.
+//! Every admin action writes one `audit_log` row (actor, action, target, reason, before,
+//! after) in the same transaction as the change it records.
+//!
+//! # Layout
+//! - [`users`]: ban, unban, rating reset/adjust (MySQL, then Redis: token cut-off,
+//!   queue, leaderboards);
+//! - [`void`]: voiding a completed match;
+//! - [`audit_read`]: the filtered, cursor-paginated audit log.
+
+pub mod audit_read;
+pub mod users;
+pub mod void;
+
+use spin_sdk::mysql::ParameterValue;
+
+use crate::audit::Audit;
+use crate::auth::{self, AuthUser};
+use crate::db::Db;
+use crate::http::Req;
+use crate::redis::Redis;
+use crate::{clock, AppError};
+
+/// Authenticates the caller and checks `users.role = 'admin'`; otherwise records the
+/// refusal and answers 403.
+pub fn require_admin(req: &Req, db: &Db, redis: &Redis) -> Result<AuthUser, AppError> {
+    let me = auth::require_user(req, redis)?;
+    let role: Option<String> = db.query_scalar(
+        "SELECT role FROM users WHERE id = ?",
+        &[ParameterValue::Uint64(me.id)],
+    )?;
+    if role.as_deref() == Some("admin") {
+        return Ok(me);
+    }
+    Audit::new("admin_denied")
+        .actor(me.id)
+        .target("route", &req.path)
+        .ip(req.client_ip())
+        .reason("not an admin")
+        .record(db, clock::now_ms())?;
+    Err(AppError::Forbidden("this route needs an admin".into()))
+}
+
+/// A required, non-blank reason of at most 500 characters.
+pub fn check_reason(reason: &str) -> Result<String, AppError> {
+    let r = reason.trim();
+    if r.is_empty() || r.chars().count() > 500 {
+        return Err(AppError::invalid_field(
+            "reason",
+            "is required (1 to 500 characters)",
+        ));
+    }
+    Ok(r.to_owned())
+}

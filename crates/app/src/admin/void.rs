@@ -1,0 +1,162 @@
+//! Voiding a completed match: it leaves history, stats and analytics.
+//!
+//! In one transaction under `SELECT ... FOR UPDATE` on the match row: status becomes
+//! `voided` (history, the overview and replays all see that); every participant loses
+//! the match's win/loss/draw and game; a participant whose rating was last moved by
+//! this match (no later completed match in the mode) gets `mu/sigma/mmr_before` back,
+//! the others keep their rating and the skipped reversal is listed in the audit row
+//! (replaying their later matches is out of scope); the match's hero picks are
+//! subtracted from its day. After commit the mode's leaderboards are rebuilt.
+//! Streaks cannot be recomputed from one match, so a reversed player's streak is 0.
+
+use serde_json::json;
+use spin_sdk::mysql::ParameterValue;
+
+use crate::analytics;
+use crate::audit::Audit;
+use crate::db::Db;
+use crate::redis::Redis;
+use crate::{clock, config, leaderboard, AppError};
+
+struct Participant {
+    user_id: u64,
+    hero: Option<String>,
+    result: Option<String>,
+    mmr_before: Option<i32>,
+    mu_before: Option<f64>,
+    sigma_before: Option<f64>,
+}
+
+/// `POST /api/v1/admin/matches/{id}/void`.
+pub fn void_match(
+    db: &Db,
+    redis: &Redis,
+    actor: u64,
+    match_id: u64,
+    reason: &str,
+    ip: Option<String>,
+) -> Result<serde_json::Value, AppError> {
+    let reason = super::check_reason(reason)?;
+    let now = clock::now_ms();
+    let (mode, reversed, skipped) = db.transaction(|tx| {
+        let rows = tx.query(
+            "SELECT mode, status, completed_at_ms FROM matches WHERE id = ? FOR UPDATE",
+            &[ParameterValue::Uint64(match_id)],
+        )?;
+        let m = rows
+            .first()
+            .ok_or_else(|| AppError::NotFound("match not found".into()))?;
+        let (mode, status): (String, String) = (m.get("mode")?, m.get("status")?);
+        if status != "completed" {
+            return Err(AppError::Conflict(format!(
+                "only a completed match can be voided (this one is {status})"
+            )));
+        }
+        let completed_at: i64 = m.get("completed_at_ms")?;
+        let rows = tx.query(
+            "SELECT user_id, hero, result, mmr_before, mu_before, sigma_before \
+             FROM match_participants WHERE match_id = ? ORDER BY user_id",
+            &[ParameterValue::Uint64(match_id)],
+        )?;
+        let mut players = Vec::new();
+        for r in rows.iter() {
+            players.push(Participant {
+                user_id: r.get("user_id")?,
+                hero: r.get("hero")?,
+                result: r.get("result")?,
+                mmr_before: r.get("mmr_before")?,
+                mu_before: r.get("mu_before")?,
+                sigma_before: r.get("sigma_before")?,
+            });
+        }
+        let (mut reversed, mut skipped) = (Vec::new(), Vec::new());
+        for p in &players {
+            let (w, l, d) = match p.result.as_deref() {
+                Some("win") => (1, 0, 0),
+                Some("loss") => (0, 1, 0),
+                Some("draw") => (0, 0, 1),
+                _ => (0, 0, 0),
+            };
+            let later: i64 = tx
+                .query_scalar(
+                    "SELECT COUNT(*) FROM match_participants mp JOIN matches m ON m.id = mp.match_id \
+                     WHERE mp.user_id = ? AND m.mode = ? AND m.status = 'completed' AND m.id <> ? \
+                     AND (m.completed_at_ms > ? OR (m.completed_at_ms = ? AND m.id > ?))",
+                    &[
+                        ParameterValue::Uint64(p.user_id),
+                        ParameterValue::Str(mode.clone()),
+                        ParameterValue::Uint64(match_id),
+                        ParameterValue::Int64(completed_at),
+                        ParameterValue::Int64(completed_at),
+                        ParameterValue::Uint64(match_id),
+                    ],
+                )?
+                .unwrap_or(0);
+            // Counters always drop the match (GREATEST guards the unsigned columns).
+            tx.execute(
+                "UPDATE user_stats SET wins = GREATEST(CAST(wins AS SIGNED) - ?, 0), \
+                 losses = GREATEST(CAST(losses AS SIGNED) - ?, 0), \
+                 draws = GREATEST(CAST(draws AS SIGNED) - ?, 0), \
+                 games = GREATEST(CAST(games AS SIGNED) - 1, 0) WHERE user_id = ? AND mode = ?",
+                &[
+                    ParameterValue::Int32(w),
+                    ParameterValue::Int32(l),
+                    ParameterValue::Int32(d),
+                    ParameterValue::Uint64(p.user_id),
+                    ParameterValue::Str(mode.clone()),
+                ],
+            )?;
+            match (later, p.mmr_before, p.mu_before, p.sigma_before) {
+                (0, Some(mmr), Some(mu), Some(sigma)) => {
+                    tx.execute(
+                        "UPDATE user_stats SET mmr = ?, mu = ?, sigma = ?, streak = 0 \
+                         WHERE user_id = ? AND mode = ?",
+                        &[
+                            ParameterValue::Int32(mmr),
+                            ParameterValue::Floating64(mu),
+                            ParameterValue::Floating64(sigma),
+                            ParameterValue::Uint64(p.user_id),
+                            ParameterValue::Str(mode.clone()),
+                        ],
+                    )?;
+                    reversed.push(json!({"user_id": p.user_id, "mmr": mmr}));
+                }
+                _ => skipped.push(json!({
+                    "user_id": p.user_id,
+                    "why": "played a later match in this mode; rating kept",
+                })),
+            }
+        }
+        let picks: Vec<(String, bool)> = players
+            .iter()
+            .filter_map(|p| {
+                p.hero
+                    .clone()
+                    .map(|h| (h, p.result.as_deref() == Some("win")))
+            })
+            .collect();
+        analytics::subtract_hero_picks(tx, analytics::day_of(completed_at), &mode, &picks)?;
+        tx.execute(
+            "UPDATE matches SET status = 'voided' WHERE id = ?",
+            &[ParameterValue::Uint64(match_id)],
+        )?;
+        let mut audit = Audit::new("admin_void_match")
+            .actor(actor)
+            .target("match", match_id)
+            .ip(ip)
+            .reason(reason.clone())
+            .before(json!({"status": "completed"}))
+            .after(json!({"status": "voided", "reversed": reversed, "skipped": skipped}));
+        if !skipped.is_empty() {
+            audit = audit.reason(format!("{reason} (reversal skipped for {} player(s))", skipped.len()));
+        }
+        audit.record(tx, now)?;
+        Ok::<_, AppError>((mode, reversed, skipped))
+    })?;
+    // The boards come from MySQL; if a rebuild is already running, mark them stale so
+    // the next read rebuilds.
+    if leaderboard::rebuild(redis.conn(), db, &mode, &config::regions()).is_err() {
+        leaderboard::invalidate(redis.conn(), &mode)?;
+    }
+    Ok(json!({"match_id": match_id, "status": "voided", "reversed": reversed, "skipped": skipped}))
+}
