@@ -325,3 +325,44 @@ async fn the_audit_log_is_filtered_and_cursor_paginated() {
         .await;
     assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
+
+#[tokio::test]
+async fn an_admin_rebuilds_the_leaderboards_from_mysql() {
+    let app = spawn_app().await;
+    let boss = admin(&app).await;
+    let p = players(&app, 2, "eu").await;
+    play(&app, "1v1", "eu", &[vec![p[0].id], vec![p[1].id]], Some(0)).await;
+    // Lose a player from Redis only; the rebuild brings them back from MySQL.
+    let _: i64 = app.redis.zrem("lb:1v1", p[0].id.to_string()).await.unwrap();
+    let resp = app
+        .post_json_auth(
+            "/api/v1/admin/rankings/rebuild",
+            &boss.access_token,
+            &json!({}),
+        )
+        .await;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["rebuilt"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["mode"] == "1v1"));
+    assert!(on_board(&app, "lb:1v1", p[0].id).await);
+    // Players can't.
+    let resp = app
+        .post_json_auth(
+            "/api/v1/admin/rankings/rebuild",
+            &p[0].access_token,
+            &json!({}),
+        )
+        .await;
+    assert_problem(resp, StatusCode::FORBIDDEN).await;
+    assert_eq!(
+        audit_rows(&app, "admin_rebuild_leaderboards", boss.id)
+            .await
+            .len(),
+        1
+    );
+}

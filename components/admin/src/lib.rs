@@ -13,7 +13,7 @@ use serde::Deserialize;
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
-use rh_app::admin::{self, audit_read, users, void};
+use rh_app::admin::{self, audit_read, boards, users, void};
 use rh_app::db::Db;
 use rh_app::http::{json, Req, Router};
 use rh_app::redis::Redis;
@@ -27,6 +27,7 @@ async fn route(req: IncomingRequest) -> Response {
         .post("/api/v1/admin/users/:id/rating", rating)
         .post("/api/v1/admin/matches/:id/void", void_match)
         .get("/api/v1/admin/audit", audit)
+        .post("/api/v1/admin/rankings/rebuild", rebuild)
         .serve(req)
         .await
 }
@@ -99,6 +100,12 @@ fn void_match(req: &Req) -> Result<Response, AppError> {
             req.client_ip(),
         )?,
     )
+}
+
+/// `POST /api/v1/admin/rankings/rebuild`.
+fn rebuild(req: &Req) -> Result<Response, AppError> {
+    let (db, redis, me) = admin_ctx(req)?;
+    json(200, &boards::rebuild_all(&db, &redis, me, req.client_ip())?)
 }
 
 fn opt<T: std::str::FromStr>(req: &Req, name: &str) -> Result<Option<T>, AppError> {

@@ -10,9 +10,11 @@
 //! - [`users`]: ban, unban, rating reset/adjust (MySQL, then Redis: token cut-off,
 //!   queue, leaderboards);
 //! - [`void`]: voiding a completed match;
-//! - [`audit_read`]: the filtered, cursor-paginated audit log.
+//! - [`audit_read`]: the filtered, cursor-paginated audit log;
+//! - [`boards`]: rebuilding every leaderboard from MySQL.
 
 pub mod audit_read;
+pub mod boards;
 pub mod users;
 pub mod void;
 
@@ -55,4 +57,17 @@ pub fn check_reason(reason: &str) -> Result<String, AppError> {
         ));
     }
     Ok(r.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_is_required_trimmed_and_bounded() {
+        assert!(check_reason("  ").is_err());
+        assert!(check_reason(&"x".repeat(501)).is_err());
+        assert_eq!(check_reason(" cheating ").unwrap(), "cheating");
+        assert_eq!(check_reason(&"é".repeat(500)).unwrap().chars().count(), 500);
+    }
 }

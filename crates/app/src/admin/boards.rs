@@ -1,0 +1,33 @@
+//! `POST /api/v1/admin/rankings/rebuild`: every mode's leaderboards rebuilt from MySQL,
+//! for an admin's Bearer token (the matches component's
+//! `/api/v1/admin/leaderboards/rebuild` does the same for a signed game server).
+
+use serde_json::json;
+
+use crate::audit::Audit;
+use crate::db::Db;
+use crate::redis::Redis;
+use crate::{clock, config, leaderboard, matches, AppError};
+
+/// Rebuilds every mode; returns `[{mode, players}]` and records one audit row.
+pub fn rebuild_all(
+    db: &Db,
+    redis: &Redis,
+    actor: u64,
+    ip: Option<String>,
+) -> Result<serde_json::Value, AppError> {
+    let regions = config::regions();
+    let mut rebuilt = Vec::new();
+    for mode in matches::mode_names(db)? {
+        let players = leaderboard::rebuild(redis.conn(), db, &mode, &regions)?;
+        rebuilt.push(json!({"mode": mode, "players": players}));
+    }
+    let after = json!({ "rebuilt": rebuilt });
+    Audit::new("admin_rebuild_leaderboards")
+        .actor(actor)
+        .target("leaderboards", "all")
+        .ip(ip)
+        .after(after.clone())
+        .record(db, clock::now_ms())?;
+    Ok(after)
+}
