@@ -366,3 +366,38 @@ async fn an_admin_rebuilds_the_leaderboards_from_mysql() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_ban_takes_the_player_out_of_the_matchmaking_queue() {
+    use fred::prelude::KeysInterface;
+    let app = spawn_app().await;
+    let boss = admin(&app).await;
+    let p = app.register_user().await;
+    // 4v4 needs eight players, so no concurrent tick forms a match with this ticket.
+    let resp = app
+        .post_json_auth(
+            "/api/v1/matchmaking/queue",
+            &p.access_token,
+            &json!({"mode": "4v4", "region": "oce"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let key = format!("mm:player:{}", p.id);
+    let queued: bool = app.redis.exists(&key).await.unwrap();
+    assert!(queued);
+
+    let resp = app
+        .post_json_auth(
+            &format!("/api/v1/admin/users/{}/ban", p.id),
+            &boss.access_token,
+            &json!({"reason": "afk farming", "until_ms": now_unix() * 1000 + 86_400_000}),
+        )
+        .await;
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["banned_until_ms"].as_i64().unwrap() > now_unix() * 1000,
+        "{body}"
+    );
+    let queued: bool = app.redis.exists(&key).await.unwrap();
+    assert!(!queued, "ticket removed");
+}
