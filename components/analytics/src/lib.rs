@@ -12,6 +12,7 @@ use spin_sdk::http_component;
 use rh_app::analytics;
 use rh_app::db::Db;
 use rh_app::http::{json, Req, Router};
+use rh_app::redis::Redis;
 use rh_app::{clock, AppError};
 
 #[http_component]
@@ -51,9 +52,24 @@ fn heroes(req: &Req) -> Result<Response, AppError> {
     json(200, &analytics::heroes(&db, &mode, days, clock::now_ms())?)
 }
 
-/// `GET /api/v1/analytics/overview?days=7`.
+/// How long an overview is served from Redis. Its three aggregates scan every match
+/// and participant of the window (about 1 s under load with 10,000 matches, see
+/// docs/benchmarks.md), and a dashboard does not need them fresher than a minute.
+const OVERVIEW_CACHE_S: i64 = 60;
+
+/// `GET /api/v1/analytics/overview?days=7`: cached per `days` for a minute.
 fn overview(req: &Req) -> Result<Response, AppError> {
     let days = days_param(req)?;
+    let redis = Redis::open()?;
+    let key = format!("analytics:overview:{days}");
+    if let Some(cached) = redis.get_string(&key)? {
+        if let Ok(value) = serde_json::from_str::<serde_json::Value>(&cached) {
+            return json(200, &value);
+        }
+    }
     let db = Db::open()?;
-    json(200, &analytics::overview(&db, days, clock::now_ms())?)
+    let report = analytics::overview(&db, days, clock::now_ms())?;
+    let body = serde_json::to_string(&report).map_err(AppError::internal)?;
+    redis.set_ex(&key, &body, OVERVIEW_CACHE_S)?;
+    json(200, &report)
 }
