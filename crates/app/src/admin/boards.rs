@@ -9,6 +9,25 @@ use crate::db::Db;
 use crate::redis::Redis;
 use crate::{clock, config, leaderboard, matches, AppError};
 
+/// One mode's rebuild; if another rebuild holds the mode's lock, waits for it (up to
+/// about a second) and rebuilds again, since the admin asked for boards built from now.
+fn rebuild_waiting(
+    redis: &Redis,
+    db: &Db,
+    mode: &str,
+    regions: &[String],
+) -> Result<usize, AppError> {
+    for _ in 0..40 {
+        match leaderboard::rebuild(redis.conn(), db, mode, regions) {
+            Err(leaderboard::LbError::Busy) => {
+                std::thread::sleep(std::time::Duration::from_millis(25))
+            }
+            other => return Ok(other?),
+        }
+    }
+    Err(leaderboard::LbError::Busy.into())
+}
+
 /// Rebuilds every mode; returns `[{mode, players}]` and records one audit row.
 pub fn rebuild_all(
     db: &Db,
@@ -19,7 +38,7 @@ pub fn rebuild_all(
     let regions = config::regions();
     let mut rebuilt = Vec::new();
     for mode in matches::mode_names(db)? {
-        let players = leaderboard::rebuild(redis.conn(), db, &mode, &regions)?;
+        let players = rebuild_waiting(redis, db, &mode, &regions)?;
         rebuilt.push(json!({"mode": mode, "players": players}));
     }
     let after = json!({ "rebuilt": rebuilt });
