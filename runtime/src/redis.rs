@@ -87,10 +87,12 @@ async fn run(
         .set_policy(ReconnectPolicy::new_exponential(0, 100, 10_000, 2))
         .build_subscriber_client()?;
     let mut messages = client.message_rx();
-    client
-        .init()
-        .await
-        .with_context(|| format!("connecting to {}", redact(address)))?;
+    tokio::select! {
+        connected = client.init() => {
+            connected.with_context(|| format!("connecting to {}", redact(address)))?;
+        }
+        _ = stop.changed() => return Ok(()),
+    }
     let resubscriber = client.manage_subscriptions();
     let channels: Vec<String> = handlers.iter().map(|(c, _)| c.clone()).collect();
     client.subscribe(channels.clone()).await?;
