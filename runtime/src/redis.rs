@@ -60,28 +60,54 @@ pub fn spawn_all(subs: &[Subscription], stop: watch::Receiver<bool>) -> Vec<Join
                 })
                 .collect();
             let address = address.to_string();
-            let stop = stop.clone();
+            let mut stop = stop.clone();
             tokio::spawn(async move {
-                if let Err(e) = run(&address, handlers, stop).await {
-                    tracing::error!("redis trigger for {}: {e:#}", redact(&address));
+                // fred retries a connection it once had, but not a first connection that
+                // fails (Redis down at start-up) nor a subscriber whose stream closed: this
+                // loop covers those, so the trigger always comes back when Redis does.
+                let mut backoff = RETRY_MIN;
+                loop {
+                    match run(&address, &handlers, stop.clone()).await {
+                        Ok(()) => return,
+                        Err(e) => tracing::error!(
+                            "redis trigger for {}: {e:#}; retrying in {backoff:?}",
+                            redact(&address)
+                        ),
+                    }
+                    if *stop.borrow() {
+                        return;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stop.changed() => return,
+                    }
+                    backoff = (backoff * 2).min(RETRY_MAX);
                 }
             })
         })
         .collect()
 }
 
+/// Bounds of the back-off between attempts to (re)connect a trigger's subscriber.
+const RETRY_MIN: std::time::Duration = std::time::Duration::from_millis(100);
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(10);
+
 struct Handler {
     ctx: Arc<ComponentContext>,
     pre: RedisTriggerPre<InstanceState>,
 }
 
+/// One connection's life: `Ok` only when `stop` fired; any failure is an `Err` for the
+/// caller's retry loop.
 async fn run(
     address: &str,
-    handlers: Vec<(String, Arc<Handler>)>,
+    handlers: &[(String, Arc<Handler>)],
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let config = Config::from_url(address)
+    let mut config = Config::from_url(address)
         .with_context(|| format!("invalid address {}", redact(address)))?;
+    // Keep trying the first connection too (Redis may start after the runtime).
+    config.fail_fast = false;
     let client = Builder::from_config(config)
         // Forever, 100 ms doubling to 10 s: a trigger outlives Redis restarts.
         .set_policy(ReconnectPolicy::new_exponential(0, 100, 10_000, 2))
@@ -109,7 +135,7 @@ async fn run(
                         Some(b) => b.to_vec(),
                         None => msg.value.as_string().unwrap_or_default().into_bytes(),
                     };
-                    for (channel, handler) in &handlers {
+                    for (channel, handler) in handlers {
                         if *channel == *msg.channel {
                             let handler = handler.clone();
                             let payload = payload.clone();
@@ -121,13 +147,17 @@ async fn run(
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
                     tracing::warn!("redis trigger dropped {n} messages (handlers too slow)");
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    resubscriber.abort();
+                    anyhow::bail!("the subscriber's message stream closed");
+                }
             },
             _ = stop.changed() => break,
         }
     }
     resubscriber.abort();
-    let _ = client.quit().await;
+    // Bounded: a quit to a Redis that is gone must not hold up shutdown.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), client.quit()).await;
     Ok(())
 }
 

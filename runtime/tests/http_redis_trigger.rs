@@ -100,6 +100,15 @@ impl RedisServer {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server must be installed for this test");
+        // Wait until it accepts connections, so clients' first connects don't race it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         Self(child)
     }
 
@@ -117,7 +126,6 @@ impl Drop for RedisServer {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "unfinished: hung in a first run; needs investigation (run with --ignored)"]
 async fn the_trigger_reconnects_and_resubscribes_after_a_redis_restart() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -142,6 +150,30 @@ async fn the_trigger_reconnects_and_resubscribes_after_a_redis_restart() {
     let _server = RedisServer::start(port);
     let mut observer = Observer::connect(&url, &reply).await;
     assert_eq!(observer.roundtrip("after").await, "seen:after");
+
+    observer.close().await;
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trigger_connects_once_redis_starts_after_the_runtime() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let host = format!("127.0.0.1:{port}");
+    let reply = format!("rh-runtime-test:reply:late:{}", std::process::id());
+
+    // Nothing listens on `port` yet: the app still starts, and its trigger keeps trying.
+    let app = common::spawn(
+        "redis.toml",
+        &[("redis_host", &host), ("reply_channel", &reply)],
+    )
+    .await;
+    let _server = RedisServer::start(port);
+    let mut observer = Observer::connect(&format!("redis://{host}"), &reply).await;
+    assert_eq!(observer.roundtrip("late").await, "seen:late");
 
     observer.close().await;
     app.shutdown().await.unwrap();
