@@ -434,6 +434,18 @@ async fn a_discord_link_adds_the_discord_badge() {
 
     assert_eq!(before["badges"], serde_json::json!([]), "{before}");
     assert_eq!(after["badges"], serde_json::json!(["discord"]), "{after}");
+    // The public profile carries the same badge.
+    let profile: Value = app
+        .get(&format!("/api/v1/users/{}", user.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        profile["badges"],
+        serde_json::json!(["discord"]),
+        "{profile}"
+    );
     assert_problem(
         app.get("/api/v1/users/999999999/badges").await,
         StatusCode::NOT_FOUND,

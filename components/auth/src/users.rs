@@ -23,8 +23,8 @@ pub fn private_view(u: &User, stats: Value) -> Value {
     })
 }
 
-/// What anyone may see: no email.
-pub fn public_view(u: &User, stats: Value) -> Value {
+/// What anyone may see: no email; `badges` from linked creator accounts (e.g. `discord`).
+pub fn public_view(u: &User, stats: Value, badges: Vec<String>) -> Value {
     json!({
         "id": u.id,
         "username": u.username,
@@ -32,6 +32,7 @@ pub fn public_view(u: &User, stats: Value) -> Value {
         "avatar_url": u.avatar_url,
         "created_at": u.created_at_ms,
         "stats": stats,
+        "badges": badges,
     })
 }
 
@@ -108,5 +109,6 @@ pub fn profile(req: &Req) -> Result<Response, AppError> {
     let db = Db::open()?;
     let user = load(&db, id)?;
     let stats = store::stats(&db, user.id)?;
-    http::json(200, &public_view(&user, stats))
+    let badges = rh_app::integrations::store::badges(&db, user.id)?;
+    http::json(200, &public_view(&user, stats, badges))
 }
