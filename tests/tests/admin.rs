@@ -401,3 +401,58 @@ async fn a_ban_takes_the_player_out_of_the_matchmaking_queue() {
     let queued: bool = app.redis.exists(&key).await.unwrap();
     assert!(!queued, "ticket removed");
 }
+
+#[tokio::test]
+async fn a_voided_match_leaves_the_history_and_a_banned_player_stays_off_rebuilt_boards() {
+    let app = spawn_app().await;
+    let boss = admin(&app).await;
+    let p = players(&app, 2, "eu").await;
+    let kept = play(&app, "1v1", "eu", &[vec![p[0].id], vec![p[1].id]], Some(0)).await;
+    let voided = play(&app, "1v1", "eu", &[vec![p[0].id], vec![p[1].id]], Some(1)).await;
+    let voided_id = voided["match"]["id"].as_u64().unwrap();
+    let resp = app
+        .post_json_auth(
+            &format!("/api/v1/admin/matches/{voided_id}/void"),
+            &boss.access_token,
+            &json!({"reason": "desync"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let history: Value = app
+        .get(&format!("/api/v1/users/{}/matches", p[0].id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<u64> = history["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![kept["match"]["id"].as_u64().unwrap()],
+        "{history}"
+    );
+
+    // Banned, then the boards are rebuilt from MySQL: the player stays off them.
+    let resp = app
+        .post_json_auth(
+            &format!("/api/v1/admin/users/{}/ban", p[1].id),
+            &boss.access_token,
+            &json!({"reason": "abuse"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app
+        .post_json_auth(
+            "/api/v1/admin/rankings/rebuild",
+            &boss.access_token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(!on_board(&app, "lb:1v1", p[1].id).await);
+    assert!(on_board(&app, "lb:1v1", p[0].id).await);
+}

@@ -493,6 +493,7 @@ pub fn standings_from_db(db: &Db, mode: &str) -> Result<Vec<Standing>, LbError> 
             "SELECT us.user_id, us.mmr, us.wins, us.losses, u.region, u.username FROM user_stats us \
              JOIN users u ON u.id = us.user_id \
              WHERE us.mode = ? AND us.games > 0 AND us.user_id > ? \
+             AND (u.banned_until_ms IS NULL OR u.banned_until_ms <= UNIX_TIMESTAMP() * 1000) \
              ORDER BY us.user_id LIMIT ?",
             &[
                 ParameterValue::Str(mode.to_string()),

@@ -135,7 +135,7 @@ pub fn user_history(
                 m.completed_at_ms, mp.team, mp.result, mp.kills, mp.deaths, mp.assists, mp.hero, \
                 mp.mmr_before, mp.mmr_after \
          FROM match_participants mp JOIN matches m ON m.id = mp.match_id \
-         WHERE mp.user_id = ? AND mp.match_id < ? \
+         WHERE mp.user_id = ? AND mp.match_id < ? AND m.status <> 'voided' \
          ORDER BY mp.match_id DESC LIMIT ?",
         &[
             ParameterValue::Uint64(user_id),

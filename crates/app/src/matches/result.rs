@@ -435,6 +435,17 @@ fn apply_locked(
             ParameterValue::Uint64(id),
         ],
     )?;
+    // Hero analytics in this transaction: a replay returns before it, so nothing counts twice.
+    let picks: Vec<(String, bool)> = body
+        .participants
+        .iter()
+        .filter_map(|p| {
+            p.hero
+                .clone()
+                .map(|h| (h, winner == Some(team_of(p.user_id))))
+        })
+        .collect();
+    crate::analytics::record_hero_picks(db, crate::analytics::day_of(now_ms), &row.mode, &picks)?;
 
     // Rank-ups: a tier entered, or the top 10 entered.
     let mut rank_ups = Vec::new();
