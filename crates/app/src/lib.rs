@@ -17,6 +17,8 @@
 //! - [`audit`]: `audit_log` rows. [`clock`], [`ids`]: time and random ids.
 //! - [`events`], [`leaderboard`], [`matches`], [`queue`], [`server_sig`]: ranked-play
 //!   storage and protocols shared by the match and matchmaking components.
+//! - [`analytics`]: hero pick-rate aggregates and the overview; [`admin`]: bans, rating
+//!   adjustments, match voids, the audit-log reader.
 
 pub mod audit;
 pub mod auth;
