@@ -6,6 +6,7 @@
 
 mod matches_support;
 
+use fred::prelude::KeysInterface;
 use matches_support::*;
 use mysql_async::prelude::Queryable;
 use reqwest::StatusCode;
@@ -116,6 +117,9 @@ async fn results_count_once_replays_never_and_voids_take_picks_back() {
         .iter()
         .any(|b| b["mode"] == "1v1" && b["from"].as_i64().unwrap() % 100 == 0));
 
+    let cached: bool = app.redis.exists("analytics:overview:1").await.unwrap();
+    assert!(cached, "the overview is cached for a minute");
+
     // Voiding the match takes its picks back.
     let boss = app.register_user().await;
     let mut conn = app.db.get_conn().await.unwrap();
@@ -130,6 +134,9 @@ async fn results_count_once_replays_never_and_voids_take_picks_back() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
+    // ... and drops the cached overviews that counted it.
+    let cached: bool = app.redis.exists("analytics:overview:1").await.unwrap();
+    assert!(!cached);
     let report = heroes(&app, "mode=1v1&days=1").await;
     assert!(hero(&report, &a).is_none(), "{report}");
     assert!(hero(&report, &b).is_none(), "{report}");

@@ -15,7 +15,7 @@ use spin_sdk::mysql::ParameterValue;
 use crate::analytics;
 use crate::audit::Audit;
 use crate::db::Db;
-use crate::redis::Redis;
+use crate::redis::{Arg, Redis};
 use crate::{clock, config, leaderboard, AppError};
 
 struct Participant {
@@ -158,5 +158,11 @@ pub fn void_match(
     if leaderboard::rebuild(redis.conn(), db, &mode, &config::regions()).is_err() {
         leaderboard::invalidate(redis.conn(), &mode)?;
     }
+    // The cached overviews (one per `days`, see components/analytics) counted the match.
+    let keys: Vec<String> = (1..=90)
+        .map(|d| format!("analytics:overview:{d}"))
+        .collect();
+    let args: Vec<Arg<'_>> = keys.iter().map(|k| Arg::Str(k)).collect();
+    redis.execute("DEL", &args)?;
     Ok(json!({"match_id": match_id, "status": "voided", "reversed": reversed, "skipped": skipped}))
 }
