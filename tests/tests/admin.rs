@@ -131,6 +131,47 @@ async fn a_ban_kills_old_tokens_refuses_login_and_hides_the_player_until_unbanne
 }
 
 #[tokio::test]
+async fn a_player_banned_during_a_pending_match_stays_off_the_boards_when_it_completes() {
+    let app = spawn_app().await;
+    let boss = admin(&app).await;
+    let p = players(&app, 2, "eu").await;
+    let teams = vec![vec![p[0].id], vec![p[1].id]];
+    let created = create_match(&app, "1v1", "eu", &teams).await;
+    let match_id = created["id"].as_u64().unwrap();
+
+    let resp = app
+        .post_json_auth(
+            &format!("/api/v1/admin/users/{}/ban", p[0].id),
+            &boss.access_token,
+            &json!({"reason": "cheating"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = put_result(&app, match_id, &result_body(&teams, Some(0), 3)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    assert!(
+        !on_board(&app, "lb:1v1", p[0].id).await,
+        "banned: off the board"
+    );
+    assert!(!on_board(&app, "lb:1v1:eu", p[0].id).await);
+    assert!(
+        on_board(&app, "lb:1v1", p[1].id).await,
+        "the opponent is placed"
+    );
+
+    let resp = app
+        .post_json_auth(
+            &format!("/api/v1/admin/users/{}/unban", p[0].id),
+            &boss.access_token,
+            &json!({"reason": "appeal accepted"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(on_board(&app, "lb:1v1", p[0].id).await, "unbanned: back");
+}
+
+#[tokio::test]
 async fn ban_input_is_validated() {
     let app = spawn_app().await;
     let boss = admin(&app).await;

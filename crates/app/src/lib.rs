@@ -34,12 +34,12 @@ pub mod ratelimit;
 pub mod redis;
 
 pub use error::AppError;
+pub mod admin;
+pub mod analytics;
 pub mod events;
+pub mod integrations;
 pub mod leaderboard;
 pub mod matches;
 pub mod queue;
 pub mod server_sig;
-pub mod integrations;
 pub mod teams;
-pub mod analytics;
-pub mod admin;

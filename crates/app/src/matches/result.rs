@@ -469,6 +469,13 @@ fn apply_locked(
     }
 
     let figures = figures(db, &changes)?;
+    // A banned player stays off the leaderboards until unbanned, even when a match they
+    // were already in completes (their stats still change; unban re-places them).
+    let banned = banned_now(
+        db,
+        &changes.iter().map(|c| c.user_id).collect::<Vec<_>>(),
+        now_ms,
+    )?;
     let mut after = AfterCommit {
         match_id: id,
         mode: row.mode.clone(),
@@ -476,6 +483,7 @@ fn apply_locked(
         winner_team: body.winner_team,
         standings: changes
             .iter()
+            .filter(|c| !banned.contains(&c.user_id))
             .map(|c| Standing {
                 user_id: c.user_id,
                 mmr: c.mmr_after as i64,
@@ -492,6 +500,19 @@ fn apply_locked(
     };
     effects::write_in_transaction(db, &mut after, &rank_ups, &figures, now_ms)?;
     Ok(after)
+}
+
+/// The players among `users` whose ban is in force at `now_ms`.
+fn banned_now(db: &Db, users: &[u64], now_ms: i64) -> Result<Vec<u64>, MatchError> {
+    let sql = format!(
+        "SELECT id FROM users WHERE id IN ({}) AND banned_until_ms > ?",
+        placeholders(users.len())
+    );
+    let mut params: Vec<ParameterValue> =
+        users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
+    params.push(ParameterValue::Int64(now_ms));
+    let rows = db.query(&sql, &params)?;
+    rows.iter().map(|r| Ok(r.get("id")?)).collect()
 }
 
 /// `(user_id, username, region)` of each player.
