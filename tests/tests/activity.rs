@@ -61,7 +61,8 @@ async fn the_trail_shows_logins_and_failed_logins_newest_first() {
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
     for e in page["items"].as_array().unwrap() {
         let mine = e["actor_id"] == user.id
-            || (e["target_type"] == "user" && e["target_id"] == user.id.to_string());
+            || (e["target_type"] == "user"
+                && e["target_id"].as_str() == Some(user.id.to_string().as_str()));
         assert!(mine, "not the caller's row: {e}");
         assert!(e.get("before").is_none() && e.get("after").is_none());
     }
