@@ -42,5 +42,6 @@ async fn an_unknown_route_is_not_served() {
 
     let resp = app.get("/no-such-route").await;
 
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // A problem+json 404 from the catch-all route, like every other error of the API.
+    rh_tests::assert_problem(resp, StatusCode::NOT_FOUND).await;
 }

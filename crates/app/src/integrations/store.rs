@@ -33,23 +33,34 @@ pub fn insert_state(
     redirect_uri: &str,
     now_ms: i64,
 ) -> Result<(), DbError> {
-    db.execute(
+    // The purge is housekeeping: its range scan takes gap locks on the expiry index, and
+    // concurrent authorizations can deadlock on them (error 1213). Losing one purge costs
+    // nothing (the next call purges), so its failure must not fail the authorization.
+    let _ = db.execute(
         "DELETE FROM oauth_states WHERE expires_at_ms < ? LIMIT 100",
         &params![now_ms],
-    )?;
-    db.execute(
-        "INSERT INTO oauth_states (state, user_id, provider, code_verifier, redirect_uri, \
-         created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        &params![
-            state,
-            pending.user_id,
-            pending.provider.as_str(),
-            pending.code_verifier.as_str(),
-            redirect_uri,
-            now_ms,
-            pending.expires_at_ms
-        ],
-    )
+    );
+    let mut attempt = 0;
+    loop {
+        let inserted = db.execute(
+            "INSERT INTO oauth_states (state, user_id, provider, code_verifier, redirect_uri, \
+             created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &params![
+                state,
+                pending.user_id,
+                pending.provider.as_str(),
+                pending.code_verifier.as_str(),
+                redirect_uri,
+                now_ms,
+                pending.expires_at_ms
+            ],
+        );
+        match inserted {
+            // The server's advice for a deadlock victim is to retry the statement.
+            Err(e) if attempt < 2 && e.to_string().contains("Deadlock") => attempt += 1,
+            other => return other,
+        }
+    }
 }
 
 /// Consumes a `state`: reads it and deletes it. Only the caller whose DELETE removed
