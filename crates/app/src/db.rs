@@ -373,3 +373,11 @@ mod tests {
         assert!(matches!(p[3], ParameterValue::Int32(2)));
     }
 }
+
+/// Whether `err` (a [`DbError`], or an error wrapping one) says InnoDB chose the statement
+/// as a deadlock victim (MySQL error 1213, "Deadlock found ..."); the server's advice is
+/// to retry. Spin's MySQL interface hands errors over as text, hence the text match.
+pub fn is_deadlock(err: &impl std::fmt::Display) -> bool {
+    let msg = format!("{err:#}");
+    msg.contains("Deadlock found") || msg.contains("1213")
+}

@@ -57,7 +57,7 @@ pub fn insert_state(
         );
         match inserted {
             // The server's advice for a deadlock victim is to retry the statement.
-            Err(e) if attempt < 2 && e.to_string().contains("Deadlock") => attempt += 1,
+            Err(e) if attempt < 2 && crate::db::is_deadlock(&e) => attempt += 1,
             other => return other,
         }
     }
@@ -122,8 +122,7 @@ pub fn save_link(
 }
 
 fn is_deadlock(e: &crate::error::AppError) -> bool {
-    let msg = format!("{e:#}");
-    msg.contains("1213") || msg.contains("Deadlock")
+    crate::db::is_deadlock(e)
 }
 
 fn save_link_once(

@@ -73,7 +73,7 @@ fn in_transaction<T>(
 }
 
 fn is_deadlock(e: &AppError) -> bool {
-    matches!(e, AppError::Internal(cause) if cause.to_string().contains("Deadlock found"))
+    matches!(e, AppError::Internal(cause) if crate::db::is_deadlock(cause))
 }
 
 const NO_TEAM: &str = "no such team";
