@@ -2,9 +2,11 @@
 //! and the matchmaking tick (one batch per queue), so both validate rosters the same way.
 //!
 //! [`create_matches`] takes a batch: each match is validated on its own (mode, region,
-//! roster, players exist), so one bad roster rejects that match only; every valid match
+//! roster, players exist), so one bad roster refuses that match only; every valid match
 //! is then inserted in one transaction with multi-row INSERTs, a fixed number of MySQL
-//! round trips whatever the batch size (see [`CHUNK_MATCHES`] for the limit).
+//! round trips whatever the batch size (see [`CHUNK_MATCHES`] for the limit). That the
+//! players exist is left to the foreign key, which checks every row anyway; the users
+//! are read only when the transaction fails, to tell which matches to refuse.
 //!
 //! Ids: a multi-row INSERT's AUTO_INCREMENT values are consecutive only in some
 //! `innodb_autoinc_lock_mode`s, and Spin gives no insert id anyway. Each INSERT
@@ -87,35 +89,17 @@ pub fn create_matches(
         .map(|new| validate(&modes, regions, new))
         .collect();
 
-    // One existence check for every player of the batch.
-    let players: Vec<u64> = checked
-        .iter()
-        .flatten()
-        .flat_map(|(_, new)| new.teams.iter().flatten().copied())
-        .collect::<HashSet<u64>>()
-        .into_iter()
-        .collect();
-    let known = known_users(db, &players)?;
-    for slot in checked.iter_mut() {
-        if let Ok((_, new)) = slot {
-            let missing: Vec<u64> = new
-                .teams
-                .iter()
-                .flatten()
-                .copied()
-                .filter(|u| !known.contains(u))
-                .collect();
-            if !missing.is_empty() {
-                *slot = Err(MatchError::UnknownUsers(missing));
+    // The players are checked by the foreign key as their rows go in, so the common
+    // case reads no users at all. Only when the transaction fails are the players looked
+    // up: matches naming unknown users are refused and the rest tried once more.
+    let ids = match insert_valid(db, &checked, now_ms) {
+        Ok(ids) => ids,
+        Err(e) => {
+            if refuse_unknown_users(db, &mut checked)? == 0 {
+                return Err(e);
             }
+            insert_valid(db, &checked, now_ms)?
         }
-    }
-
-    let valid: Vec<&(Mode, NewMatch)> = checked.iter().flatten().collect();
-    let ids = if valid.is_empty() {
-        Vec::new()
-    } else {
-        in_transaction(db, || insert(db, &valid, now_ms))?
     };
 
     let mut ids = ids.into_iter();
@@ -136,6 +120,52 @@ pub fn create_matches(
             })
         })
         .collect())
+}
+
+/// Inserts the matches still valid in one transaction; their ids in order.
+fn insert_valid(
+    db: &Db,
+    checked: &[Result<(Mode, NewMatch), MatchError>],
+    now_ms: i64,
+) -> Result<Vec<u64>, MatchError> {
+    let valid: Vec<&(Mode, NewMatch)> = checked.iter().flatten().collect();
+    if valid.is_empty() {
+        return Ok(Vec::new());
+    }
+    in_transaction(db, || insert(db, &valid, now_ms))
+}
+
+/// Refuses the matches that name users without an account (one look-up for the whole
+/// batch); how many were refused.
+fn refuse_unknown_users(
+    db: &Db,
+    checked: &mut [Result<(Mode, NewMatch), MatchError>],
+) -> Result<usize, MatchError> {
+    let players: Vec<u64> = checked
+        .iter()
+        .flatten()
+        .flat_map(|(_, new)| new.teams.iter().flatten().copied())
+        .collect::<HashSet<u64>>()
+        .into_iter()
+        .collect();
+    let known = known_users(db, &players)?;
+    let mut refused = 0;
+    for slot in checked.iter_mut() {
+        if let Ok((_, new)) = slot {
+            let missing: Vec<u64> = new
+                .teams
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|u| !known.contains(u))
+                .collect();
+            if !missing.is_empty() {
+                *slot = Err(MatchError::UnknownUsers(missing));
+                refused += 1;
+            }
+        }
+    }
+    Ok(refused)
 }
 
 /// The checks that need no I/O, in the order `POST /api/v1/matches` reports them.
