@@ -1,20 +1,25 @@
-//! Claiming, creating and announcing the matches one tick formed in one queue, as a
-//! batch: a fixed number of round trips per queue however many matches it formed.
+//! Claiming, creating and announcing the matches a tick formed, as batches: a fixed
+//! number of round trips however many matches form.
 //!
-//! (1) One claim script takes every formed group whole or not at all; (2) one call to
-//! [`create_matches`] (the code path of `POST /api/v1/matches`) creates all claimed
-//! matches in one MySQL transaction; (3) one finalize script records them on the players
-//! and publishes their events; a release script runs only when creations failed.
+//! (4) Per queue, one claim script takes every formed group whole or not at all.
+//! (5) One call to [`create_matches`] (the code path of `POST /api/v1/matches`) creates
+//! every claimed match of the tick in one MySQL transaction: one commit (one log flush)
+//! per tick rather than per queue. (6) One finalize script records them on the players
+//! and publishes their events; a release script runs per queue only where creations
+//! failed.
 //!
-//! Nothing is lost on failure: if the transaction fails, nothing was written and every
-//! claimed ticket goes back; a match refused on its own (a player's account is gone)
-//! puts its tickets back, except those of the vanished players, which could never be
-//! matched and are dropped. If a release itself fails, the claims expire after
+//! Nothing is lost on failure. If the tick's transaction fails, nothing was written and
+//! each queue is retried in a transaction of its own, so one queue MySQL refuses (or a
+//! transient deadlock) does not hold up the others; the claimed tickets of a queue whose
+//! transaction fails again go back to it. A match refused on its own (a player's account
+//! is gone) puts its tickets back, except those of the vanished players, which could
+//! never be matched and are dropped. If a release itself fails, the claims expire after
 //! [`CLAIM_TTL_MS`] and the players are free to queue again.
 
+use std::fmt::Write as _;
 use std::time::Instant;
 
-use serde_json::json;
+use rh_domain::modes::Mode;
 use spin_sdk::redis::Connection as Redis;
 
 use super::error::QueueError;
@@ -22,10 +27,11 @@ use super::scripts::Script;
 use super::tick::{Formation, FormedMatch, TickOutcome};
 use super::{keys, redis_io, CLAIM_TTL_MS, MATCH_MARKER_TTL_MS, TICKET_TTL_MS, WAITS_KEPT};
 use crate::db::Db;
-use crate::matches::{create_matches, MatchError, NewMatch};
+use crate::matches::{create_matches, CreatedMatch, MatchError, NewMatch};
 
-/// One queue's region and Redis names, derived once.
+/// One queue: its mode, region and Redis names, derived once.
 pub(super) struct QueueKeys {
+    pub(super) mode: Mode,
     pub(super) region: String,
     pub(super) queue: String,
     pub(super) waits: String,
@@ -33,139 +39,53 @@ pub(super) struct QueueKeys {
 }
 
 impl QueueKeys {
-    pub(super) fn new(mode: &str, region: &str) -> Self {
+    pub(super) fn new(mode: &Mode, region: &str) -> Self {
         QueueKeys {
+            mode: mode.clone(),
             region: region.to_owned(),
-            queue: keys::queue(mode, region),
-            waits: keys::waits(mode, region),
-            active_member: keys::active_member(mode, region),
+            queue: keys::queue(&mode.name, region),
+            waits: keys::waits(&mode.name, region),
+            active_member: keys::active_member(&mode.name, region),
         }
     }
 }
 
-/// Claims, creates and announces every match formed in one queue, in a fixed number of
-/// round trips: one claim script, one batch through [`create_matches`] (the code path
-/// of `POST /api/v1/matches`), one finalize script, and one release script only when
-/// some creation failed.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn claim_and_create(
-    db: &Db,
+/// The groups claimed in one queue, waiting to be created.
+pub(super) struct QueueClaim {
+    pub(super) queue: QueueKeys,
+    pub(super) formations: Vec<Formation>,
+}
+
+/// What became of one claimed group.
+enum Creation {
+    Created(CreatedMatch),
+    /// Refused on its own (nothing written for it).
+    Refused(MatchError),
+    /// Its queue's transaction failed (nothing written for the queue).
+    Failed,
+}
+
+/// Step (4): claims a queue's formed groups in one script; returns those claimed.
+pub(super) fn claim(
     redis: &Redis,
-    regions: &[String],
-    mode: &rh_domain::modes::Mode,
     queue: &QueueKeys,
     formations: Vec<Formation>,
     now_ms: u64,
     outcome: &mut TickOutcome,
-) -> Result<Vec<FormedMatch>, QueueError> {
-    // (1) Claim every group whole, or not at all, in one script.
-    let started = Instant::now();
-    let won = claim(redis, queue, &formations, now_ms)?;
-    let mut claimed = Vec::with_capacity(formations.len());
-    for (formation, won) in formations.into_iter().zip(won) {
-        if won {
-            claimed.push(formation);
-        } else {
-            outcome.claims_lost += 1;
-        }
-    }
-    outcome.claim_us += started.elapsed().as_micros() as u64;
-    if claimed.is_empty() {
-        return Ok(Vec::new());
-    }
-
-    // (2) Create them all in one MySQL transaction through the matches code path.
-    let started = Instant::now();
-    let batch = claimed
+) -> Result<Vec<Formation>, QueueError> {
+    // `1,2;3,4;...`: the groups' ticket ids (the script derives the keys).
+    let groups = formations
         .iter()
-        .map(|f| NewMatch {
-            mode: mode.name.clone(),
-            region: queue.region.clone(),
-            teams: f.teams.clone(),
-        })
-        .collect();
-    let results = match create_matches(db, batch, regions, now_ms as i64) {
-        Ok(results) => results,
-        Err(e) => {
-            // Nothing was written: put every ticket back so no player is lost. If even
-            // this fails, the claims expire after CLAIM_TTL_MS and free the players.
-            eprintln!(
-                "queue tick: creating {} {} matches failed: {e}",
-                claimed.len(),
-                mode.name
-            );
-            outcome.insert_us += started.elapsed().as_micros() as u64;
-            outcome.creations_failed += claimed.len();
-            let back: Vec<(u64, bool)> = claimed
-                .iter()
-                .flat_map(|f| f.ticket_ids.iter().map(|&t| (t, false)))
-                .collect();
-            release(redis, queue, &back)?;
-            return Ok(Vec::new());
-        }
-    };
-    outcome.insert_us += started.elapsed().as_micros() as u64;
-
-    // (3) Announce the created ones in one script; undo the claims of refused ones.
-    let started = Instant::now();
-    let mut created = Vec::new();
-    let mut back: Vec<(u64, bool)> = Vec::new();
-    for (formation, result) in claimed.into_iter().zip(results) {
-        match result {
-            Ok(m) => created.push(FormedMatch {
-                match_id: m.id,
-                mode: mode.name.clone(),
-                region: m.region,
-                teams: formation.teams,
-                ticket_ids: formation.ticket_ids,
-            }),
-            Err(e) => {
-                eprintln!("queue tick: a {} match was refused: {e}", mode.name);
-                outcome.creations_failed += 1;
-                let gone: &[u64] = match &e {
-                    MatchError::UnknownUsers(users) => users,
-                    _ => &[],
-                };
-                for (&ticket, members) in formation.ticket_ids.iter().zip(&formation.ticket_members)
-                {
-                    let drop = members.iter().any(|u| gone.contains(u));
-                    outcome.tickets_dropped += drop as usize;
-                    back.push((ticket, drop));
-                }
-            }
-        }
-    }
-    if !created.is_empty() {
-        finalize(redis, &created)?;
-    }
-    if !back.is_empty() {
-        release(redis, queue, &back)?;
-    }
-    outcome.finalize_us += started.elapsed().as_micros() as u64;
-    Ok(created)
-}
-
-/// Runs the claim script over every formation; `true` per formation claimed.
-fn claim(
-    redis: &Redis,
-    queue: &QueueKeys,
-    formations: &[Formation],
-    now_ms: u64,
-) -> Result<Vec<bool>, QueueError> {
-    let tickets = formations.iter().flat_map(|f| f.ticket_ids.iter().copied());
-    let mut claim_keys = vec![queue.queue.clone(), queue.waits.clone()];
-    claim_keys.extend(tickets.clone().map(keys::ticket));
-    let sizes: Vec<String> = formations
-        .iter()
-        .map(|f| f.ticket_ids.len().to_string())
-        .collect();
-    let mut args = vec![
+        .map(|f| csv(&f.ticket_ids))
+        .collect::<Vec<_>>()
+        .join(";");
+    let claim_keys = [queue.queue.clone(), queue.waits.clone()];
+    let args = [
         now_ms.to_string(),
         CLAIM_TTL_MS.to_string(),
         WAITS_KEPT.to_string(),
-        sizes.join(","),
+        groups,
     ];
-    args.extend(tickets.map(|t| t.to_string()));
     let flags =
         redis_io::eval_string(redis, Script::Claim, &claim_keys, &args)?.unwrap_or_default();
     if flags.len() != formations.len() {
@@ -175,10 +95,124 @@ fn claim(
             formations.len()
         )));
     }
-    Ok(flags.bytes().map(|b| b == b'1').collect())
+    let mut claimed = Vec::with_capacity(formations.len());
+    for (formation, flag) in formations.into_iter().zip(flags.bytes()) {
+        if flag == b'1' {
+            claimed.push(formation);
+        } else {
+            outcome.claims_lost += 1;
+        }
+    }
+    Ok(claimed)
 }
 
-/// Puts claimed tickets back in the queue, or drops them (`true`): one script.
+/// Steps (5) and (6) for every claimed group of the tick; returns the formed matches.
+pub(super) fn create_and_announce(
+    db: &Db,
+    redis: &Redis,
+    regions: &[String],
+    claims: Vec<QueueClaim>,
+    now_ms: u64,
+    outcome: &mut TickOutcome,
+) -> Result<Vec<FormedMatch>, QueueError> {
+    let started = Instant::now();
+    let creations = create_all(db, regions, &claims, now_ms);
+    outcome.insert_us += started.elapsed().as_micros() as u64;
+
+    let started = Instant::now();
+    let mut formed = Vec::new();
+    let mut formations = Vec::new();
+    let mut creations = creations.into_iter();
+    for claim in &claims {
+        // (ticket id, drop it) for the tickets that go back to this queue.
+        let mut back: Vec<(u64, bool)> = Vec::new();
+        for (formation, creation) in claim.formations.iter().zip(creations.by_ref()) {
+            let gone: &[u64] = match &creation {
+                Creation::Created(m) => {
+                    formed.push(FormedMatch {
+                        match_id: m.id,
+                        mode: m.mode.clone(),
+                        region: m.region.clone(),
+                        teams: formation.teams.clone(),
+                        ticket_ids: formation.ticket_ids.clone(),
+                    });
+                    formations.push(formation);
+                    continue;
+                }
+                Creation::Refused(MatchError::UnknownUsers(users)) => users,
+                Creation::Refused(_) | Creation::Failed => &[],
+            };
+            outcome.creations_failed += 1;
+            for (&ticket, members) in formation.ticket_ids.iter().zip(&formation.ticket_members) {
+                let drop = members.iter().any(|u| gone.contains(u));
+                outcome.tickets_dropped += drop as usize;
+                back.push((ticket, drop));
+            }
+        }
+        if !back.is_empty() {
+            release(redis, &claim.queue, &back)?;
+        }
+    }
+    if !formed.is_empty() {
+        finalize(redis, &formed, &formations)?;
+    }
+    outcome.finalize_us += started.elapsed().as_micros() as u64;
+    Ok(formed)
+}
+
+/// Step (5): one transaction for the whole tick, else one per queue. One [`Creation`]
+/// per claimed group, in claim order.
+fn create_all(db: &Db, regions: &[String], claims: &[QueueClaim], now_ms: u64) -> Vec<Creation> {
+    let batch = |claims: &[QueueClaim]| -> Vec<NewMatch> {
+        claims
+            .iter()
+            .flat_map(|c| {
+                c.formations.iter().map(|f| NewMatch {
+                    mode: c.queue.mode.name.clone(),
+                    region: c.queue.region.clone(),
+                    teams: f.teams.clone(),
+                })
+            })
+            .collect()
+    };
+    let as_creations = |results: Vec<Result<CreatedMatch, MatchError>>| {
+        results.into_iter().map(|r| match r {
+            Ok(m) => Creation::Created(m),
+            Err(e) => {
+                eprintln!("queue tick: a match was refused: {e}");
+                Creation::Refused(e)
+            }
+        })
+    };
+    match create_matches(db, batch(claims), regions, now_ms as i64) {
+        Ok(results) => return as_creations(results).collect(),
+        Err(e) if claims.len() > 1 => {
+            eprintln!(
+                "queue tick: creating the tick's matches failed, retrying queue by queue: {e}"
+            )
+        }
+        Err(_) => {}
+    }
+    let mut creations = Vec::new();
+    for claim in claims {
+        let one = std::slice::from_ref(claim);
+        match create_matches(db, batch(one), regions, now_ms as i64) {
+            Ok(results) => creations.extend(as_creations(results)),
+            Err(e) => {
+                eprintln!(
+                    "queue tick: creating {} {} matches in {} failed: {e}",
+                    claim.formations.len(),
+                    claim.queue.mode.name,
+                    claim.queue.region
+                );
+                creations.extend(claim.formations.iter().map(|_| Creation::Failed));
+            }
+        }
+    }
+    creations
+}
+
+/// Puts claimed tickets back in a queue, or drops them (`true`): one script.
 fn release(redis: &Redis, queue: &QueueKeys, tickets: &[(u64, bool)]) -> Result<(), QueueError> {
     let mut release_keys = vec![queue.queue.clone(), keys::ACTIVE_QUEUES.to_owned()];
     release_keys.extend(tickets.iter().map(|&(t, _)| keys::ticket(t)));
@@ -196,56 +230,71 @@ fn release(redis: &Redis, queue: &QueueKeys, tickets: &[(u64, bool)]) -> Result<
     Ok(())
 }
 
-/// Records every created match on its players and publishes their events: one script.
-fn finalize(redis: &Redis, created: &[FormedMatch]) -> Result<(), QueueError> {
-    let mut finalize_keys = Vec::new();
-    let mut args = vec![MATCH_MARKER_TTL_MS.to_string()];
-    for m in created {
-        let marker = format!("{}{}", keys::MATCH_VALUE_PREFIX, m.match_id);
-        for &ticket in &m.ticket_ids {
-            finalize_keys.push(keys::ticket(ticket));
-            args.push(ticket.to_string());
-            args.push(marker.clone());
+/// Step (6): records every created match on its players and publishes their events, in
+/// one script. `formations[i]` is what `formed[i]` was created from.
+fn finalize(
+    redis: &Redis,
+    formed: &[FormedMatch],
+    formations: &[&Formation],
+) -> Result<(), QueueError> {
+    let mut tickets = String::new();
+    let mut published = String::new();
+    for (m, formation) in formed.iter().zip(formations) {
+        for (&ticket, members) in formation.ticket_ids.iter().zip(&formation.ticket_members) {
+            let _ = writeln!(tickets, "{ticket}:{}:{}", m.match_id, csv(members));
         }
-    }
-    for m in created {
         for (channel, payload) in events(m.match_id, &m.mode, &m.region, &m.teams) {
-            args.push(channel);
-            args.push(payload.to_string());
+            let _ = writeln!(published, "{channel}\t{payload}");
         }
     }
-    redis_io::eval_int(redis, Script::Finalize, &finalize_keys, &args)?;
+    let args = [MATCH_MARKER_TTL_MS.to_string(), tickets, published];
+    redis_io::eval_int(redis, Script::Finalize, &[], &args)?;
     Ok(())
 }
 
+fn csv(ids: &[u64]) -> String {
+    ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// `match_found` on every player's `user:{id}` (with teammates and opponents) and
-/// `matched` on their `queue:{id}`, as (channel, payload) pairs.
-fn events(
-    match_id: u64,
-    mode: &str,
-    region: &str,
-    teams: &[Vec<u64>],
-) -> Vec<(String, serde_json::Value)> {
+/// `matched` on their `queue:{id}`, as (channel, JSON payload) pairs.
+///
+/// Formatted directly rather than through `serde_json::Value`: a burst tick writes
+/// tens of thousands of these, and the strings (mode, region) still go through serde's
+/// escaping.
+fn events(match_id: u64, mode: &str, region: &str, teams: &[Vec<u64>]) -> Vec<(String, String)> {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let (mode, region) = (quote(mode), quote(region));
+    let list = |ids: &mut dyn Iterator<Item = u64>| {
+        let mut out = String::from("[");
+        for (i, id) in ids.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{id}");
+        }
+        out.push(']');
+        out
+    };
+    let matched = format!(r#"{{"type":"matched","match_id":{match_id}}}"#);
     let mut out = Vec::new();
     for (team_index, team) in teams.iter().enumerate() {
-        let opponents: Vec<u64> = teams
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| i != team_index)
-            .flat_map(|(_, t)| t.iter().copied())
-            .collect();
+        let opponents = list(
+            &mut teams
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != team_index)
+                .flat_map(|(_, t)| t.iter().copied()),
+        );
         for &user in team {
-            let teammates: Vec<u64> = team.iter().copied().filter(|&u| u != user).collect();
+            let teammates = list(&mut team.iter().copied().filter(|&u| u != user));
             out.push((
                 keys::user_channel(user),
-                json!({"type": "match_found", "match_id": match_id, "mode": mode,
-                        "region": region, "team": team_index, "teammates": teammates,
-                        "opponents": opponents}),
+                format!(
+                    r#"{{"type":"match_found","match_id":{match_id},"mode":{mode},"region":{region},"team":{team_index},"teammates":{teammates},"opponents":{opponents}}}"#
+                ),
             ));
-            out.push((
-                keys::queue_channel(user),
-                json!({"type": "matched", "match_id": match_id}),
-            ));
+            out.push((keys::queue_channel(user), matched.clone()));
         }
     }
     out
@@ -254,20 +303,45 @@ fn events(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+
+    fn parsed(events: &[(String, String)], i: usize) -> (&str, Value) {
+        let (channel, payload) = &events[i];
+        (channel, serde_json::from_str(payload).unwrap())
+    }
 
     #[test]
     fn every_player_hears_of_the_match_with_their_own_teammates() {
         let events = events(9, "2v2", "eu", &[vec![1, 2], vec![3, 4]]);
         assert_eq!(events.len(), 8);
-        let (channel, found) = &events[0];
-        assert_eq!(channel, "user:1");
-        assert_eq!(found["type"], "match_found");
-        assert_eq!(found["teammates"], json!([2]));
-        assert_eq!(found["opponents"], json!([3, 4]));
-        let (channel, found) = &events[6];
+        assert_eq!(
+            parsed(&events, 0),
+            (
+                "user:1",
+                json!({"type": "match_found", "match_id": 9, "mode": "2v2", "region": "eu",
+                       "team": 0, "teammates": [2], "opponents": [3, 4]})
+            )
+        );
+        assert_eq!(
+            parsed(&events, 1),
+            ("queue:1", json!({"type": "matched", "match_id": 9}))
+        );
+        let (channel, found) = parsed(&events, 6);
         assert_eq!(channel, "user:4");
         assert_eq!(found["team"], 1);
         assert_eq!(found["teammates"], json!([3]));
-        assert_eq!(events[1].0, "queue:1");
+        assert_eq!(found["opponents"], json!([1, 2]));
+    }
+
+    #[test]
+    fn payloads_are_one_line_of_valid_json_whatever_the_names() {
+        let events = events(1, "odd\t\"mode\"\n", "r\\", &[vec![5], vec![6]]);
+        for (_, payload) in &events {
+            assert!(!payload.contains(['\t', '\n']), "{payload}");
+        }
+        let (_, found) = parsed(&events, 0);
+        assert_eq!(found["mode"], "odd\t\"mode\"\n");
+        assert_eq!(found["region"], "r\\");
+        assert_eq!(found["teammates"], json!([]));
     }
 }

@@ -9,10 +9,11 @@
 //! Per queue: (1) optionally take a short lock so replicas receiving the same tick do
 //! not all do the same work; (2) read the oldest tickets in one script; (3) group them
 //! with the pure domain step; (4) claim every formed match's tickets in one script (each
-//! group whole or not at all); (5) create all claimed matches in one MySQL transaction
-//! through `crate::matches::create_matches` (the code path of `POST /api/v1/matches`);
-//! (6) record them on the players and notify them in one script. So a tick costs a
-//! fixed number of round trips per queue, however many matches it forms.
+//! group whole or not at all). Then, for the whole tick: (5) create every claimed match
+//! in one MySQL transaction through `crate::matches::create_matches` (the code path of
+//! `POST /api/v1/matches`); (6) record them on the players and notify them in one
+//! script. So a tick costs a fixed number of round trips per queue, however many
+//! matches it forms.
 //!
 //! A lost claim means another tick (or a leave) got there first: that group is skipped
 //! and its tickets wait for the next tick. Steps (4) to (6), and what happens when MySQL
@@ -23,7 +24,9 @@ use std::time::Instant;
 use serde::Serialize;
 use spin_sdk::redis::Connection as Redis;
 
-use super::batch::{claim_and_create, QueueKeys};
+use rh_domain::modes::Mode;
+
+use super::batch::{claim, create_and_announce, QueueClaim, QueueKeys};
 use super::error::QueueError;
 use super::scripts::Script;
 use super::{db, keys, redis_io, Ticket};
@@ -133,6 +136,43 @@ pub fn run_tick(
         return Ok(outcome);
     }
     let modes = db::modes(db)?;
+    let mut locks = Vec::new();
+    let result = tick_queues(
+        db,
+        redis,
+        regions,
+        &modes,
+        active,
+        now_ms,
+        opts,
+        &mut outcome,
+        &mut locks,
+    );
+    // Locks are released whatever happened (they also expire on their own).
+    for (key, token) in locks {
+        let unlocked = redis_io::eval_int(redis, Script::Unlock, &[key], &[token]);
+        if let (Err(e), Ok(())) = (unlocked, &result) {
+            return Err(e);
+        }
+    }
+    outcome.create_us = outcome.claim_us + outcome.insert_us + outcome.finalize_us;
+    result.map(|()| outcome)
+}
+
+/// Steps (1) to (4) queue by queue, then (5) and (6) for every claimed match at once.
+#[allow(clippy::too_many_arguments)]
+fn tick_queues(
+    db: &Db,
+    redis: &Redis,
+    regions: &[String],
+    modes: &[Mode],
+    active: Vec<(String, String)>,
+    now_ms: u64,
+    opts: &TickOptions,
+    outcome: &mut TickOutcome,
+    locks: &mut Vec<(String, String)>,
+) -> Result<(), QueueError> {
+    let mut claims = Vec::new();
     for (mode_name, region) in active {
         // A queue of a mode or region removed from configuration is left to expire.
         let Some(mode) = modes.iter().find(|m| m.name == mode_name) else {
@@ -141,62 +181,49 @@ pub fn run_tick(
         if !regions.contains(&region) {
             continue;
         }
-        tick_queue(
-            db,
-            redis,
-            regions,
-            mode,
-            &region,
-            now_ms,
-            opts,
-            &mut outcome,
-        )?;
-    }
-    Ok(outcome)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn tick_queue(
-    db: &Db,
-    redis: &Redis,
-    regions: &[String],
-    mode: &rh_domain::modes::Mode,
-    region: &str,
-    now_ms: u64,
-    opts: &TickOptions,
-    outcome: &mut TickOutcome,
-) -> Result<(), QueueError> {
-    let lock = if opts.use_lock {
-        let token = format!("{now_ms}-{}", redis_io::incr(redis, "mm:tick_seq")?);
-        let key = keys::tick_lock(&mode.name, region);
-        if !redis_io::set_nx_px(redis, &key, &token, TICK_LOCK_TTL_MS)? {
-            outcome.queues_locked += 1;
-            return Ok(());
+        if opts.use_lock {
+            let token = format!("{now_ms}-{}", redis_io::incr(redis, "mm:tick_seq")?);
+            let key = keys::tick_lock(&mode.name, &region);
+            if !redis_io::set_nx_px(redis, &key, &token, TICK_LOCK_TTL_MS)? {
+                outcome.queues_locked += 1;
+                continue;
+            }
+            locks.push((key, token));
         }
-        Some((key, token))
-    } else {
-        None
-    };
-    let result = form_in_queue(db, redis, regions, mode, region, now_ms, opts, outcome);
-    if let Some((key, token)) = lock {
-        redis_io::eval_int(redis, Script::Unlock, &[key], &[token])?;
+        let queue = QueueKeys::new(mode, &region);
+        let formations = read_and_group(redis, &queue, now_ms, opts, outcome)?;
+        if formations.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        let claimed = claim(redis, &queue, formations, now_ms, outcome)?;
+        outcome.claim_us += started.elapsed().as_micros() as u64;
+        if !claimed.is_empty() {
+            claims.push(QueueClaim {
+                queue,
+                formations: claimed,
+            });
+        }
     }
-    result
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let formed = create_and_announce(db, redis, regions, claims, now_ms, outcome)?;
+    let matched: usize = formed.iter().map(|m| m.ticket_ids.len()).sum();
+    outcome.tickets_left -= matched;
+    outcome.matches = formed;
+    Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn form_in_queue(
-    db: &Db,
+/// Steps (2) and (3) for one queue: its oldest tickets, grouped into matches.
+fn read_and_group(
     redis: &Redis,
-    regions: &[String],
-    mode: &rh_domain::modes::Mode,
-    region: &str,
+    queue: &QueueKeys,
     now_ms: u64,
     opts: &TickOptions,
     outcome: &mut TickOutcome,
-) -> Result<(), QueueError> {
+) -> Result<Vec<Formation>, QueueError> {
     outcome.queues_scanned += 1;
-    let queue = QueueKeys::new(&mode.name, region);
     let started = Instant::now();
     let listing = redis_io::eval_string(
         redis,
@@ -211,26 +238,17 @@ fn form_in_queue(
     let tickets: Vec<Ticket> = listing
         .lines()
         .filter(|l| !l.is_empty())
-        .map(|l| Ticket::parse_queue_line(l, &mode.name, region))
+        .map(|l| Ticket::parse_queue_line(l, &queue.mode.name, &queue.region))
         .collect::<Result<_, _>>()?;
     outcome.tickets_read += tickets.len();
+    outcome.tickets_left += tickets.len();
     outcome.read_us += started.elapsed().as_micros() as u64;
     let players: usize = tickets.iter().map(|t| t.members.len()).sum();
-    let mut left = tickets.len();
-    if players >= mode.match_size() {
-        let started = Instant::now();
-        let formations = super::grouping::form_matches(mode, &tickets, now_ms);
-        outcome.group_us += started.elapsed().as_micros() as u64;
-        if !formations.is_empty() {
-            let started = Instant::now();
-            let formed = claim_and_create(
-                db, redis, regions, mode, &queue, formations, now_ms, outcome,
-            )?;
-            left -= formed.iter().map(|m| m.ticket_ids.len()).sum::<usize>();
-            outcome.matches.extend(formed);
-            outcome.create_us += started.elapsed().as_micros() as u64;
-        }
+    if players < queue.mode.match_size() {
+        return Ok(Vec::new());
     }
-    outcome.tickets_left += left;
-    Ok(())
+    let started = Instant::now();
+    let formations = super::grouping::form_matches(&queue.mode, &tickets, now_ms);
+    outcome.group_us += started.elapsed().as_micros() as u64;
+    Ok(formations)
 }
