@@ -245,7 +245,7 @@ async fn a_refused_match_drops_vanished_players_and_puts_the_rest_back() {
 }
 
 #[tokio::test]
-async fn when_mysql_refuses_the_batch_every_claimed_ticket_goes_back() {
+async fn when_mysql_refuses_a_queue_its_claimed_tickets_go_back_and_other_queues_still_form() {
     let _serial = SERIAL.lock().await;
     let app = app().await;
     let mut conn = app.db.get_conn().await.unwrap();
@@ -260,15 +260,25 @@ async fn when_mysql_refuses_the_batch_every_claimed_ticket_goes_back() {
         "this test needs strict mode (MariaDB's default): {sql_mode}"
     );
     hold_lock(&app, "1v1", UNSTORABLE_REGION).await;
+    hold_lock(&app, "1v1", "mqbat2").await;
     let u = users(&app, 4).await;
     let mut tickets = Vec::new();
     for user in &u {
         tickets.push(join_ok(&app, user, "1v1", UNSTORABLE_REGION).await["ticket_id"].to_string());
     }
+    // A healthy queue, ticked by the same tick.
+    let healthy = users(&app, 2).await;
+    for user in &healthy {
+        join_ok(&app, user, "1v1", "mqbat2").await;
+    }
 
     let outcome = tick(&app, false).await;
 
-    // Both matches were claimed, the transaction failed, and nothing was lost.
+    // The healthy queue's match is created all the same.
+    assert_eq!(formed_in(&outcome, &["mqbat2"]).len(), 1, "{outcome}");
+    assert_eq!(status(&app, &healthy[0]).await["state"], "matched");
+    // Both matches of the refused queue were claimed, its transaction failed, and
+    // nothing was lost.
     assert!(
         formed_in(&outcome, &[UNSTORABLE_REGION]).is_empty(),
         "{outcome}"
@@ -304,4 +314,5 @@ async fn when_mysql_refuses_the_batch_every_claimed_ticket_goes_back() {
         );
     }
     free_lock(&app, "1v1", UNSTORABLE_REGION).await;
+    free_lock(&app, "1v1", "mqbat2").await;
 }
