@@ -175,6 +175,12 @@ async fn bad_rosters_modes_regions_and_users_are_422() {
             problem["detail"].is_string() || problem["errors"].is_array(),
             "{body} → {problem}"
         );
+        // The problem names what is wrong: the mode, the region, the unknown user.
+        for named in ["9v9", "mars", "999999999"] {
+            if body.to_string().contains(named) {
+                assert!(problem.to_string().contains(named), "{body} → {problem}");
+            }
+        }
     }
 }
 

@@ -10,208 +10,24 @@
 //! Isolation: this binary's app runs with extra regions, one per test, so tests running
 //! in parallel never share a queue.
 
+mod matchmaking_support;
+
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use fred::prelude::*;
-use hmac::{Hmac, Mac};
-use mysql_async::prelude::Queryable;
 use reqwest::StatusCode;
 use rh_tests::{assert_problem, TestApp, TestUser};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
-const QUEUE: &str = "/api/v1/matchmaking/queue";
-const TICK: &str = "/api/v1/matchmaking/tick";
+use matchmaking_support::*;
+
 /// One queue region per test (plus the defaults).
 const TEST_REGIONS: &str =
-    "na,eu,sa,asia,oce,mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad";
+    "na,eu,sa,asia,oce,mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad,mqleaverace";
 
-/// The app, with the queues of `regions` emptied of what earlier runs left there (the
-/// test database and Redis persist between runs).
+/// The app, with the queues of `regions` emptied of what earlier runs left there.
 async fn app(regions: &[&str]) -> TestApp {
-    let mut vars = rh_tests::test_variables();
-    vars.insert("regions".into(), TEST_REGIONS.into());
-    // The binary's shared server starts with these variables; spawn_app then connects to it.
-    rh_tests::server::shared(vars);
-    let app = rh_tests::spawn_app().await;
-    for region in regions {
-        for mode in ["1v1", "2v2", "4v4"] {
-            let _: i64 = app
-                .redis
-                .del(format!("mm:queue:{mode}:{region}"))
-                .await
-                .unwrap();
-        }
-    }
-    app
-}
-
-async fn join(app: &TestApp, user: &TestUser, body: Value) -> reqwest::Response {
-    app.post_json_auth(QUEUE, &user.access_token, &body).await
-}
-
-async fn join_ok(app: &TestApp, user: &TestUser, mode: &str, region: &str) -> Value {
-    let resp = join(app, user, json!({"mode": mode, "region": region})).await;
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    assert_eq!(status, StatusCode::ACCEPTED, "join failed: {body}");
-    body
-}
-
-async fn status(app: &TestApp, user: &TestUser) -> Value {
-    let resp = app.get_auth(QUEUE, &user.access_token).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.json().await.unwrap()
-}
-
-/// Runs one tick through the signed route; `use_lock: false` races claims directly.
-async fn tick(app: &TestApp, use_lock: bool) -> Value {
-    signed_tick(
-        app.http.clone(),
-        app.url(TICK),
-        app.game_server_key.clone(),
-        use_lock,
-    )
-    .await
-}
-
-async fn signed_tick(http: reqwest::Client, url: String, key: String, use_lock: bool) -> Value {
-    let body = json!({"use_lock": use_lock, "request_id": rh_tests::unique_suffix()}).to_string();
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
-    mac.update(format!("{ts}.POST.{TICK}.{body}").as_bytes());
-    let sig = hex::encode(mac.finalize().into_bytes());
-    let resp = http
-        .post(url)
-        .header("content-type", "application/json")
-        .header("x-rh-timestamp", ts.to_string())
-        .header("x-rh-signature", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status();
-    let outcome: Value = resp.json().await.unwrap_or(Value::Null);
-    assert_eq!(status, StatusCode::OK, "tick failed: {outcome}");
-    outcome
-}
-
-/// A subscriber on the players' `user:{id}` channels.
-struct Events {
-    client: fred::clients::SubscriberClient,
-    rx: tokio::sync::broadcast::Receiver<fred::types::Message>,
-}
-
-impl Events {
-    async fn subscribe(users: &[&TestUser]) -> Events {
-        let redis_host = rh_tests::test_variables()["redis_host"].clone();
-        let config = Config::from_url(&format!("redis://{redis_host}")).unwrap();
-        let client = Builder::from_config(config)
-            .build_subscriber_client()
-            .unwrap();
-        client.init().await.unwrap();
-        let rx = client.message_rx();
-        let channels: Vec<String> = users.iter().map(|u| format!("user:{}", u.id)).collect();
-        client.subscribe(channels).await.unwrap();
-        Events { client, rx }
-    }
-
-    /// The next `match_found` for each of `users` (panics after 15 s).
-    async fn match_found(&mut self, users: &[&TestUser]) -> HashMap<u64, Value> {
-        let wanted: HashSet<String> = users.iter().map(|u| format!("user:{}", u.id)).collect();
-        let mut found = HashMap::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        while found.len() < wanted.len() {
-            let msg = tokio::time::timeout_at(deadline, self.rx.recv())
-                .await
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "only {} of {} match_found events",
-                        found.len(),
-                        wanted.len()
-                    )
-                })
-                .unwrap();
-            let channel = msg.channel.to_string();
-            let data: Value = serde_json::from_str(&msg.value.as_string().unwrap_or_default())
-                .unwrap_or(Value::Null);
-            if wanted.contains(&channel) && data["type"] == "match_found" {
-                let id: u64 = channel.trim_start_matches("user:").parse().unwrap();
-                assert!(
-                    found.insert(id, data).is_none(),
-                    "{channel} got two match_found events"
-                );
-            }
-        }
-        found
-    }
-
-    async fn close(self) {
-        let _ = self.client.quit().await;
-    }
-}
-
-/// (match id, user id, team) of every match in `region` that includes one of `users`
-/// (earlier runs' matches stay in the test database), from MySQL.
-async fn matches_in_region(app: &TestApp, region: &str, users: &[TestUser]) -> Vec<(u64, u64, u8)> {
-    let mut conn = app.db.get_conn().await.unwrap();
-    let rows: Vec<(u64, u64, u8)> = conn
-        .exec(
-            "SELECT m.id, p.user_id, p.team FROM matches m JOIN match_participants p ON p.match_id = m.id \
-             WHERE m.region = ? ORDER BY m.id, p.team, p.user_id",
-            (region,),
-        )
-        .await
-        .unwrap();
-    let ids: HashSet<u64> = users.iter().map(|u| u.id).collect();
-    let ours: HashSet<u64> = rows
-        .iter()
-        .filter(|r| ids.contains(&r.1))
-        .map(|r| r.0)
-        .collect();
-    rows.into_iter().filter(|r| ours.contains(&r.0)).collect()
-}
-
-async fn set_mmr(app: &TestApp, user: &TestUser, mode: &str, mmr: i32) {
-    let mut conn = app.db.get_conn().await.unwrap();
-    conn.exec_drop(
-        "INSERT INTO user_stats (user_id, mode, mmr, mu, sigma) VALUES (?, ?, ?, 25.0, 8.0)",
-        (user.id, mode, mmr),
-    )
-    .await
-    .unwrap();
-}
-
-/// Moves a ticket's joined time back by `ms`, as if it had waited that long.
-async fn age_ticket(app: &TestApp, ticket_id: u64, mode: &str, region: &str, ms: u64) {
-    let key = format!("mm:ticket:{ticket_id}");
-    let joined: u64 = app.redis.hget(&key, "joined_at_ms").await.unwrap();
-    let aged = joined - ms;
-    let _: () = app.redis.hset(&key, ("joined_at_ms", aged)).await.unwrap();
-    let _: () = app
-        .redis
-        .zadd(
-            format!("mm:queue:{mode}:{region}"),
-            None,
-            None,
-            false,
-            false,
-            (aged as f64, ticket_id.to_string()),
-        )
-        .await
-        .unwrap();
-}
-
-async fn users(app: &TestApp, n: usize) -> Vec<TestUser> {
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        out.push(app.register_user().await);
-    }
-    out
+    app_with_regions(TEST_REGIONS, regions).await
 }
 
 #[tokio::test]
@@ -546,6 +362,78 @@ async fn concurrent_ticks_put_each_player_in_at_most_one_match() {
     for (user, event) in &found {
         let in_db = rows.iter().find(|r| r.1 == *user).unwrap().0;
         assert_eq!(event["match_id"].as_u64(), Some(in_db));
+    }
+}
+
+#[tokio::test]
+async fn a_leave_racing_ticks_either_keeps_the_player_out_or_finds_the_match_formed() {
+    let app = app(&["mqleaverace"]).await;
+    let u = users(&app, 12).await;
+    for user in &u {
+        join_ok(&app, user, "1v1", "mqleaverace").await;
+    }
+
+    // Every player leaves while unlocked ticks race over the queue.
+    let mut leaves = tokio::task::JoinSet::new();
+    for user in &u {
+        let (http, url, token, id) = (
+            app.http.clone(),
+            app.url(QUEUE),
+            user.access_token.clone(),
+            user.id,
+        );
+        leaves.spawn(async move {
+            let status = http
+                .delete(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            (id, status)
+        });
+    }
+    let mut ticks = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (http, url, key) = (app.http.clone(), app.url(TICK), app.game_server_key.clone());
+        ticks.spawn(async move { signed_tick(http, url, key, false).await });
+    }
+    let mut left = HashSet::new();
+    let mut refused = HashSet::new();
+    while let Some(done) = leaves.join_next().await {
+        let (id, status) = done.unwrap();
+        match status {
+            StatusCode::NO_CONTENT => assert!(left.insert(id)),
+            StatusCode::CONFLICT => assert!(refused.insert(id)),
+            other => panic!("leave of {id} answered {other}"),
+        }
+    }
+    while let Some(done) = ticks.join_next().await {
+        done.unwrap();
+    }
+    tick(&app, false).await;
+
+    // A player who left is in no match; a refused leave means a match holds them.
+    let rows = matches_in_region(&app, "mqleaverace", &u).await;
+    let matched: HashSet<u64> = rows.iter().map(|r| r.1).collect();
+    assert_eq!(
+        matched.len(),
+        rows.len(),
+        "someone is in two matches: {rows:?}"
+    );
+    assert!(
+        left.is_disjoint(&matched),
+        "left {left:?}, matched {rows:?}"
+    );
+    assert_eq!(refused, matched, "rows: {rows:?}");
+    for user in &u {
+        let st = status(&app, user).await;
+        let want = if matched.contains(&user.id) {
+            "matched"
+        } else {
+            "idle"
+        };
+        assert_eq!(st["state"], want, "{}: {st}", user.id);
     }
 }
 

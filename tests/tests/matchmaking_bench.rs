@@ -173,9 +173,11 @@ async fn bench_one_tick_with_10000_queued_tickets() {
         total_matches += formed;
         total_ms += ms;
         println!(
-            "tick {round}: {ms:.1} ms (read {} us, group {} us, claim+create+announce {} us), tickets read {}, matches formed {formed}, tickets left {}, claims lost {}",
+            "tick {round}: {ms:.1} ms (read {} us, group {} us, claim+create+announce {} us = claim {} + mysql {} + finalize {}), tickets read {}, matches formed {formed}, tickets left {}, claims lost {}, creations failed {}",
             outcome["read_us"], outcome["group_us"], outcome["create_us"],
-            outcome["tickets_read"], outcome["tickets_left"], outcome["claims_lost"]
+            outcome["claim_us"], outcome["insert_us"], outcome["finalize_us"],
+            outcome["tickets_read"], outcome["tickets_left"], outcome["claims_lost"],
+            outcome["creations_failed"]
         );
         if formed == 0 {
             break;

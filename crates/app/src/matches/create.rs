@@ -1,12 +1,37 @@
-//! Creating a match: the single code path behind `POST /api/v1/matches` and the
-//! matchmaking tick, so both validate rosters the same way.
+//! Creating matches: the single code path behind `POST /api/v1/matches` (a batch of one)
+//! and the matchmaking tick (one batch per queue), so both validate rosters the same way.
+//!
+//! [`create_matches`] takes a batch: each match is validated on its own (mode, region,
+//! roster, players exist), so one bad roster refuses that match only; every valid match
+//! is then inserted in one transaction with multi-row INSERTs, a fixed number of MySQL
+//! round trips whatever the batch size (see [`CHUNK_MATCHES`] for the limit). That the
+//! players exist is left to the foreign key, which checks every row anyway; the users
+//! are read only when the transaction fails, to tell which matches to refuse.
+//!
+//! Ids: a multi-row INSERT's AUTO_INCREMENT values are consecutive only in some
+//! `innodb_autoinc_lock_mode`s, and Spin gives no insert id anyway. Each INSERT
+//! statement therefore gets a random 128-bit `batch_key` and numbers its rows
+//! (`batch_index`); one `SELECT id, batch_index ... WHERE batch_key = ?` maps them back,
+//! correct in every lock mode (migration V5).
 
+use std::collections::{HashMap, HashSet};
+
+use rh_domain::modes::Mode;
 use serde::{Deserialize, Serialize};
 use spin_sdk::mysql::ParameterValue;
 
 use crate::db::Db;
 
-use super::{in_transaction, last_insert_id, load_mode, placeholders, MatchError};
+use super::{in_transaction, placeholders, MatchError};
+
+/// Matches per INSERT statement (and per read-back SELECT). Keeps each statement far
+/// below `max_allowed_packet` and the 65,535 placeholders of a prepared statement,
+/// and within `batch_index`'s SMALLINT UNSIGNED.
+pub const CHUNK_MATCHES: usize = 500;
+/// Participant rows per INSERT (three placeholders each).
+const CHUNK_PARTICIPANTS: usize = 5_000;
+/// User ids per existence check (one placeholder each).
+const CHUNK_USERS: usize = 5_000;
 
 /// What a game server (or the matchmaker) asks for.
 #[derive(Debug, Clone, Deserialize)]
@@ -30,82 +55,245 @@ pub struct CreatedMatch {
     pub created_at: i64,
 }
 
-/// Validates mode, region and roster, checks every player exists, and inserts the
-/// match with its participants in one transaction.
+/// Creates one match: a batch of one, so `POST /api/v1/matches` and the tick share
+/// every rule and statement.
 pub fn create_match(
     db: &Db,
     new: NewMatch,
     regions: &[String],
     now_ms: i64,
 ) -> Result<CreatedMatch, MatchError> {
-    let mode = load_mode(db, &new.mode)?;
+    create_matches(db, vec![new], regions, now_ms)?
+        .pop()
+        .unwrap_or_else(|| Err(MatchError::Db("a batch of one created nothing".into())))
+}
+
+/// Validates every match of `batch` and inserts the valid ones, each `pending` with its
+/// participants, in one transaction.
+///
+/// Returns one result per input match, in input order: the created match, or why that
+/// match was refused (nothing of it was written). `Err` means the batch failed as a
+/// whole (MySQL refused or the connection broke): nothing was written.
+pub fn create_matches(
+    db: &Db,
+    batch: Vec<NewMatch>,
+    regions: &[String],
+    now_ms: i64,
+) -> Result<Vec<Result<CreatedMatch, MatchError>>, MatchError> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let modes = load_modes(db)?;
+    let mut checked: Vec<Result<(Mode, NewMatch), MatchError>> = batch
+        .into_iter()
+        .map(|new| validate(&modes, regions, new))
+        .collect();
+
+    // The players are checked by the foreign key as their rows go in, so the common
+    // case reads no users at all. Only when the transaction fails are the players looked
+    // up: matches naming unknown users are refused and the rest tried once more.
+    let ids = match insert_valid(db, &checked, now_ms) {
+        Ok(ids) => ids,
+        Err(e) => {
+            if refuse_unknown_users(db, &mut checked)? == 0 {
+                return Err(e);
+            }
+            insert_valid(db, &checked, now_ms)?
+        }
+    };
+
+    let mut ids = ids.into_iter();
+    Ok(checked
+        .into_iter()
+        .map(|slot| {
+            let (mode, new) = slot?;
+            let id = ids
+                .next()
+                .ok_or_else(|| MatchError::Db("fewer ids than matches".into()))?;
+            Ok(CreatedMatch {
+                id,
+                mode: mode.name,
+                region: new.region,
+                status: "pending".into(),
+                teams: new.teams,
+                created_at: now_ms,
+            })
+        })
+        .collect())
+}
+
+/// Inserts the matches still valid in one transaction; their ids in order.
+fn insert_valid(
+    db: &Db,
+    checked: &[Result<(Mode, NewMatch), MatchError>],
+    now_ms: i64,
+) -> Result<Vec<u64>, MatchError> {
+    let valid: Vec<&(Mode, NewMatch)> = checked.iter().flatten().collect();
+    if valid.is_empty() {
+        return Ok(Vec::new());
+    }
+    in_transaction(db, || insert(db, &valid, now_ms))
+}
+
+/// Refuses the matches that name users without an account (one look-up for the whole
+/// batch); how many were refused.
+fn refuse_unknown_users(
+    db: &Db,
+    checked: &mut [Result<(Mode, NewMatch), MatchError>],
+) -> Result<usize, MatchError> {
+    let players: Vec<u64> = checked
+        .iter()
+        .flatten()
+        .flat_map(|(_, new)| new.teams.iter().flatten().copied())
+        .collect::<HashSet<u64>>()
+        .into_iter()
+        .collect();
+    let known = known_users(db, &players)?;
+    let mut refused = 0;
+    for slot in checked.iter_mut() {
+        if let Ok((_, new)) = slot {
+            let missing: Vec<u64> = new
+                .teams
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|u| !known.contains(u))
+                .collect();
+            if !missing.is_empty() {
+                *slot = Err(MatchError::UnknownUsers(missing));
+                refused += 1;
+            }
+        }
+    }
+    Ok(refused)
+}
+
+/// The checks that need no I/O, in the order `POST /api/v1/matches` reports them.
+fn validate(
+    modes: &[Mode],
+    regions: &[String],
+    new: NewMatch,
+) -> Result<(Mode, NewMatch), MatchError> {
+    let mode = modes
+        .iter()
+        .find(|m| m.name == new.mode)
+        .cloned()
+        .ok_or_else(|| MatchError::UnknownMode(new.mode.clone()))?;
     if !regions.contains(&new.region) {
         return Err(MatchError::UnknownRegion(new.region));
     }
     mode.validate_roster(&new.teams)?;
+    Ok((mode, new))
+}
 
-    let players: Vec<u64> = new.teams.iter().flatten().copied().collect();
-    let missing = unknown_users(db, &players)?;
-    if !missing.is_empty() {
-        return Err(MatchError::Invalid(format!("unknown users: {missing:?}")));
+/// Every mode of the `modes` table (a handful of rows: one read serves the batch).
+fn load_modes(db: &Db) -> Result<Vec<Mode>, MatchError> {
+    let rows = db.query("SELECT name, teams, team_size FROM modes", &[])?;
+    rows.iter()
+        .map(|row| {
+            Ok(Mode {
+                name: row.get("name")?,
+                teams: row.get::<u8>("teams")? as usize,
+                team_size: row.get::<u8>("team_size")? as usize,
+            })
+        })
+        .collect()
+}
+
+/// The ids among `users` that have an account.
+fn known_users(db: &Db, users: &[u64]) -> Result<HashSet<u64>, MatchError> {
+    let mut found = HashSet::with_capacity(users.len());
+    for chunk in users.chunks(CHUNK_USERS) {
+        let sql = format!(
+            "SELECT id FROM users WHERE id IN ({})",
+            placeholders(chunk.len())
+        );
+        let params: Vec<ParameterValue> =
+            chunk.iter().map(|u| ParameterValue::Uint64(*u)).collect();
+        for row in db.query(&sql, &params)?.iter() {
+            found.insert(row.get::<u64>("id")?);
+        }
     }
+    Ok(found)
+}
 
-    let id = in_transaction(db, || {
-        db.execute(
-            "INSERT INTO matches (mode, region, status, created_at_ms) VALUES (?, ?, 'pending', ?)",
-            &[
+/// Inserts the matches and their participants (inside the caller's transaction) and
+/// returns their ids in input order.
+fn insert(db: &Db, matches: &[&(Mode, NewMatch)], now_ms: i64) -> Result<Vec<u64>, MatchError> {
+    let mut ids = Vec::with_capacity(matches.len());
+    for chunk in matches.chunks(CHUNK_MATCHES) {
+        let key = crate::ids::random_bytes::<16>().to_vec();
+        let mut sql = String::from(
+            "INSERT INTO matches (mode, region, status, created_at_ms, batch_key, batch_index) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 5);
+        for (index, (mode, new)) in chunk.iter().enumerate() {
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str("(?, ?, 'pending', ?, ?, ?)");
+            params.extend([
                 ParameterValue::Str(mode.name.clone()),
                 ParameterValue::Str(new.region.clone()),
                 ParameterValue::Int64(now_ms),
-            ],
-        )?;
-        let id = last_insert_id(db)?;
-        let mut sql =
-            String::from("INSERT INTO match_participants (match_id, user_id, team) VALUES ");
-        let mut params = Vec::with_capacity(players.len() * 3);
-        for (team, members) in new.teams.iter().enumerate() {
-            for user in members {
-                if !params.is_empty() {
-                    sql.push_str(", ");
-                }
-                sql.push_str("(?, ?, ?)");
-                params.push(ParameterValue::Uint64(id));
-                params.push(ParameterValue::Uint64(*user));
-                params.push(ParameterValue::Uint8(team as u8));
-            }
+                ParameterValue::Binary(key.clone()),
+                ParameterValue::Uint16(index as u16),
+            ]);
         }
         db.execute(&sql, &params)?;
-        Ok(id)
-    })?;
+        ids.extend(read_back(db, key, chunk.len())?);
+    }
 
-    Ok(CreatedMatch {
-        id,
-        mode: mode.name,
-        region: new.region,
-        status: "pending".into(),
-        teams: new.teams,
-        created_at: now_ms,
-    })
+    let rows: Vec<(u64, u64, u8)> = matches
+        .iter()
+        .zip(&ids)
+        .flat_map(|((_, new), &id)| {
+            new.teams
+                .iter()
+                .enumerate()
+                .flat_map(move |(team, members)| {
+                    members.iter().map(move |&user| (id, user, team as u8))
+                })
+        })
+        .collect();
+    for chunk in rows.chunks(CHUNK_PARTICIPANTS) {
+        let mut sql =
+            String::from("INSERT INTO match_participants (match_id, user_id, team) VALUES ");
+        sql.push_str(&vec!["(?, ?, ?)"; chunk.len()].join(", "));
+        let params: Vec<ParameterValue> = chunk
+            .iter()
+            .flat_map(|&(id, user, team)| {
+                [
+                    ParameterValue::Uint64(id),
+                    ParameterValue::Uint64(user),
+                    ParameterValue::Uint8(team),
+                ]
+            })
+            .collect();
+        db.execute(&sql, &params)?;
+    }
+    Ok(ids)
 }
 
-/// The ids among `users` that have no account, in input order.
-fn unknown_users(db: &Db, users: &[u64]) -> Result<Vec<u64>, MatchError> {
-    if users.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT id FROM users WHERE id IN ({})",
-        placeholders(users.len())
-    );
-    let params: Vec<ParameterValue> = users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
-    let rows = db.query(&sql, &params)?;
-    let mut found = Vec::with_capacity(rows.len());
+/// The ids of the `n` rows one INSERT wrote with `key`, by their `batch_index`.
+fn read_back(db: &Db, key: Vec<u8>, n: usize) -> Result<Vec<u64>, MatchError> {
+    let rows = db.query(
+        "SELECT id, batch_index FROM matches WHERE batch_key = ?",
+        &[ParameterValue::Binary(key)],
+    )?;
+    let mut by_index = HashMap::with_capacity(n);
     for row in rows.iter() {
-        found.push(row.get::<u64>("id")?);
+        by_index.insert(
+            row.get::<u16>("batch_index")? as usize,
+            row.get::<u64>("id")?,
+        );
     }
-    Ok(users
-        .iter()
-        .copied()
-        .filter(|u| !found.contains(u))
-        .collect())
+    (0..n)
+        .map(|i| {
+            by_index
+                .get(&i)
+                .copied()
+                .ok_or_else(|| MatchError::Db(format!("inserted match {i} of {n} not found")))
+        })
+        .collect()
 }

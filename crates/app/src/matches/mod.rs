@@ -3,7 +3,8 @@
 //! transaction, and the read side (match page, history, timeline).
 //!
 //! # Layout
-//! - [`create`]: validate a roster against the mode table and insert a `pending` match;
+//! - [`create`]: validate rosters against the mode table and insert `pending` matches,
+//!   a batch at a time (the tick's batch per queue; `POST` sends a batch of one);
 //! - [`result`]: apply a result once, under `SELECT ... FOR UPDATE` on the match row;
 //! - [`effects`]: what a result writes beside ratings (feed, notifications,
 //!   achievements) and what happens after commit (leaderboards, Redis events);
@@ -26,7 +27,7 @@ use spin_sdk::mysql::ParameterValue;
 
 use crate::db::{Db, DbError};
 
-pub use create::{create_match, CreatedMatch, NewMatch};
+pub use create::{create_match, create_matches, CreatedMatch, NewMatch};
 pub use read::{get_match, timeline, user_history, MatchView, ParticipantView, TimelineEvent};
 pub use result::{apply_result, Applied, MatchResult, ParticipantResult, ResultBody};
 
@@ -42,6 +43,9 @@ pub enum MatchError {
     /// 422: request fields that break the rules (roster shape, participants...).
     #[error("{0}")]
     Invalid(String),
+    /// 422: players without an account (a batch refuses only the matches naming them).
+    #[error("unknown users: {0:?}")]
+    UnknownUsers(Vec<u64>),
     /// 422: field-level problems from the domain.
     #[error(transparent)]
     Domain(#[from] rh_domain::error::DomainError),
@@ -73,6 +77,7 @@ impl From<MatchError> for crate::AppError {
                 AppError::invalid_field("region", format!("unknown region {r:?}"))
             }
             MatchError::Invalid(why) => AppError::invalid_field("body", why),
+            e @ MatchError::UnknownUsers(_) => AppError::invalid_field("body", e.to_string()),
             MatchError::Domain(d) => AppError::from(d),
             MatchError::NotFound => AppError::NotFound("not found".into()),
             MatchError::Conflict(why) => AppError::Conflict(why),

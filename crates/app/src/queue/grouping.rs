@@ -2,6 +2,8 @@
 //! [`rh_domain::matchmaking`] (tolerance curve, oldest first, balanced teams, parties
 //! kept together). Nothing here decides who plays whom.
 
+use std::collections::HashMap;
+
 use rh_domain::matchmaking::{group, Ticket as DomainTicket};
 use rh_domain::modes::{Mode, ModeTable};
 
@@ -28,6 +30,8 @@ pub fn form_matches(mode: &Mode, tickets: &[Ticket], now_ms: u64) -> Vec<Formati
         })
         .collect();
     let outcome = group(input, now_ms, &table);
+    let members: HashMap<u64, &Vec<u64>> =
+        tickets.iter().map(|t| (t.ticket_id, &t.members)).collect();
     for r in &outcome.rejected {
         // Cannot happen through the HTTP routes (they validate parties); such a ticket
         // simply expires.
@@ -46,8 +50,13 @@ pub fn form_matches(mode: &Mode, tickets: &[Ticket], now_ms: u64) -> Vec<Formati
                 .map(|id| id.parse::<u64>())
                 .collect::<Result<Vec<_>, _>>()
                 .ok()?;
+            let ticket_members = ticket_ids
+                .iter()
+                .map(|id| members.get(id).map(|m| m.to_vec()))
+                .collect::<Option<Vec<_>>>()?;
             Some(Formation {
                 ticket_ids,
+                ticket_members,
                 teams: m.teams,
             })
         })

@@ -9,6 +9,7 @@
 //! - [`store`]: join / consent / leave / status, used by the `matchmaking` component;
 //! - [`tick`]: [`tick::run_tick`], one pass over every queue, used by the `queue-tick`
 //!   Redis trigger and by the server-signed `POST /api/v1/matchmaking/tick` route;
+//! - [`batch`]: a queue's formed matches claimed, created and announced as one batch;
 //! - [`error`]: [`QueueError`], mapped to problem+json by the components.
 //!
 //! # State in Redis
@@ -28,13 +29,15 @@
 //!
 //! # Never double-booked
 //! The tick may run on every replica at once. It reads a queue, groups it with the pure
-//! [`rh_domain::matchmaking`] step, and then claims each formed match's tickets with one
-//! script that succeeds only if every ticket is still `queued` (and then marks them all
-//! `claimed`). A leave is a script too: it removes a ticket only if it is not claimed.
-//! Redis runs scripts one at a time, so a ticket is claimed at most once, and a leave
-//! either happens first (the claim fails, nobody from that group is matched this tick)
-//! or answers 409 "match already formed".
+//! [`rh_domain::matchmaking`] step, and then claims the formed matches with one script:
+//! each match's group is claimed only if every one of its tickets is still `queued`
+//! (and then they are all marked `claimed`), otherwise that group is skipped. A leave is
+//! a script too: it removes a ticket only if it is not claimed. Redis runs scripts one
+//! at a time, so a ticket is claimed at most once, and a leave either happens first
+//! (that group's claim fails, nobody from it is matched this tick) or answers 409
+//! "match already formed".
 
+pub mod batch;
 pub mod db;
 pub mod error;
 pub mod grouping;

@@ -168,80 +168,119 @@ if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) e
 return table.concat(out, '\n')
 "#;
 
-/// Claims every ticket of one formed match, or none of them.
+/// Claims the tickets of every match a tick formed in one queue: each group whole or
+/// not at all, all groups in one step.
 ///
-/// KEYS: queue key, waits key, then one ticket key per ticket.
-/// ARGV: now ms, claim ttl ms, waits cap, then the ticket ids (same order as the keys).
-/// Returns 1 when claimed, 0 when any ticket is gone, claimed or not yet eligible.
+/// KEYS: queue key, waits key. ARGV: now ms, claim ttl ms, waits cap, the groups'
+/// ticket ids (`1,2;3,4;...`: ids comma-separated, groups `;`-separated). Ticket and
+/// player keys are derived from the ids (see `keys`): thousands of tickets travel as
+/// one argument instead of thousands.
+/// Returns one character per group: `1` claimed, `0` not (a ticket of it is gone,
+/// claimed or not yet eligible: another tick or a leave came first).
 ///
 /// A claimed ticket and its players' keys get a short expiry: if the runtime dies
-/// before creating the match, the players are free again after it.
+/// before creating the matches, the players are free again after it.
 const CLAIM: &str = r#"
-for i = 3, #KEYS do
-  if redis.call('HGET', KEYS[i], 'state') ~= 'queued' then return 0 end
-end
 local now = tonumber(ARGV[1])
-for i = 3, #KEYS do
-  local id = ARGV[i + 1]
-  local t = redis.call('HMGET', KEYS[i], 'joined_at_ms', 'members')
-  redis.call('HSET', KEYS[i], 'state', 'claimed')
-  redis.call('PEXPIRE', KEYS[i], ARGV[2])
-  redis.call('ZREM', KEYS[1], id)
-  for uid in string.gmatch(t[2], '[^,]+') do
-    local pk = 'mm:player:' .. uid
-    if redis.call('GET', pk) == id then redis.call('PEXPIRE', pk, ARGV[2]) end
+local out, claimed, waits = {}, {}, {}
+for group in string.gmatch(ARGV[4], '[^;]+') do
+  local rows, ok = {}, true
+  for id in string.gmatch(group, '[^,]+') do
+    local t = redis.call('HMGET', 'mm:ticket:' .. id, 'state', 'joined_at_ms', 'members')
+    if t[1] ~= 'queued' then ok = false break end
+    rows[#rows + 1] = {id, t}
   end
-  redis.call('LPUSH', KEYS[2], math.max(0, now - tonumber(t[1])))
+  if ok then
+    for _, row in ipairs(rows) do
+      local id, t = row[1], row[2]
+      local tk = 'mm:ticket:' .. id
+      redis.call('HSET', tk, 'state', 'claimed')
+      redis.call('PEXPIRE', tk, ARGV[2])
+      for uid in string.gmatch(t[3], '[^,]+') do
+        local pk = 'mm:player:' .. uid
+        if redis.call('GET', pk) == id then redis.call('PEXPIRE', pk, ARGV[2]) end
+      end
+      claimed[#claimed + 1] = id
+      waits[#waits + 1] = math.max(0, now - tonumber(t[2]))
+    end
+    out[#out + 1] = '1'
+  else
+    out[#out + 1] = '0'
+  end
 end
-redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
-return 1
+-- One ZREM per thousand tickets (unpack has a stack limit).
+for i = 1, #claimed, 1000 do
+  redis.call('ZREM', KEYS[1], unpack(claimed, i, math.min(i + 999, #claimed)))
+end
+-- Only the newest `cap` waits survive the trim, so push just those, oldest first: the
+-- list ends up as one LPUSH per claimed ticket would leave it.
+local cap = tonumber(ARGV[3])
+if #waits > 0 then
+  redis.call('LPUSH', KEYS[2], unpack(waits, math.max(1, #waits - cap + 1), #waits))
+  redis.call('LTRIM', KEYS[2], 0, cap - 1)
+end
+return table.concat(out)
 "#;
 
-/// Puts claimed tickets back in the queue after match creation failed.
+/// Undoes claims whose matches were not created: puts tickets back in the queue, or
+/// drops those that can never be matched (a member's account is gone).
 ///
 /// KEYS: queue key, active-queues set, then ticket keys. ARGV: ttl ms, `mode|region`,
-/// then the ticket ids. Returns how many tickets went back.
+/// one character per ticket (`r` release, `d` drop), then the ticket ids.
+/// Returns how many tickets went back.
 const RELEASE: &str = r#"
 local n = 0
 for i = 3, #KEYS do
-  local id = ARGV[i]
+  local id = ARGV[i + 1]
   local t = redis.call('HMGET', KEYS[i], 'state', 'joined_at_ms', 'members')
   if t[1] == 'claimed' then
-    redis.call('HSET', KEYS[i], 'state', 'queued')
-    redis.call('PEXPIRE', KEYS[i], ARGV[1])
-    redis.call('ZADD', KEYS[1], t[2], id)
+    local drop = string.sub(ARGV[3], i - 2, i - 2) == 'd'
     for uid in string.gmatch(t[3], '[^,]+') do
       local pk = 'mm:player:' .. uid
-      if redis.call('GET', pk) == id then redis.call('PEXPIRE', pk, ARGV[1]) end
+      if redis.call('GET', pk) == id then
+        if drop then redis.call('DEL', pk) else redis.call('PEXPIRE', pk, ARGV[1]) end
+      end
     end
-    n = n + 1
+    if drop then
+      redis.call('DEL', KEYS[i])
+    else
+      redis.call('HSET', KEYS[i], 'state', 'queued')
+      redis.call('PEXPIRE', KEYS[i], ARGV[1])
+      redis.call('ZADD', KEYS[1], t[2], id)
+      n = n + 1
+    end
   end
 end
 if n > 0 then redis.call('SADD', KEYS[2], ARGV[2]) end
 return n
 "#;
 
-/// Records the created match: every player's key becomes `match:{id}`, the tickets go
+/// Records the created matches: every player's key becomes `match:{id}`, the tickets go
 /// away, and the players' events are published. Player keys are written before the
 /// tickets are deleted so a concurrent leave always sees either a claimed ticket or the
 /// match. (Publishing from the script saves a host round trip per event.)
 ///
-/// KEYS: ticket keys. ARGV: `match:{id}`, player-key ttl ms, the ticket ids (one per
-/// key), then (channel, payload) pairs to publish.
+/// No KEYS (ticket and player keys are derived from the ids, see `keys`). ARGV:
+/// player-key ttl ms; one line per ticket, `{ticket id}:{match id}:{members csv}`;
+/// one line per event, `{channel}\t{payload}` (JSON never holds a raw tab or newline).
+/// Packed this way, thousands of matches travel as three arguments.
 const FINALIZE: &str = r#"
-for i = 1, #KEYS do
-  local id = ARGV[i + 2]
-  local members = redis.call('HGET', KEYS[i], 'members')
-  for uid in string.gmatch(members or '', '[^,]+') do
+local tickets = {}
+for id, match_id, members in string.gmatch(ARGV[2], '(%d+):(%d+):([%d,]+)') do
+  local marker = 'match:' .. match_id
+  for uid in string.gmatch(members, '%d+') do
     local pk = 'mm:player:' .. uid
-    if redis.call('GET', pk) == id then redis.call('SET', pk, ARGV[1], 'PX', ARGV[2]) end
+    if redis.call('GET', pk) == id then redis.call('SET', pk, marker, 'PX', ARGV[1]) end
   end
-  redis.call('DEL', KEYS[i])
+  tickets[#tickets + 1] = 'mm:ticket:' .. id
 end
-for j = #KEYS + 3, #ARGV, 2 do
-  redis.call('PUBLISH', ARGV[j], ARGV[j + 1])
+for i = 1, #tickets, 1000 do
+  redis.call('DEL', unpack(tickets, i, math.min(i + 999, #tickets)))
 end
-return #KEYS
+for channel, payload in string.gmatch(ARGV[3], '([^\t\n]+)\t([^\n]+)') do
+  redis.call('PUBLISH', channel, payload)
+end
+return #tickets
 "#;
 
 /// Replaces a player's `match:{id}` value only if it is still that value (the caller

@@ -8,25 +8,29 @@
 //! Only queues in the active set (`mm:active`, maintained by the scripts) are read.
 //! Per queue: (1) optionally take a short lock so replicas receiving the same tick do
 //! not all do the same work; (2) read the oldest tickets in one script; (3) group them
-//! with the pure domain step; (4) for each formed match, claim all its tickets
-//! atomically, create the match through [`crate::matches::create_match`] (the same code
-//! path as `POST /api/v1/matches`), then record it on the players and notify them. A lost
-//! claim means another tick (or a leave) got there first: that group is skipped and its
-//! remaining tickets wait for the next tick. A failed creation puts the tickets back.
+//! with the pure domain step; (4) claim every formed match's tickets in one script (each
+//! group whole or not at all). Then, for the whole tick: (5) create every claimed match
+//! in one MySQL transaction through `crate::matches::create_matches` (the code path of
+//! `POST /api/v1/matches`); (6) record them on the players and notify them in one
+//! script. So a tick costs a fixed number of round trips per queue, however many
+//! matches it forms.
+//!
+//! A lost claim means another tick (or a leave) got there first: that group is skipped
+//! and its tickets wait for the next tick. Steps (4) to (6), and what happens when MySQL
+//! fails, are in [`super::batch`].
 
-use crate::db::Db;
 use std::time::Instant;
 
 use serde::Serialize;
-use serde_json::json;
 use spin_sdk::redis::Connection as Redis;
 
+use rh_domain::modes::Mode;
+
+use super::batch::{claim, create_and_announce, QueueClaim, QueueKeys};
 use super::error::QueueError;
 use super::scripts::Script;
-use super::{
-    db, keys, redis_io, Ticket, CLAIM_TTL_MS, MATCH_MARKER_TTL_MS, TICKET_TTL_MS, WAITS_KEPT,
-};
-use crate::matches::{create_match, NewMatch};
+use super::{db, keys, redis_io, Ticket};
+use crate::db::Db;
 
 /// How a tick runs.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -78,19 +82,28 @@ pub struct TickOutcome {
     pub tickets_left: usize,
     /// Formed groups whose claim failed (another tick or a leave came first).
     pub claims_lost: usize,
-    /// Claimed groups whose match creation failed; their tickets went back.
+    /// Claimed groups whose match creation failed; their tickets went back (but see
+    /// `tickets_dropped`).
     pub creations_failed: usize,
+    /// Tickets removed because a member's account no longer exists.
+    pub tickets_dropped: usize,
     /// Wall time (µs) spent reading queues, in the pure grouping, and claiming, creating
-    /// and announcing matches: where a tick's time goes.
+    /// and announcing matches (`create_us`, split into the claim script, the MySQL batch
+    /// and the finalize/release scripts): where a tick's time goes.
     pub read_us: u64,
     pub group_us: u64,
     pub create_us: u64,
+    pub claim_us: u64,
+    pub insert_us: u64,
+    pub finalize_us: u64,
 }
 
 /// A group of tickets the domain step formed into one match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Formation {
     pub ticket_ids: Vec<u64>,
+    /// Each ticket's members, in `ticket_ids` order.
+    pub ticket_members: Vec<Vec<u64>>,
     /// Team index → user ids (parties kept on one team).
     pub teams: Vec<Vec<u64>>,
 }
@@ -123,6 +136,43 @@ pub fn run_tick(
         return Ok(outcome);
     }
     let modes = db::modes(db)?;
+    let mut locks = Vec::new();
+    let result = tick_queues(
+        db,
+        redis,
+        regions,
+        &modes,
+        active,
+        now_ms,
+        opts,
+        &mut outcome,
+        &mut locks,
+    );
+    // Locks are released whatever happened (they also expire on their own).
+    for (key, token) in locks {
+        let unlocked = redis_io::eval_int(redis, Script::Unlock, &[key], &[token]);
+        if let (Err(e), Ok(())) = (unlocked, &result) {
+            return Err(e);
+        }
+    }
+    outcome.create_us = outcome.claim_us + outcome.insert_us + outcome.finalize_us;
+    result.map(|()| outcome)
+}
+
+/// Steps (1) to (4) queue by queue, then (5) and (6) for every claimed match at once.
+#[allow(clippy::too_many_arguments)]
+fn tick_queues(
+    db: &Db,
+    redis: &Redis,
+    regions: &[String],
+    modes: &[Mode],
+    active: Vec<(String, String)>,
+    now_ms: u64,
+    opts: &TickOptions,
+    outcome: &mut TickOutcome,
+    locks: &mut Vec<(String, String)>,
+) -> Result<(), QueueError> {
+    let mut claims = Vec::new();
     for (mode_name, region) in active {
         // A queue of a mode or region removed from configuration is left to expire.
         let Some(mode) = modes.iter().find(|m| m.name == mode_name) else {
@@ -131,231 +181,74 @@ pub fn run_tick(
         if !regions.contains(&region) {
             continue;
         }
-        tick_queue(
-            db,
-            redis,
-            regions,
-            mode,
-            &region,
-            now_ms,
-            opts,
-            &mut outcome,
-        )?;
-    }
-    Ok(outcome)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn tick_queue(
-    db: &Db,
-    redis: &Redis,
-    regions: &[String],
-    mode: &rh_domain::modes::Mode,
-    region: &str,
-    now_ms: u64,
-    opts: &TickOptions,
-    outcome: &mut TickOutcome,
-) -> Result<(), QueueError> {
-    let lock = if opts.use_lock {
-        let token = format!("{now_ms}-{}", redis_io::incr(redis, "mm:tick_seq")?);
-        let key = keys::tick_lock(&mode.name, region);
-        if !redis_io::set_nx_px(redis, &key, &token, TICK_LOCK_TTL_MS)? {
-            outcome.queues_locked += 1;
-            return Ok(());
+        if opts.use_lock {
+            let token = format!("{now_ms}-{}", redis_io::incr(redis, "mm:tick_seq")?);
+            let key = keys::tick_lock(&mode.name, &region);
+            if !redis_io::set_nx_px(redis, &key, &token, TICK_LOCK_TTL_MS)? {
+                outcome.queues_locked += 1;
+                continue;
+            }
+            locks.push((key, token));
         }
-        Some((key, token))
-    } else {
-        None
-    };
-    let result = form_in_queue(db, redis, regions, mode, region, now_ms, opts, outcome);
-    if let Some((key, token)) = lock {
-        redis_io::eval_int(redis, Script::Unlock, &[key], &[token])?;
+        let queue = QueueKeys::new(mode, &region);
+        let formations = read_and_group(redis, &queue, now_ms, opts, outcome)?;
+        if formations.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        let claimed = claim(redis, &queue, formations, now_ms, outcome)?;
+        outcome.claim_us += started.elapsed().as_micros() as u64;
+        if !claimed.is_empty() {
+            claims.push(QueueClaim {
+                queue,
+                formations: claimed,
+            });
+        }
     }
-    result
+    if claims.is_empty() {
+        return Ok(());
+    }
+    let formed = create_and_announce(db, redis, regions, claims, now_ms, outcome)?;
+    let matched: usize = formed.iter().map(|m| m.ticket_ids.len()).sum();
+    outcome.tickets_left -= matched;
+    outcome.matches = formed;
+    Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn form_in_queue(
-    db: &Db,
+/// Steps (2) and (3) for one queue: its oldest tickets, grouped into matches.
+fn read_and_group(
     redis: &Redis,
-    regions: &[String],
-    mode: &rh_domain::modes::Mode,
-    region: &str,
+    queue: &QueueKeys,
     now_ms: u64,
     opts: &TickOptions,
     outcome: &mut TickOutcome,
-) -> Result<(), QueueError> {
+) -> Result<Vec<Formation>, QueueError> {
     outcome.queues_scanned += 1;
-    let queue_key = keys::queue(&mode.name, region);
     let started = Instant::now();
     let listing = redis_io::eval_string(
         redis,
         Script::ReadQueue,
-        &[queue_key.clone(), keys::ACTIVE_QUEUES.to_owned()],
+        &[queue.queue.clone(), keys::ACTIVE_QUEUES.to_owned()],
         &[
             opts.max_tickets_per_queue.to_string(),
-            keys::active_member(&mode.name, region),
+            queue.active_member.clone(),
         ],
     )?
     .unwrap_or_default();
     let tickets: Vec<Ticket> = listing
         .lines()
         .filter(|l| !l.is_empty())
-        .map(|l| Ticket::parse_queue_line(l, &mode.name, region))
+        .map(|l| Ticket::parse_queue_line(l, &queue.mode.name, &queue.region))
         .collect::<Result<_, _>>()?;
     outcome.tickets_read += tickets.len();
+    outcome.tickets_left += tickets.len();
     outcome.read_us += started.elapsed().as_micros() as u64;
     let players: usize = tickets.iter().map(|t| t.members.len()).sum();
-    let mut left = tickets.len();
-    if players >= mode.match_size() {
-        let started = Instant::now();
-        let formations = super::grouping::form_matches(mode, &tickets, now_ms);
-        outcome.group_us += started.elapsed().as_micros() as u64;
-        let started = Instant::now();
-        for formation in formations {
-            let n = formation.ticket_ids.len();
-            if let Some(formed) = claim_and_create(
-                db, redis, regions, mode, region, &queue_key, formation, now_ms, outcome,
-            )? {
-                left -= n;
-                outcome.matches.push(formed);
-            }
-        }
-        outcome.create_us += started.elapsed().as_micros() as u64;
+    if players < queue.mode.match_size() {
+        return Ok(Vec::new());
     }
-    outcome.tickets_left += left;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn claim_and_create(
-    db: &Db,
-    redis: &Redis,
-    regions: &[String],
-    mode: &rh_domain::modes::Mode,
-    region: &str,
-    queue_key: &str,
-    formation: Formation,
-    now_ms: u64,
-    outcome: &mut TickOutcome,
-) -> Result<Option<FormedMatch>, QueueError> {
-    let ticket_keys: Vec<String> = formation
-        .ticket_ids
-        .iter()
-        .map(|&t| keys::ticket(t))
-        .collect();
-    let ticket_args: Vec<String> = formation.ticket_ids.iter().map(u64::to_string).collect();
-
-    // (1) Claim every ticket of the group, or none.
-    let mut claim_keys = vec![queue_key.to_owned(), keys::waits(&mode.name, region)];
-    claim_keys.extend(ticket_keys.iter().cloned());
-    let mut claim_args = vec![
-        now_ms.to_string(),
-        CLAIM_TTL_MS.to_string(),
-        WAITS_KEPT.to_string(),
-    ];
-    claim_args.extend(ticket_args.iter().cloned());
-    if redis_io::eval_int(redis, Script::Claim, &claim_keys, &claim_args)? != 1 {
-        outcome.claims_lost += 1;
-        return Ok(None);
-    }
-
-    // (2) Create the match through the same code path as POST /api/v1/matches.
-    let new = NewMatch {
-        mode: mode.name.clone(),
-        region: region.to_owned(),
-        teams: formation.teams.clone(),
-    };
-    let created = match create_match(db, new, regions, now_ms as i64) {
-        Ok(created) => created,
-        Err(e) => {
-            // Put the tickets back so the players are not lost; report, don't abort the tick.
-            eprintln!(
-                "queue tick: creating a {} match in {region} failed: {e}",
-                mode.name
-            );
-            let mut release_keys = vec![queue_key.to_owned(), keys::ACTIVE_QUEUES.to_owned()];
-            release_keys.extend(ticket_keys);
-            let mut release_args = vec![
-                TICKET_TTL_MS.to_string(),
-                keys::active_member(&mode.name, region),
-            ];
-            release_args.extend(ticket_args);
-            redis_io::eval_int(redis, Script::Release, &release_keys, &release_args)?;
-            outcome.creations_failed += 1;
-            return Ok(None);
-        }
-    };
-
-    // (3) Record the match on the players and tell them, in one script.
-    let marker = format!("{}{}", keys::MATCH_VALUE_PREFIX, created.id);
-    let mut finalize_args = vec![marker, MATCH_MARKER_TTL_MS.to_string()];
-    finalize_args.extend(ticket_args);
-    for (channel, payload) in events(created.id, &mode.name, region, &formation.teams) {
-        finalize_args.push(channel);
-        finalize_args.push(payload.to_string());
-    }
-    redis_io::eval_int(redis, Script::Finalize, &ticket_keys, &finalize_args)?;
-
-    Ok(Some(FormedMatch {
-        match_id: created.id,
-        mode: mode.name.clone(),
-        region: region.to_owned(),
-        teams: formation.teams,
-        ticket_ids: formation.ticket_ids,
-    }))
-}
-
-/// `match_found` on every player's `user:{id}` (with teammates and opponents) and
-/// `matched` on their `queue:{id}`, as (channel, payload) pairs.
-fn events(
-    match_id: u64,
-    mode: &str,
-    region: &str,
-    teams: &[Vec<u64>],
-) -> Vec<(String, serde_json::Value)> {
-    let mut out = Vec::new();
-    for (team_index, team) in teams.iter().enumerate() {
-        let opponents: Vec<u64> = teams
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| i != team_index)
-            .flat_map(|(_, t)| t.iter().copied())
-            .collect();
-        for &user in team {
-            let teammates: Vec<u64> = team.iter().copied().filter(|&u| u != user).collect();
-            out.push((
-                keys::user_channel(user),
-                json!({"type": "match_found", "match_id": match_id, "mode": mode,
-                        "region": region, "team": team_index, "teammates": teammates,
-                        "opponents": opponents}),
-            ));
-            out.push((
-                keys::queue_channel(user),
-                json!({"type": "matched", "match_id": match_id}),
-            ));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_player_hears_of_the_match_with_their_own_teammates() {
-        let events = events(9, "2v2", "eu", &[vec![1, 2], vec![3, 4]]);
-        assert_eq!(events.len(), 8);
-        let (channel, found) = &events[0];
-        assert_eq!(channel, "user:1");
-        assert_eq!(found["type"], "match_found");
-        assert_eq!(found["teammates"], json!([2]));
-        assert_eq!(found["opponents"], json!([3, 4]));
-        let (channel, found) = &events[6];
-        assert_eq!(channel, "user:4");
-        assert_eq!(found["team"], 1);
-        assert_eq!(found["teammates"], json!([3]));
-        assert_eq!(events[1].0, "queue:1");
-    }
+    let started = Instant::now();
+    let formations = super::grouping::form_matches(&queue.mode, &tickets, now_ms);
+    outcome.group_us += started.elapsed().as_micros() as u64;
+    Ok(formations)
 }
