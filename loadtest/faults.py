@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Fault injector, run beside the load (scripts/loadtest starts it with Locust).
+
+Uses the cluster's state directory (scripts/cluster: `<name>.pid`, `<name>.cmd` for
+`runtime-1..N`, `sidecar-1..M`, `haproxy`). Default schedule, as fractions of the run:
+
+    0.25 kill-runtime     SIGKILL runtime-1 (HAProxy routes around it)
+    0.33 restart-runtime  its .cmd; back when its own /health answers 200
+    0.45 kill-sidecar     SIGKILL sidecar-1 (its clients reconnect through HAProxy)
+    0.53 restart-sidecar  its .cmd; back when its own /healthz answers 200
+    0.65 restart-redis    SHUTDOWN the run's own Redis, start it again
+
+Redis restart: `--redis-restart empty` (default) shuts down with NOSAVE, so Redis comes
+back empty, the way the project runs Redis (no persistence: it holds only what MySQL
+can rebuild). `keep` shuts down with SAVE and the new process loads the dump (the Redis
+must have been started with `--dir` pointing at a writable folder). "Recovered" is
+recorded when every runtime's /health and every sidecar's /healthz answer 200 again,
+checked on their own ports (read from their .cmd `--listen` argument).
+
+Every action is one JSON line in --out with its epoch-ms time; the report and the
+delivery check use them. The injector only ever signals the pids in the state
+directory, after checking that the pid still runs the expected binary.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+DEFAULT_SCHEDULE = "0.25:kill-runtime,0.33:restart-runtime,0.45:kill-sidecar,0.53:restart-sidecar,0.65:restart-redis"
+BINARIES = {"runtime": "rh-runtime", "sidecar": "rh-sidecar"}
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Injector:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.dir = args.state_dir
+        self.out = open(args.out, "a", buffering=1)
+        self.redis_port = args.redis_port
+        self.redis_cmd = args.redis_cmd
+        self.redis_mode = args.redis_restart
+
+    def log(self, event: str, **fields) -> None:
+        row = {"t_ms": now_ms(), "event": event, **fields}
+        self.out.write(json.dumps(row) + "\n")
+        print(f"faults: {json.dumps(row)}", file=sys.stderr, flush=True)
+
+    # ---- the state directory ------------------------------------------------------
+
+    def names(self, kind: str) -> list[str]:
+        found = [f[: -len(".pid")] for f in os.listdir(self.dir) if re.fullmatch(rf"{kind}-\d+\.pid", f)]
+        return sorted(found, key=lambda n: int(n.rsplit("-", 1)[1]))
+
+    def pid(self, name: str) -> int:
+        with open(os.path.join(self.dir, f"{name}.pid")) as f:
+            return int(f.read().strip())
+
+    def listen(self, name: str) -> str | None:
+        try:
+            with open(os.path.join(self.dir, f"{name}.cmd")) as f:
+                m = re.search(r"--listen[ =]'?([0-9.]+:\d+)", f.read())
+            return m.group(1) if m else None
+        except OSError:
+            return None
+
+    def health_url(self, name: str) -> str | None:
+        addr = self.listen(name)
+        if addr is None:
+            return None
+        return f"http://{addr}/health" if name.startswith("runtime") else f"http://{addr}/healthz"
+
+    @staticmethod
+    def healthy(url: str) -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.status == 200
+        except Exception:  # noqa: BLE001 - any failure means "not yet"
+            return False
+
+    def wait_healthy(self, names: list[str], timeout_s: float = 60) -> bool:
+        urls = [u for u in (self.health_url(n) for n in names) if u]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if all(self.healthy(u) for u in urls):
+                return True
+            time.sleep(0.1)
+        return False
+
+    # ---- actions --------------------------------------------------------------------
+
+    def kill(self, kind: str) -> None:
+        name = self.names(kind)[0]
+        pid = self.pid(name)
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        if BINARIES[kind] not in cmdline:
+            self.log("skipped", target=name, why=f"pid {pid} runs {cmdline[:80]!r}")
+            return
+        os.kill(pid, signal.SIGKILL)
+        self.log("kill", target=name, pid=pid, signal="SIGKILL")
+
+    def restart(self, kind: str) -> None:
+        name = self.names(kind)[0]
+        with open(os.path.join(self.dir, f"{name}.cmd")) as f:
+            cmd = f.read().strip()
+        subprocess.run(["bash", "-c", cmd], check=True)
+        self.log("restart", target=name, pid=self.pid(name))
+        ok = self.wait_healthy([name])
+        self.log("back" if ok else "not_back", target=name)
+
+    def restart_redis(self) -> None:
+        how = "SAVE" if self.redis_mode == "keep" else "NOSAVE"
+        self.log("redis_stopping", port=self.redis_port, shutdown=how)
+        # redis-cli exits non-zero when the server closes the link on shutdown: expected.
+        subprocess.run(["redis-cli", "-p", str(self.redis_port), "SHUTDOWN", how],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        while subprocess.run(["redis-cli", "-p", str(self.redis_port), "PING"],
+                             capture_output=True, check=False).returncode == 0:
+            time.sleep(0.05)
+        self.log("redis_stop", port=self.redis_port, shutdown=how)
+        subprocess.run(["bash", "-c", self.redis_cmd], check=True, stdout=subprocess.DEVNULL)
+        while subprocess.run(["redis-cli", "-p", str(self.redis_port), "PING"],
+                             capture_output=True, check=False).returncode != 0:
+            time.sleep(0.05)
+        self.log("redis_start", port=self.redis_port)
+        ok = self.wait_healthy(self.names("runtime") + self.names("sidecar"))
+        self.log("redis_recovered" if ok else "redis_not_recovered")
+
+    def run(self, action: str) -> None:
+        match action:
+            case "kill-runtime":
+                self.kill("runtime")
+            case "restart-runtime":
+                self.restart("runtime")
+            case "kill-sidecar":
+                self.kill("sidecar")
+            case "restart-sidecar":
+                self.restart("sidecar")
+            case "restart-redis":
+                self.restart_redis()
+            case _:
+                raise SystemExit(f"unknown action {action}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--duration", type=float, required=True, help="run length in seconds")
+    p.add_argument("--t0", type=float, default=None, help="run start, epoch seconds (default: now)")
+    p.add_argument("--schedule", default=DEFAULT_SCHEDULE, help="fraction:action,...")
+    p.add_argument("--redis-port", type=int, required=True)
+    p.add_argument("--redis-cmd", required=True, help="shell command starting the Redis again")
+    p.add_argument("--redis-restart", choices=["empty", "keep"], default="empty")
+    args = p.parse_args()
+    injector = Injector(args)
+    t0 = args.t0 or time.time()
+    plan = [(float(f) * args.duration, a) for f, a in (item.split(":") for item in args.schedule.split(",") if item)]
+    injector.log("plan", t0_ms=int(t0 * 1000), plan=[[round(t, 1), a] for t, a in plan],
+                 redis_restart=args.redis_restart)
+    for at, action in sorted(plan):
+        delay = t0 + at - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        try:
+            injector.run(action)
+        except Exception as e:  # noqa: BLE001 - one failed action must not stop the rest
+            injector.log("failed", action=action, error=f"{type(e).__name__}: {e}")
+
+
+if __name__ == "__main__":
+    main()
