@@ -48,8 +48,8 @@ class Injector:
         self.redis_cmd = args.redis_cmd
         self.redis_mode = args.redis_restart
 
-    def log(self, event: str, **fields) -> None:
-        row = {"t_ms": now_ms(), "event": event, **fields}
+    def log(self, event: str, at_ms: int | None = None, **fields) -> None:
+        row = {"t_ms": at_ms or now_ms(), "event": event, **fields}
         self.out.write(json.dumps(row) + "\n")
         print(f"faults: {json.dumps(row)}", file=sys.stderr, flush=True)
 
@@ -99,13 +99,14 @@ class Injector:
     def kill(self, kind: str) -> None:
         name = self.names(kind)[0]
         pid = self.pid(name)
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-        if BINARIES[kind] not in cmdline:
-            self.log("skipped", target=name, why=f"pid {pid} runs {cmdline[:80]!r}")
+        # The executable itself, not a shell whose command line merely mentions it.
+        exe = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+        if exe != BINARIES[kind]:
+            self.log("skipped", target=name, why=f"pid {pid} runs {exe}, not {BINARIES[kind]}")
             return
+        at = now_ms()  # before the signal: clients may notice within the same millisecond
         os.kill(pid, signal.SIGKILL)
-        self.log("kill", target=name, pid=pid, signal="SIGKILL")
+        self.log("kill", at_ms=at, target=name, pid=pid, signal="SIGKILL")
 
     def restart(self, kind: str) -> None:
         name = self.names(kind)[0]
