@@ -29,6 +29,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -135,6 +136,27 @@ class Injector:
         ok = self.wait_healthy(self.names("runtime") + self.names("sidecar"))
         self.log("redis_recovered" if ok else "redis_not_recovered")
 
+    def guard_memory(self, limit_mb: int) -> None:
+        """Protects the machine: a runtime whose resident memory passes `limit_mb` is
+        SIGKILLed (and logged as `rss_guard_kill`) before the kernel's OOM killer picks
+        a victim on a machine shared with other work. A runtime has no bound on requests
+        in flight, and each holds an instance, so an overload grows it without limit."""
+        while True:
+            for name in self.names("runtime"):
+                try:
+                    pid = self.pid(name)
+                    with open(f"/proc/{pid}/status") as f:
+                        rss_kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+                except (OSError, ValueError, StopIteration):
+                    continue
+                if rss_kb > limit_mb * 1024 and os.path.basename(os.readlink(f"/proc/{pid}/exe")) == "rh-runtime":
+                    at = now_ms()
+                    os.kill(pid, signal.SIGKILL)
+                    self.log("rss_guard_kill", at_ms=at, target=name, pid=pid, rss_mb=rss_kb // 1024)
+                    subprocess.run(["bash", os.path.join(self.dir, f"{name}.cmd")], check=False)
+                    self.log("restart", target=name, pid=self.pid(name), why="rss guard")
+            time.sleep(1)
+
     def run(self, action: str) -> None:
         match action:
             case "kill-runtime":
@@ -161,8 +183,11 @@ def main() -> None:
     p.add_argument("--redis-port", type=int, required=True)
     p.add_argument("--redis-cmd", required=True, help="shell command starting the Redis again")
     p.add_argument("--redis-restart", choices=["empty", "keep"], default="empty")
+    p.add_argument("--rss-limit-mb", type=int, default=4000, help="0 = no memory guard")
     args = p.parse_args()
     injector = Injector(args)
+    if args.rss_limit_mb:
+        threading.Thread(target=injector.guard_memory, args=(args.rss_limit_mb,), daemon=True).start()
     t0 = args.t0 or time.time()
     plan = [(float(f) * args.duration, a) for f, a in (item.split(":") for item in args.schedule.split(",") if item)]
     injector.log("plan", t0_ms=int(t0 * 1000), plan=[[round(t, 1), a] for t, a in plan],

@@ -129,9 +129,9 @@ def faults_section(run: str) -> list[str]:
     _, delays = resubscribe_delays(run)
     out += ["", f"What clients saw after each fault (for {FAULT_WINDOW_MS // 1000} s, or until the next one):", ""]
     rows = []
-    starts = [f["t_ms"] for f in faults if f["event"] in ("kill", "restart", "redis_stopping")]
+    starts = [f["t_ms"] for f in faults if f["event"] in ("kill", "rss_guard_kill", "restart", "redis_stopping")]
     for f in faults:
-        if f["event"] not in ("kill", "restart", "redis_stopping"):
+        if f["event"] not in ("kill", "rss_guard_kill", "restart", "redis_stopping"):
             continue
         # Until the next fault at most, so nothing is counted twice.
         lo = f["t_ms"]

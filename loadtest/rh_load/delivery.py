@@ -69,7 +69,7 @@ def outage_windows(faults: list[dict]) -> list[tuple[int, int]]:
 
 
 def fault_times(faults: list[dict]) -> list[int]:
-    return sorted(f["t_ms"] for f in faults if f["event"] in ("kill", "redis_stopping"))
+    return sorted(f["t_ms"] for f in faults if f["event"] in ("kill", "rss_guard_kill", "redis_stopping"))
 
 
 def effective_end(sub: Sub, faults_at: list[int]) -> int:
