@@ -36,13 +36,16 @@ def call(
     (a 409 "already queued") and count as successes in Locust but are tallied in the
     harness counters as `{name} {status}`; anything else is a failure, reported to
     Locust as "HTTP {status}" (0 = no answer: refused, reset or timed out) and recorded
-    with its time so the report can place it in a fault window.
+    with its start time so the report can place it in a fault window.
     """
     hdrs = dict(headers or {})
     if token:
         hdrs["authorization"] = f"Bearer {token}"
     if body is not None and "content-type" not in hdrs:
         hdrs["content-type"] = "application/json"
+    # Errors are recorded at the request's start, so a request that hung until its
+    # timeout is placed at the fault that made it hang, not 30 s later.
+    started = now_ms()
     with client.request(method, path, name=name, data=body, headers=hdrs, catch_response=True) as r:
         status = r.status_code or 0
         try:
@@ -60,7 +63,7 @@ def call(
                 detail = str(parsed.get("detail") or parsed.get("title") or "")[:120]
             elif status == 0:
                 detail = str(getattr(r, "error", "") or "")[:120]
-            RECORDER.http_errors.append((now_ms(), name, status, detail))
+            RECORDER.http_errors.append((started, name, status, detail))
             r.failure(f"HTTP {status}")
         return status, parsed
 

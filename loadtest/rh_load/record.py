@@ -36,7 +36,7 @@ class Recorder:
         self.ws_connect_failures: list[tuple] = []
         # t_ms, user_id, code (error messages the sidecar sent)
         self.ws_errors: list[tuple] = []
-        # t_ms, route, status (0 = no HTTP answer), detail
+        # t_ms (request start), route, status (0 = no HTTP answer), detail
         self.http_errors: list[tuple] = []
         # match_id -> dict (see gameserver.ResultLog)
         self.results: dict[int, dict] = {}
