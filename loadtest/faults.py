@@ -2,13 +2,14 @@
 """Fault injector, run beside the load (scripts/loadtest starts it with Locust).
 
 Uses the cluster's state directory (scripts/cluster: `<name>.pid`, `<name>.cmd` for
-`runtime-1..N`, `sidecar-1..M`, `haproxy`). Default schedule, as fractions of the run:
+`runtime-1..N`, `sidecar-1..M`, `haproxy`). Default schedule, as fractions of the run
+(all after the ramp-up of 1,000 players at 8/s in an 8-minute run):
 
-    0.25 kill-runtime     SIGKILL runtime-1 (HAProxy routes around it)
-    0.33 restart-runtime  its .cmd; back when its own /health answers 200
-    0.45 kill-sidecar     SIGKILL sidecar-1 (its clients reconnect through HAProxy)
-    0.53 restart-sidecar  its .cmd; back when its own /healthz answers 200
-    0.65 restart-redis    SHUTDOWN the run's own Redis, start it again
+    0.35 kill-runtime     SIGKILL runtime-1 (HAProxy routes around it)
+    0.43 restart-runtime  its .cmd; back when its own /health answers 200
+    0.55 kill-sidecar     SIGKILL sidecar-1 (its clients reconnect through HAProxy)
+    0.63 restart-sidecar  its .cmd; back when its own /healthz answers 200
+    0.75 restart-redis    SHUTDOWN the run's own Redis, start it again
 
 Redis restart: `--redis-restart empty` (default) shuts down with NOSAVE, so Redis comes
 back empty, the way the project runs Redis (no persistence: it holds only what MySQL
@@ -33,7 +34,7 @@ import threading
 import time
 import urllib.request
 
-DEFAULT_SCHEDULE = "0.25:kill-runtime,0.33:restart-runtime,0.45:kill-sidecar,0.53:restart-sidecar,0.65:restart-redis"
+DEFAULT_SCHEDULE = "0.35:kill-runtime,0.43:restart-runtime,0.55:kill-sidecar,0.63:restart-sidecar,0.75:restart-redis"
 BINARIES = {"runtime": "rh-runtime", "sidecar": "rh-sidecar"}
 
 
