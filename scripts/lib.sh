@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shared functions for ./scripts/up and ./scripts/test. Source it; don't run it.
+# Shared functions for ./scripts/up, ./scripts/cluster and ./scripts/test. Source it;
+# don't run it.
 #
 # Everything here is idempotent: on a machine that already has the toolchain target,
 # MariaDB, Redis, the database and its users, each function only checks and returns.
@@ -253,4 +254,43 @@ build_components() {
   [ "${#args[@]}" -gt 0 ] || return 0
   log "building components for wasm32-wasip2"
   cargo build --release --target wasm32-wasip2 "${args[@]}"
+}
+
+# prepare_stack DB : everything ./scripts/up and ./scripts/cluster need before starting
+# processes: toolchain, MariaDB and Redis, database DB and its accounts, the binaries and
+# components built, migrations applied, and the app's variables (dev_app_variables).
+prepare_stack() {
+  ensure_toolchain
+  ensure_mariadb
+  ensure_redis
+  ensure_app_db "$1"
+  build_all
+  migrate_db "$1"
+  dev_app_variables "$1"
+}
+
+# dev_app_variables DB : exports the SPIN_VARIABLE_* the app needs, pointing at DB, with
+# dev-only defaults. The JWT secret below is public (it is in this file): never use it
+# outside a development machine; production sets SPIN_VARIABLE_JWT_SECRET from a secret
+# store. A value already in the environment always wins.
+dev_app_variables() {
+  export SPIN_VARIABLE_DB_HOST="${SPIN_VARIABLE_DB_HOST:-$RH_DB_HOST:$RH_DB_PORT}"
+  export SPIN_VARIABLE_DB_NAME="${SPIN_VARIABLE_DB_NAME:-$1}"
+  export SPIN_VARIABLE_DB_USER="${SPIN_VARIABLE_DB_USER:-$RH_DB_USER}"
+  export SPIN_VARIABLE_DB_PASSWORD="${SPIN_VARIABLE_DB_PASSWORD:-$RH_DB_PASSWORD}"
+  export SPIN_VARIABLE_REDIS_HOST="${SPIN_VARIABLE_REDIS_HOST:-$RH_REDIS_HOST:$RH_REDIS_PORT}"
+  export SPIN_VARIABLE_JWT_SECRET="${SPIN_VARIABLE_JWT_SECRET:-dev-only-jwt-secret-do-not-use-in-production-0123456789}"
+  export SPIN_VARIABLE_GAME_SERVER_KEY="${SPIN_VARIABLE_GAME_SERVER_KEY:-dev-only-game-server-key-do-not-use-in-production}"
+  # 32 bytes as hex: the AES-256-GCM key provider tokens are stored under (dev only).
+  export SPIN_VARIABLE_INTEGRATION_KEY="${SPIN_VARIABLE_INTEGRATION_KEY:-00000000000000000000000000000000000000000000000000000000000000de}"
+  # The components can only check the secret per request; refuse a weak one here, before
+  # anything starts (HS256 needs at least 256 bits; the sidecar refuses it too).
+  [ "${#SPIN_VARIABLE_JWT_SECRET}" -ge 32 ] ||
+    die "SPIN_VARIABLE_JWT_SECRET must be at least 32 bytes (256 bits)"
+}
+
+# The sidecar's Redis URL for the app's variables (pub/sub ignores the db; revocation
+# keys are read from it, so it must be the app's db).
+sidecar_redis_url() {
+  printf 'redis://%s/%s' "$SPIN_VARIABLE_REDIS_HOST" "${SPIN_VARIABLE_REDIS_DB:-0}"
 }

@@ -1,4 +1,5 @@
-//! HTTP side: the `/ws` upgrade, `/healthz`, connection accounting and graceful shutdown.
+//! HTTP side: the `/ws` upgrade, `/health` (and its older name `/healthz`), connection
+//! accounting and graceful shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -173,6 +174,9 @@ impl Sidecar {
 fn router<A: Authenticator>(state: AppState<A>) -> Router {
     Router::new()
         .route("/ws", get(ws_handler::<A>))
+        // `/health` is what load balancers and Kubernetes probes ask, like the API's;
+        // `/healthz` stays for whoever already polls it.
+        .route("/health", get(healthz::<A>))
         .route("/healthz", get(healthz::<A>))
         .with_state(state)
 }

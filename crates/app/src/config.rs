@@ -64,6 +64,17 @@ pub fn parse_list(raw: &str) -> Vec<String> {
         .collect()
 }
 
+/// `trusted_proxies`: load balancers whose `X-Forwarded-For` entries name the client
+/// (default none). Entries that do not parse are logged and skipped.
+pub fn trusted_proxies() -> crate::client_addr::TrustedProxies {
+    let (trusted, invalid) =
+        crate::client_addr::TrustedProxies::parse(&get_or("trusted_proxies", ""));
+    if !invalid.is_empty() {
+        eprintln!("variable `trusted_proxies`: ignoring invalid entries {invalid:?}");
+    }
+    trusted
+}
+
 /// `allowed_origins`: browser origins allowed by CORS (default `http://localhost:3000`).
 pub fn allowed_origins() -> Vec<String> {
     parse_list(&get_or("allowed_origins", "http://localhost:3000"))

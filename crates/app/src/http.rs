@@ -12,6 +12,7 @@
 //! Paths are matched on the full request path, so the table reads like the API docs and
 //! does not depend on where `spin.toml` mounts the component.
 
+use crate::client_addr::{self, TrustedProxies};
 use crate::cors::Cors;
 use crate::error::AppError;
 use futures::StreamExt;
@@ -82,13 +83,29 @@ impl Req {
             .map(|(_, v)| v.replace('+', " "))
     }
 
-    /// The client's IP address as the runtime saw it (`spin-client-addr` without its port).
+    /// Every value of header `name`, in order (a header may be sent on several lines).
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The client's IP address: the TCP peer (`spin-client-addr` without its port), or,
+    /// when that peer is one of the `trusted_proxies`, the address those proxies forwarded
+    /// (see [`crate::client_addr`]).
     pub fn client_ip(&self) -> Option<String> {
-        let raw = self.header("spin-client-addr")?;
-        Some(match raw.parse::<std::net::SocketAddr>() {
-            Ok(addr) => addr.ip().to_string(),
-            Err(_) => raw.to_owned(),
-        })
+        self.client_ip_behind(&crate::config::trusted_proxies())
+    }
+
+    /// [`Req::client_ip`] with the trusted proxies given (no variable read).
+    pub fn client_ip_behind(&self, trusted: &TrustedProxies) -> Option<String> {
+        client_addr::client_ip(
+            self.header("spin-client-addr"),
+            &self.header_all("x-forwarded-for"),
+            trusted,
+        )
     }
 
     /// The body decoded as a JSON object: empty, malformed or of the wrong shape → 400.
@@ -368,7 +385,8 @@ mod tests {
             vec![("Spin-Client-Addr".into(), "127.0.0.1:5555".into())],
             Vec::new(),
         );
-        assert_eq!(req.client_ip().as_deref(), Some("127.0.0.1"));
+        let none = TrustedProxies::none();
+        assert_eq!(req.client_ip_behind(&none).as_deref(), Some("127.0.0.1"));
         assert_eq!(req.query_param("b").as_deref(), Some("two words"));
         assert_eq!(req.query_param("c"), None);
         let v6 = Req::new(
@@ -377,7 +395,27 @@ mod tests {
             vec![("spin-client-addr".into(), "[::1]:80".into())],
             vec![],
         );
-        assert_eq!(v6.client_ip().as_deref(), Some("::1"));
+        assert_eq!(v6.client_ip_behind(&none).as_deref(), Some("::1"));
+        // Behind a trusted proxy, every X-Forwarded-For line counts, in order.
+        let proxied = Req::new(
+            Method::Get,
+            "/",
+            vec![
+                ("spin-client-addr".into(), "127.0.0.1:40000".into()),
+                ("X-Forwarded-For".into(), "6.6.6.6".into()),
+                ("x-forwarded-for".into(), "198.51.100.7".into()),
+            ],
+            vec![],
+        );
+        let (lb, _) = TrustedProxies::parse("127.0.0.1");
+        assert_eq!(
+            proxied.client_ip_behind(&lb).as_deref(),
+            Some("198.51.100.7")
+        );
+        assert_eq!(
+            proxied.client_ip_behind(&none).as_deref(),
+            Some("127.0.0.1")
+        );
     }
 
     #[test]

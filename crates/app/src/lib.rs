@@ -13,6 +13,7 @@
 //! - [`redis`]: Spin Redis helpers over `execute` (EVAL, SET NX PX, sorted sets, publish).
 //! - [`auth`]: Bearer access tokens checked with `rh-token` plus Redis revocation.
 //! - [`ratelimit`]: atomic sliding-window limits in Redis (Lua).
+//! - [`client_addr`]: the client's address behind trusted load balancers (`X-Forwarded-For`).
 //! - [`cors`]: allowed origins and preflight answers.
 //! - [`audit`]: `audit_log` rows. [`clock`], [`ids`]: time and random ids.
 //! - [`events`], [`leaderboard`], [`matches`], [`queue`], [`server_sig`]: ranked-play
@@ -22,6 +23,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod client_addr;
 pub mod clock;
 pub mod config;
 pub mod cors;
