@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use wasmtime::component::InstancePre;
 
+use crate::admission::Admission;
 use crate::engine::{self, EpochTicker};
 use crate::host::{AllowedHosts, ComponentHostConfig, HostServices, RuntimeConfig};
 use crate::http::{HttpComponent, HttpTrigger, DEFAULT_MAX_BODY_BYTES};
@@ -180,6 +181,15 @@ impl App {
         self
     }
 
+    /// At most `limit` requests run at once; others wait up to `queue_timeout`, then get
+    /// 503 (defaults in [`crate::admission`]).
+    pub fn with_admission(mut self, limit: usize, queue_timeout: Duration) -> Self {
+        if let Some(h) = self.http.as_mut() {
+            h.admission = Admission::new(limit, queue_timeout);
+        }
+        self
+    }
+
     /// How long `serve` waits for in-flight requests after `shutdown` resolves (default 30 s).
     pub fn with_shutdown_grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
@@ -247,5 +257,6 @@ fn build_http(
         router,
         components: http_components,
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        admission: Admission::default(),
     })
 }

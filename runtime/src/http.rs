@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt as _, Full, Limited};
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -23,6 +23,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView as _;
 
+use crate::admission::Admission;
 use crate::instance::{ComponentContext, InstanceState};
 use crate::routes::Router;
 
@@ -40,6 +41,7 @@ pub struct HttpTrigger {
     /// Indexed by `Route::component`.
     pub components: Vec<Arc<HttpComponent>>,
     pub max_body_bytes: usize,
+    pub admission: Admission,
 }
 
 impl HttpTrigger {
@@ -131,6 +133,11 @@ impl HttpTrigger {
             Ok(b) => b,
             Err(status) => return (id, plain(status, status.canonical_reason().unwrap_or(""))),
         };
+        // After the body: a slow sender must not hold a slot. The permit is held by the
+        // guest's task until the guest finishes (see `execute`).
+        let Some(permit) = self.admission.admit().await else {
+            return (id, overloaded());
+        };
 
         // Spin hands guests an absolute URI: `http://<host><path?query>`.
         let host = parts
@@ -148,7 +155,7 @@ impl HttpTrigger {
         }
         let req = Request::from_parts(parts, body);
 
-        match execute(component, req).await {
+        match execute(component, req, permit).await {
             Ok(resp) => (id, resp),
             Err(e) => {
                 tracing::error!(component = %route.component_id, "request failed: {e:?}");
@@ -161,11 +168,18 @@ impl HttpTrigger {
     }
 }
 
+/// After a 413 the rest of the body is read and dropped, up to this many bytes and for at
+/// most `DRAIN_TIMEOUT`: a client still sending then reads the 413 instead of failing its
+/// write on a connection the server has already closed (EPIPE/RST). Anything bigger or
+/// slower is cut off; such a client was never going to be served.
+const DRAIN_MAX_BYTES: usize = 16 << 20;
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Buffers the request body up to `limit` bytes: 413 if it is (or claims to be) larger.
 /// Buffering keeps the limit exact for chunked bodies too; bodies are small by design.
 async fn read_body(
     headers: &http::HeaderMap,
-    body: Incoming,
+    mut body: Incoming,
     limit: usize,
 ) -> Result<Full<Bytes>, StatusCode> {
     let declared = headers
@@ -173,24 +187,47 @@ async fn read_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
+        if declared.is_some_and(|n| n <= DRAIN_MAX_BYTES as u64) {
+            drain(body, 0).await;
+        }
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(Full::new(collected.to_bytes())),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(StatusCode::PAYLOAD_TOO_LARGE)
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(StatusCode::BAD_REQUEST);
+        };
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > limit {
+                drain(body, buf.len() + data.len()).await;
+                return Err(StatusCode::PAYLOAD_TOO_LARGE);
+            }
+            buf.extend_from_slice(&data);
         }
-        Err(_) => Err(StatusCode::BAD_REQUEST),
     }
+    Ok(Full::new(buf.freeze()))
+}
+
+/// Reads and discards what is left of a refused body (see `DRAIN_MAX_BYTES`).
+async fn drain(mut body: Incoming, mut seen: usize) {
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                seen += data.len();
+                if seen > DRAIN_MAX_BYTES {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
 }
 
 /// Runs one request on a fresh instance.
 async fn execute(
     component: &Arc<HttpComponent>,
     req: Request<Full<Bytes>>,
+    permit: tokio::sync::OwnedSemaphorePermit,
 ) -> anyhow::Result<Response<HyperOutgoingBody>> {
     let mut store = Store::new(component.pre.engine(), component.ctx.new_state());
     store.set_epoch_deadline(1);
@@ -207,6 +244,8 @@ async fn execute(
 
     let component = component.clone();
     let task = tokio::spawn(async move {
+        // The instance (and whatever connections it opened) lives as long as this task.
+        let _permit = permit;
         let proxy = component.pre.instantiate_async(&mut store).await?;
         proxy
             .wasi_http_incoming_handler()
@@ -283,6 +322,25 @@ impl hyper::body::Body for AbortOnDropBody {
     fn size_hint(&self) -> hyper::body::SizeHint {
         self.body.size_hint()
     }
+}
+
+/// 503 when no slot freed up within the queue timeout ([`Admission`]): problem details,
+/// as the app answers its own errors, with a hint to retry.
+fn overloaded() -> Response<HyperOutgoingBody> {
+    let body = r#"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"the server is at capacity; retry shortly"}"#;
+    let mut resp = Response::new(
+        Full::new(Bytes::from_static(body.as_bytes()))
+            .map_err(|never: Infallible| match never {})
+            .boxed_unsync(),
+    );
+    *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    resp
 }
 
 /// A small runtime-generated response (404, 413, 500).

@@ -14,10 +14,12 @@
 //! - [`engine`]: engine settings (pooling, epochs, cache), core-module adaptation.
 //! - [`instance`]: the store data type, outbound-HTTP policy, prefixed guest stdio.
 //! - [`http`]: the HTTP trigger (hyper 1, fresh instance per request, body limit, drain).
+//! - [`admission`]: how many requests run at once, and how long the rest wait.
 //! - [`redis`]: the Redis trigger (fred subscriber, fresh instance per message).
 //! - [`build`]: `rh-runtime build`.
 //! - [`host`]: the seam to rh-spin-host (Spin's host interfaces).
 
+pub mod admission;
 pub mod app;
 pub mod build;
 pub mod engine;

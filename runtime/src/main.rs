@@ -38,6 +38,14 @@ enum Command {
         /// Largest request body accepted, in bytes; larger requests get 413.
         #[arg(long, default_value_t = 1 << 20)]
         max_request_body_bytes: usize,
+        /// Requests run at once; more wait (see --queue-timeout-ms). Each running request
+        /// holds an instance and its own MySQL/Redis connections, so this also caps the
+        /// database connections one runtime opens.
+        #[arg(long, default_value_t = rh_runtime::admission::DEFAULT_MAX_CONCURRENT_REQUESTS)]
+        max_concurrent_requests: usize,
+        /// How long a request waits for a free slot before it gets 503 with Retry-After.
+        #[arg(long, default_value_t = rh_runtime::admission::DEFAULT_QUEUE_TIMEOUT.as_millis() as u64)]
+        queue_timeout_ms: u64,
         /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
         #[arg(long, default_value_t = 30)]
         shutdown_grace_secs: u64,
@@ -94,6 +102,8 @@ async fn main() -> anyhow::Result<()> {
             runtime_config_file,
             env,
             max_request_body_bytes,
+            max_concurrent_requests,
+            queue_timeout_ms,
             shutdown_grace_secs,
         } => {
             let opts = UpOptions {
@@ -105,6 +115,10 @@ async fn main() -> anyhow::Result<()> {
             let app = App::load(opts)
                 .await?
                 .with_max_body_bytes(max_request_body_bytes)
+                .with_admission(
+                    max_concurrent_requests,
+                    Duration::from_millis(queue_timeout_ms),
+                )
                 .with_shutdown_grace(Duration::from_secs(shutdown_grace_secs));
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
