@@ -7,7 +7,16 @@
 //!   [`HostServices`](crate::HostServices) and reuse them, which the guest cannot observe:
 //!   a connection is exclusive while the guest holds it, and it only goes back to the idle
 //!   list if the guest ran nothing that changes connection state (`SELECT`, `MULTI`, `WATCH`,
-//!   `SUBSCRIBE`, `CLIENT`, ... through `execute`); otherwise it is closed on drop.
+//!   `SUBSCRIBE`, `CLIENT`, ... through `execute`) and no command failed; otherwise it is
+//!   closed on drop. A failed command may have left a dead or confused connection behind
+//!   (Redis restarted, a half-read reply), and the next guest must never inherit that. An
+//!   idle connection whose socket the server closed is dropped when it is next taken
+//!   ([`Live::alive`]).
+//! - Every command has a deadline ([`COMMAND_TIMEOUT`]) and is sent at most once: a
+//!   connection that dies under a command fails it (as a fresh connection per `open` does
+//!   on Spin) instead of queueing it for a reconnect that never comes, which hung requests
+//!   forever after a Redis restart. At most once also keeps `INCR` and friends from being
+//!   applied twice by a silent resend.
 //! - `execute` results map as Spin maps them ([`flatten`]): integers → `int64`, bulk strings →
 //!   `binary`, simple strings → `status`, nil → `nil`, arrays (nested too) flattened into the
 //!   returned list; maps and other RESP3-only shapes are errors.
@@ -28,63 +37,110 @@ use redis::{Error, RedisParameter, RedisResult};
 pub const MAX_CONNECTIONS_PER_INSTANCE: usize = 1024;
 /// Idle connections kept per URL.
 const MAX_IDLE_PER_URL: usize = 64;
+/// Deadline of one command, and of connecting. Our guests' commands take microseconds; a
+/// reply this late means the server or the path to it is gone, and the guest should get
+/// an error it can report rather than hold its request (and its instance) open.
+pub const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A fred client and its connection task. Without a reconnect policy, fred ends the task
+/// when the server closes the socket but leaves the client looking connected, and commands
+/// sent after that wait in a channel nobody reads. The task's end is the reliable sign.
+struct Live {
+    client: fred::clients::Client,
+    task: fred::types::ConnectHandle,
+}
+
+impl Live {
+    fn alive(&self) -> bool {
+        !self.task.is_finished() && self.client.is_connected()
+    }
+
+    fn close(self) {
+        tokio::spawn(async move {
+            let _ = self.client.quit().await;
+            self.task.abort();
+        });
+    }
+}
 
 /// A guest's open connection (the `connection` resource).
 pub struct RedisConnection {
     client: fred::clients::Client,
+    task: fred::types::ConnectHandle,
     address: String,
-    /// Set once the guest ran a command that changes connection state.
+    /// Set once the guest ran a command that changes connection state, or one that
+    /// failed: the connection is then closed on drop instead of reused.
     dirty: bool,
+}
+
+impl RedisConnection {
+    /// Passes `result` through, remembering a failure (see the module docs).
+    fn check<T>(&mut self, result: Result<T, Error>) -> Result<T, Error> {
+        if result.is_err() {
+            self.dirty = true;
+        }
+        result
+    }
 }
 
 /// Idle connections per URL, shared by all instances.
 #[derive(Default)]
 pub(crate) struct RedisPools {
-    idle: Mutex<HashMap<String, Vec<fred::clients::Client>>>,
+    idle: Mutex<HashMap<String, Vec<Live>>>,
 }
 
 impl RedisPools {
-    async fn take(&self, address: &str) -> Result<fred::clients::Client, Error> {
+    async fn take(&self, address: &str) -> Result<Live, Error> {
         loop {
             let idle = {
                 let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
                 idle.get_mut(address).and_then(Vec::pop)
             };
             match idle {
-                Some(client) if client.is_connected() => return Ok(client),
-                Some(_) => continue,
+                Some(live) if live.alive() => return Ok(live),
+                Some(dead) => dead.close(),
                 None => break,
             }
         }
         let config =
             fred::types::config::Config::from_url(address).map_err(|_| Error::InvalidAddress)?;
         let client = fred::types::Builder::from_config(config)
-            .with_connection_config(|c| c.connection_timeout = std::time::Duration::from_secs(10))
+            .with_connection_config(|c| {
+                c.connection_timeout = COMMAND_TIMEOUT;
+                c.internal_command_timeout = COMMAND_TIMEOUT;
+                c.max_command_attempts = 1;
+            })
+            .with_performance_config(|p| p.default_command_timeout = COMMAND_TIMEOUT)
             .build()
             .map_err(|_| Error::InvalidAddress)?;
-        client
-            .init()
-            .await
-            .map_err(|e| Error::Other(e.to_string()))?;
-        Ok(client)
+        match tokio::time::timeout(COMMAND_TIMEOUT, client.init()).await {
+            Ok(Ok(task)) => Ok(Live { client, task }),
+            Ok(Err(e)) => Err(other(e)),
+            Err(_) => {
+                let _ = client.quit().await;
+                Err(Error::Other(format!(
+                    "connecting to Redis timed out after {} s",
+                    COMMAND_TIMEOUT.as_secs()
+                )))
+            }
+        }
     }
 
     fn give_back(&self, conn: RedisConnection) {
-        if conn.dirty || !conn.client.is_connected() {
-            tokio::spawn(async move {
-                let _ = conn.client.quit().await;
-            });
-            return;
+        let live = Live {
+            client: conn.client,
+            task: conn.task,
+        };
+        if conn.dirty || !live.alive() {
+            return live.close();
         }
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         let list = idle.entry(conn.address).or_default();
         if list.len() < MAX_IDLE_PER_URL {
-            list.push(conn.client);
+            list.push(live);
         } else {
             drop(idle);
-            tokio::spawn(async move {
-                let _ = conn.client.quit().await;
-            });
+            live.close();
         }
     }
 
@@ -93,8 +149,9 @@ impl RedisPools {
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
             idle.drain().flat_map(|(_, v)| v).collect()
         };
-        for client in clients {
-            let _ = client.quit().await;
+        for live in clients {
+            let _ = live.client.quit().await;
+            live.task.abort();
         }
     }
 }
@@ -164,12 +221,13 @@ impl redis::HostConnection for SpinHostState {
         if self.redis_connections >= MAX_CONNECTIONS_PER_INSTANCE {
             return Ok(Err(Error::TooManyConnections));
         }
-        let client = match self.services.redis.take(&address).await {
+        let live = match self.services.redis.take(&address).await {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
         let res = self.table.push(RedisConnection {
-            client,
+            client: live.client,
+            task: live.task,
             address,
             dirty: false,
         })?;
@@ -183,12 +241,14 @@ impl redis::HostConnection for SpinHostState {
         channel: String,
         payload: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let client = &self.table.get(&conn)?.client;
-        Ok(client
+        let conn = self.table.get_mut(&conn)?;
+        let r = conn
+            .client
             .publish::<i64, _, _>(channel, payload)
             .await
             .map(|_| ())
-            .map_err(other))
+            .map_err(other);
+        Ok(conn.check(r))
     }
 
     async fn get(
@@ -196,16 +256,17 @@ impl redis::HostConnection for SpinHostState {
         conn: Resource<RedisConnection>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        let client = &self.table.get(&conn)?.client;
-        let frame = run(client, "GET", vec![Value::from(key)]).await;
-        Ok(frame.and_then(|f| match f {
+        let conn = self.table.get_mut(&conn)?;
+        let frame = run(&conn.client, "GET", vec![Value::from(key)]).await;
+        let r = frame.and_then(|f| match f {
             Resp3Frame::Null => Ok(None),
             Resp3Frame::BlobString { data, .. } => Ok(Some(data.to_vec())),
             Resp3Frame::SimpleString { data, .. } => Ok(Some(data.to_vec())),
             other => Err(Error::Other(format!(
                 "unexpected response to GET: {other:?}"
             ))),
-        }))
+        });
+        Ok(conn.check(r))
     }
 
     async fn set(
@@ -214,14 +275,15 @@ impl redis::HostConnection for SpinHostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let client = &self.table.get(&conn)?.client;
-        Ok(run(
-            client,
+        let conn = self.table.get_mut(&conn)?;
+        let r = run(
+            &conn.client,
             "SET",
             vec![Value::from(key), Value::Bytes(value.into())],
         )
         .await
-        .map(|_| ()))
+        .map(|_| ());
+        Ok(conn.check(r))
     }
 
     async fn incr(
@@ -229,8 +291,9 @@ impl redis::HostConnection for SpinHostState {
         conn: Resource<RedisConnection>,
         key: String,
     ) -> wasmtime::Result<Result<i64, Error>> {
-        let client = &self.table.get(&conn)?.client;
-        Ok(client.incr::<i64, _>(key).await.map_err(other))
+        let conn = self.table.get_mut(&conn)?;
+        let r = conn.client.incr::<i64, _>(key).await.map_err(other);
+        Ok(conn.check(r))
     }
 
     async fn del(
@@ -238,8 +301,9 @@ impl redis::HostConnection for SpinHostState {
         conn: Resource<RedisConnection>,
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        let client = &self.table.get(&conn)?.client;
-        Ok(client.del::<u32, _>(keys).await.map_err(other))
+        let conn = self.table.get_mut(&conn)?;
+        let r = conn.client.del::<u32, _>(keys).await.map_err(other);
+        Ok(conn.check(r))
     }
 
     async fn sadd(
@@ -248,8 +312,13 @@ impl redis::HostConnection for SpinHostState {
         key: String,
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        let client = &self.table.get(&conn)?.client;
-        Ok(client.sadd::<u32, _, _>(key, values).await.map_err(other))
+        let conn = self.table.get_mut(&conn)?;
+        let r = conn
+            .client
+            .sadd::<u32, _, _>(key, values)
+            .await
+            .map_err(other);
+        Ok(conn.check(r))
     }
 
     async fn smembers(
@@ -257,8 +326,13 @@ impl redis::HostConnection for SpinHostState {
         conn: Resource<RedisConnection>,
         key: String,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        let client = &self.table.get(&conn)?.client;
-        Ok(client.smembers::<Vec<String>, _>(key).await.map_err(other))
+        let conn = self.table.get_mut(&conn)?;
+        let r = conn
+            .client
+            .smembers::<Vec<String>, _>(key)
+            .await
+            .map_err(other);
+        Ok(conn.check(r))
     }
 
     async fn srem(
@@ -267,8 +341,13 @@ impl redis::HostConnection for SpinHostState {
         key: String,
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
-        let client = &self.table.get(&conn)?.client;
-        Ok(client.srem::<u32, _, _>(key, values).await.map_err(other))
+        let conn = self.table.get_mut(&conn)?;
+        let r = conn
+            .client
+            .srem::<u32, _, _>(key, values)
+            .await
+            .map_err(other);
+        Ok(conn.check(r))
     }
 
     async fn execute(
@@ -288,12 +367,11 @@ impl redis::HostConnection for SpinHostState {
                 RedisParameter::Binary(v) => Value::Bytes(v.into()),
             })
             .collect();
-        let frame = match run(&conn.client, &command, args).await {
-            Ok(f) => f,
-            Err(e) => return Ok(Err(e)),
-        };
-        let mut results = Vec::new();
-        Ok(flatten(frame, &mut results).map(|()| results))
+        let r = run(&conn.client, &command, args).await.and_then(|frame| {
+            let mut results = Vec::new();
+            flatten(frame, &mut results).map(|()| results)
+        });
+        Ok(conn.check(r))
     }
 
     async fn drop(&mut self, conn: Resource<RedisConnection>) -> wasmtime::Result<()> {
