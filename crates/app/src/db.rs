@@ -320,6 +320,24 @@ impl Db {
             }
         }
     }
+
+    /// [`Db::transaction`], run again (up to [`DEADLOCK_ATTEMPTS`] times in all) when InnoDB
+    /// chose it as a deadlock victim: the server has already rolled the whole transaction
+    /// back and advises a retry, so `f` starts again from nothing. Two transactions locking
+    /// the same rows in different orders (two results sharing players, a result beside a
+    /// tick's batch) are ordinary under load, not a fault to show the client.
+    pub fn transaction_retrying<T, E: From<DbError> + std::fmt::Display>(
+        &self,
+        mut f: impl FnMut(&Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut attempt = 1;
+        loop {
+            match self.transaction(&mut f) {
+                Err(e) if attempt < DEADLOCK_ATTEMPTS && is_deadlock(&e) => attempt += 1,
+                other => return other,
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -379,5 +397,9 @@ mod tests {
 /// to retry. Spin's MySQL interface hands errors over as text, hence the text match.
 pub fn is_deadlock(err: &impl std::fmt::Display) -> bool {
     let msg = format!("{err:#}");
-    msg.contains("Deadlock found") || msg.contains("1213")
+    // SQLSTATE 40001 (serialization failure) comes with 1213 and with lock-wait rollbacks.
+    msg.contains("Deadlock found") || msg.contains("(40001)")
 }
+
+/// How many times [`Db::transaction_retrying`] runs a transaction in all.
+pub const DEADLOCK_ATTEMPTS: u32 = 3;

@@ -84,6 +84,7 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => 413,
             AppError::Validation(_) => 422,
             AppError::RateLimited { .. } => 429,
+            AppError::Internal(cause) if crate::db::is_deadlock(cause) => 503,
             AppError::Internal(_) => 500,
             AppError::Unavailable(_) | AppError::Unhealthy { .. } => 503,
         }
@@ -151,6 +152,14 @@ impl AppError {
                     p = p.with_extension(name, state.as_str());
                 }
                 p
+            }
+            AppError::Internal(cause) if crate::db::is_deadlock(cause) => {
+                // Still a deadlock after the transaction's own retries: nothing was written,
+                // and the same request a moment later is the cure.
+                eprintln!("deadlock after retries: {cause:#}");
+                Problem::new(status, "busy", "Service Unavailable")
+                    .with_detail("the database was busy and nothing was changed; retry")
+                    .with_header("retry-after", "1")
             }
             AppError::Internal(cause) => {
                 // The cause may hold SQL or host details: log it, never send it.
@@ -253,6 +262,18 @@ mod tests {
         let p = AppError::internal("SELECT secret FROM users failed").to_problem();
         assert_eq!(p.status, 500);
         assert!(!String::from_utf8(p.body()).unwrap().contains("secret"));
+    }
+
+    #[test]
+    fn a_deadlock_left_after_retries_is_a_503_to_retry() {
+        let cause = "database: ERROR 1213 (40001): Deadlock found when trying to get lock; \
+                     try restarting transaction";
+        let p = AppError::internal(cause).to_problem();
+        assert_eq!(p.status, 503);
+        assert_eq!(header(&p, "retry-after"), Some("1"));
+        assert!(!String::from_utf8(p.body()).unwrap().contains("1213"));
+        // A number that merely looks like the code is no deadlock.
+        assert_eq!(AppError::internal("user 1213 vanished").status(), 500);
     }
 
     #[test]

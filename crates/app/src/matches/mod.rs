@@ -124,12 +124,13 @@ pub(crate) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// Runs `body` inside a transaction on `db`: commits on `Ok`, rolls back on `Err`.
+/// Runs `body` inside a transaction on `db`: commits on `Ok`, rolls back on `Err`, and
+/// runs it again when InnoDB picked it as a deadlock victim ([`Db::transaction_retrying`]).
 pub(crate) fn in_transaction<T>(
     db: &Db,
-    body: impl FnOnce() -> Result<T, MatchError>,
+    mut body: impl FnMut() -> Result<T, MatchError>,
 ) -> Result<T, MatchError> {
-    db.transaction(|_| body())
+    db.transaction_retrying(|_| body())
 }
 
 pub(crate) fn last_insert_id(db: &Db) -> Result<u64, MatchError> {

@@ -56,24 +56,10 @@ pub struct Invite {
     pub expires_at: i64,
 }
 
-/// Runs `f` in a transaction, again (up to twice more) when InnoDB chose it as a deadlock
-/// victim: two changes touching the same player's invitations from two teams can lock
-/// rows in opposite orders, and the server's advice for error 1213 is to retry.
-fn in_transaction<T>(
-    db: &Db,
-    mut f: impl FnMut(&Db) -> Result<T, AppError>,
-) -> Result<T, AppError> {
-    let mut retries = 2;
-    loop {
-        match db.transaction(&mut f) {
-            Err(e) if retries > 0 && is_deadlock(&e) => retries -= 1,
-            other => return other,
-        }
-    }
-}
-
-fn is_deadlock(e: &AppError) -> bool {
-    matches!(e, AppError::Internal(cause) if crate::db::is_deadlock(cause))
+/// Runs `f` in a transaction, again when InnoDB chose it as a deadlock victim: two changes
+/// touching the same player's invitations from two teams can lock rows in opposite orders.
+fn in_transaction<T>(db: &Db, f: impl FnMut(&Db) -> Result<T, AppError>) -> Result<T, AppError> {
+    db.transaction_retrying(f)
 }
 
 const NO_TEAM: &str = "no such team";
