@@ -7,7 +7,7 @@
 //! cargo build --release -p rh-sidecar --examples --bins
 //! ulimit -n 20000 && target/release/examples/bench_fanout [connections] [rounds]
 //! ```
-//! Needs Redis on 127.0.0.1:6379. Results go to docs/benchmarks.md by hand.
+//! Needs Redis: `RH_REDIS_URL`, default `redis://127.0.0.1:6379/0`. Results go to docs/benchmarks.md by hand.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -52,6 +52,9 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().map_or(10_000, |a| a.parse().unwrap());
     let rounds: usize = args.next().map_or(20, |a| a.parse().unwrap());
+    // The sidecar reads the same variable.
+    let redis_url =
+        std::env::var("RH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
 
     // The sidecar binary sits next to the examples directory.
     let exe = std::env::current_exe()?;
@@ -87,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
             "0",
         ])
         .env("RH_JWT_SECRET", SECRET)
+        .env("RH_REDIS_URL", &redis_url)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .kill_on_drop(true)
@@ -169,7 +173,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = rss_kib(pid);
 
-    let redis = Builder::from_config(RedisConfig::from_url("redis://127.0.0.1:6379/0")?).build()?;
+    let redis = Builder::from_config(RedisConfig::from_url(&redis_url)?).build()?;
     redis.init().await?;
     let (sidecar_cpu0, bench_cpu0) = (cpu_ticks(&pid.to_string()), cpu_ticks("self"));
     let mut all = Vec::with_capacity(n * rounds);
