@@ -102,6 +102,13 @@ impl Outbox {
         }
     }
 
+    /// The session is closing: no more events for it; see [`Direct::stop`].
+    pub fn stop(&self) {
+        if let Some(direct) = &self.direct {
+            direct.stop();
+        }
+    }
+
     /// The session wrote a queued item; see [`Direct::settle`].
     pub fn settle(&self, rx: &mpsc::Receiver<Outgoing>) {
         if let Some(direct) = &self.direct {

@@ -119,6 +119,8 @@ fn close_message(code: u16, reason: &str) -> Message {
 struct Conn<S> {
     socket: S,
     limits: Limits,
+    /// Once authenticated: the fan-out's way into this socket, stopped before a close frame.
+    outbox: Option<Arc<Outbox>>,
 }
 
 impl<S, E> Conn<S>
@@ -169,8 +171,16 @@ where
             .await
     }
 
+    /// No event may follow a close frame: from now on the fan-out leaves this socket alone.
+    fn stop_events(&self) {
+        if let Some(outbox) = &self.outbox {
+            outbox.stop();
+        }
+    }
+
     /// Best effort: an optional error message, then a close frame, bounded by `close_timeout`.
     async fn close(&mut self, code: u16, reason: &str, error: Option<(&str, &str)>) {
+        self.stop_events();
         let deadline = self.limits.close_timeout;
         let _ = timeout(deadline, async {
             if let Some((code, message)) = error {
@@ -204,6 +214,7 @@ pub async fn run<S, E, A>(
     let mut conn = Conn {
         socket,
         limits: shared.limits.clone(),
+        outbox: None,
     };
     let Some(identity) = authenticate(&mut conn, query_token, &shared).await else {
         return;
@@ -322,6 +333,7 @@ async fn serve<S, E, A>(
 {
     let limits = shared.limits.clone();
     let Handle { id, outbox, mut rx } = handle;
+    conn.outbox = Some(outbox.clone());
     let mut rate = RateLimiter::new();
     let mut last_seen = Instant::now();
     let mut next_ping = Instant::now() + limits.ping_interval;
@@ -367,6 +379,7 @@ async fn serve<S, E, A>(
                     Message::Binary(_) => None,
                     Message::Close(_) => {
                         // tungstenite queues the close reply itself; flushing sends it.
+                        conn.stop_events();
                         let _ = timeout(limits.close_timeout, conn.socket.flush()).await;
                         return;
                     }

@@ -51,6 +51,10 @@ pub trait Direct: Send + Sync {
     /// Called by the session after writing a queued item: if `queue_is_empty()` (checked under
     /// the lock, so no offer can slip in between), events may be written directly again.
     fn settle(&self, queue_is_empty: &dyn Fn() -> bool);
+
+    /// The session is about to send a close frame, after which no event may follow: later
+    /// offers report the connection as closed.
+    fn stop(&self);
 }
 
 struct State<T> {
@@ -59,6 +63,8 @@ struct State<T> {
     tail: Bytes,
     /// Events are waiting in the session's queue: a direct write would overtake them.
     queued: bool,
+    /// The session is closing the connection.
+    stopped: bool,
 }
 
 impl<T: AsyncWrite + Unpin> State<T> {
@@ -86,6 +92,7 @@ impl<T> SharedSocket<T> {
                 io,
                 tail: Bytes::new(),
                 queued: false,
+                stopped: false,
             }),
         })
     }
@@ -98,6 +105,9 @@ impl<T> SharedSocket<T> {
 impl<T: AsyncWrite + Unpin + Send> Direct for SharedSocket<T> {
     fn offer(&self, event: &Event, queue: &mut dyn FnMut(Outgoing) -> Offered) -> Offered {
         let mut s = self.lock();
+        if s.stopped {
+            return Offered::Closed;
+        }
         let next = if s.queued || !s.tail.is_empty() {
             Outgoing::Event(event.text.clone())
         } else {
@@ -127,6 +137,10 @@ impl<T: AsyncWrite + Unpin + Send> Direct for SharedSocket<T> {
         if s.queued && queue_is_empty() {
             s.queued = false;
         }
+    }
+
+    fn stop(&self) {
+        self.lock().stopped = true;
     }
 }
 

@@ -138,3 +138,16 @@ async fn a_full_queue_or_a_closed_socket_is_reported() {
     assert_eq!(socket.offer(&e, &mut |_| Offered::Queued), Offered::Closed);
     drop(client);
 }
+
+#[tokio::test]
+async fn nothing_is_written_after_the_session_stops_events() {
+    let (server, _client) = tokio::io::duplex(1024);
+    let socket = SharedSocket::new(server);
+    socket.stop();
+    let mut queue = Queue::default();
+    assert_eq!(
+        socket.offer(&event("late"), &mut queue.push()),
+        Offered::Closed
+    );
+    assert!(queue.0.is_empty());
+}
