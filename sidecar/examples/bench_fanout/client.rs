@@ -140,11 +140,12 @@ pub fn open(addr: SocketAddr, token: &str, channel: &str) -> io::Result<Conn> {
 }
 
 /// Runs on its own thread until `stop`: waits on every connection, reads what arrives and
-/// reports each event frame. Pings are answered; anything else ends the benchmark.
+/// reports the event frames, one batch per wake-up. Pings are answered; anything else ends
+/// the benchmark.
 pub fn receive(
     conns: Vec<Conn>,
     expected: Expected,
-    out: UnboundedSender<Delivery>,
+    out: UnboundedSender<Vec<Delivery>>,
     stop: Arc<AtomicBool>,
 ) -> io::Result<()> {
     let mut poll = Poll::new()?;
@@ -163,6 +164,7 @@ pub fn receive(
     while !stop.load(Ordering::Relaxed) {
         poll.poll(&mut events, Some(Duration::from_millis(100)))?;
         let want = expected.lock().unwrap().clone();
+        let mut batch = Vec::new();
         for event in &events {
             let i = event.token().0;
             let (stream, pending) = (&mut streams[i], &mut pendings[i]);
@@ -185,9 +187,7 @@ pub fn receive(
                                 received_ns,
                                 content_ok,
                             };
-                            if out.send(delivery).is_err() {
-                                return Ok(());
-                            }
+                            batch.push(delivery);
                         }
                         OP_PING => {
                             let pong = client_frame(OP_PONG, &pending[payload]);
@@ -202,6 +202,9 @@ pub fn receive(
                     pending.drain(..len);
                 }
             }
+        }
+        if !batch.is_empty() && out.send(batch).is_err() {
+            return Ok(());
         }
     }
     Ok(())
