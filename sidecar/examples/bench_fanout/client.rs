@@ -19,6 +19,8 @@ const OP_TEXT: u8 = 0x1;
 const OP_CLOSE: u8 = 0x8;
 const OP_PING: u8 = 0x9;
 const OP_PONG: u8 = 0xA;
+/// Wake-ups with fewer ready connections are followed by a short pause.
+const PAUSE_BELOW: usize = 64;
 
 /// One connection after the handshake: its socket and any bytes read past the last frame.
 pub struct Conn {
@@ -202,6 +204,13 @@ pub fn receive(
                     pending.drain(..len);
                 }
             }
+        }
+        // A few frames per wake-up means waking up (and being woken by the sidecar's sends)
+        // for almost every frame, which on shared cores costs both processes more than the
+        // reads. A short pause lets frames gather; any delay it adds is measured, as the
+        // timestamps are taken when a frame is read.
+        if events.iter().count() < PAUSE_BELOW {
+            std::thread::sleep(Duration::from_micros(200));
         }
         if !batch.is_empty() && out.send(batch).is_err() {
             return Ok(());
