@@ -88,7 +88,18 @@ async fn subscribe_once(
             msg = messages.recv() => match msg {
                 Ok(msg) => {
                     if let Some(payload) = msg.value.as_str() {
-                        registry.dispatch(&msg.channel, &payload);
+                        // Outside tokio's cooperative budget: otherwise, after 128 socket
+                        // writes in one task poll, every further write would report "not
+                        // ready" and the rest of the event would go through the queues.
+                        let dispatch = async { registry.dispatch(&msg.channel, &payload) };
+                        let d = tokio::task::unconstrained(dispatch).await;
+                        tracing::debug!(
+                            channel = %msg.channel,
+                            delivered = d.delivered,
+                            queued = d.queued,
+                            overflowed = d.overflowed,
+                            "dispatched"
+                        );
                     }
                 }
                 Err(RecvError::Lagged(n)) => tracing::warn!(lost = n, "fan-out fell behind redis"),

@@ -2,8 +2,10 @@
 //! pub/sub, and the periodic ticks (matchmaking, streams refresh). The protocol is documented
 //! in `docs/websocket.md`.
 //!
-//! One Redis pattern subscription per process feeds an in-process registry (channel → bounded
-//! per-connection queues); each connection is one task that owns its socket. Several sidecars
+//! One Redis pattern subscription per process feeds an in-process registry (channel →
+//! connections); each event is framed once and written straight into every socket that takes
+//! it at once, and queued (bounded, per connection) for the others. Each connection is one
+//! task, which shares its socket with the fan-out. Several sidecars
 //! can run side by side: each holds its own subscription, so each delivers every event.
 //!
 //! # Layout
@@ -11,7 +13,8 @@
 //! - [`session`]: one connection's life (auth, subscribe, events, heartbeat, limits), generic
 //!   over `Sink`/`Stream` so unit tests drive it with channels.
 //! - [`protocol`]: JSON messages and channel authorisation (pure).
-//! - [`registry`]: channel → subscriber queues; `dispatch` with `try_send`, overflow → 1013.
+//! - [`registry`]: channel → subscribers; `dispatch` writes directly or `try_send`s, overflow → 1013.
+//! - [`socket`]: a connection's socket shared by its session and the fan-out, whole frames only.
 //! - [`fanout`]: the single Redis subscription, reconnect with backoff, resubscribe.
 //! - [`ticker`]: `{"at_ms":...}` on the tick channels.
 //! - [`auth`]: rh-token verification plus Redis revocation checks.
@@ -24,6 +27,7 @@ pub mod protocol;
 pub mod registry;
 pub mod server;
 pub mod session;
+pub mod socket;
 pub mod ticker;
 
 use std::future::Future;

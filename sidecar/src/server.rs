@@ -1,27 +1,36 @@
 //! HTTP side: the `/ws` upgrade, `/health` (and its older name `/healthz`), connection
 //! accounting and graceful shutdown.
+//!
+//! The upgrade is done here rather than with axum's `WebSocketUpgrade`, which hides the
+//! upgraded socket inside its `WebSocket`: the fan-out needs to share that socket with the
+//! session ([`crate::socket`]).
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::Router;
 use fred::prelude::{Builder, ClientLike, Config as RedisConfig, ReconnectPolicy};
+use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch, Semaphore};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
 
 use crate::auth::{Authenticator, TokenAuth};
 use crate::config::Config;
 use crate::registry::Registry;
 use crate::session::{self, Shared};
+use crate::socket::{SharedSocket, SocketIo};
 use crate::{fanout, ticker};
 
 /// A configured sidecar, not yet serving. [`crate::run`] is `new` then `serve`; tests keep the
@@ -189,24 +198,82 @@ struct WsQuery {
 async fn ws_handler<A: Authenticator>(
     State(state): State<AppState<A>>,
     Query(query): Query<WsQuery>,
-    ws: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
+    let key = match websocket_key(request.method(), request.headers()) {
+        Ok(key) => key,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(on_upgrade) = request
+        .extensions_mut()
+        .remove::<hyper::upgrade::OnUpgrade>()
+    else {
+        return (StatusCode::UPGRADE_REQUIRED, "connection not upgradable").into_response();
+    };
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
     let limits = &state.limits;
-    ws
+    let config = WebSocketConfig::default()
         // Small buffers: most connections are idle, and memory per connection is what scales.
         // tungstenite allocates the read buffer up front and grows it only for bigger frames.
         .read_buffer_size(1024)
         .write_buffer_size(0)
-        .max_frame_size(limits.hard_max_frame_bytes)
-        .max_message_size(limits.hard_max_frame_bytes)
-        .on_upgrade(move |socket| async move {
-            let _permit = permit;
-            let _alive = state.alive;
-            session::run(socket, query.token, state.shared).await;
+        .max_frame_size(Some(limits.hard_max_frame_bytes))
+        .max_message_size(Some(limits.hard_max_frame_bytes));
+    tokio::spawn(async move {
+        let _permit = permit;
+        let _alive = state.alive;
+        let Ok(upgraded) = on_upgrade.await else {
+            return;
+        };
+        let socket = SharedSocket::new(TokioIo::new(upgraded));
+        let ws =
+            WebSocketStream::from_raw_socket(SocketIo(socket.clone()), Role::Server, Some(config))
+                .await;
+        session::run(ws, query.token, Some(socket), state.shared).await;
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(
+            header::SEC_WEBSOCKET_ACCEPT,
+            derive_accept_key(key.as_bytes()),
+        )
+        .body(Body::empty())
+        .expect("a valid response")
+}
+
+/// Checks an HTTP/1.1 WebSocket upgrade request (RFC 6455 section 4.2.1) and returns its
+/// `Sec-WebSocket-Key`.
+fn websocket_key(
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<String, (StatusCode, &'static str)> {
+    let has = |name: header::HeaderName, token: &str| {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
         })
+    };
+    if method != Method::GET {
+        return Err((
+            StatusCode::METHOD_NOT_ALLOWED,
+            "a WebSocket upgrade is a GET",
+        ));
+    }
+    if !has(header::CONNECTION, "upgrade") || !has(header::UPGRADE, "websocket") {
+        return Err((StatusCode::BAD_REQUEST, "not a WebSocket upgrade request"));
+    }
+    if !has(header::SEC_WEBSOCKET_VERSION, "13") {
+        return Err((StatusCode::BAD_REQUEST, "Sec-WebSocket-Version must be 13"));
+    }
+    headers
+        .get(header::SEC_WEBSOCKET_KEY)
+        .and_then(|k| k.to_str().ok())
+        .map(str::to_owned)
+        .ok_or((StatusCode::BAD_REQUEST, "Sec-WebSocket-Key is missing"))
 }
 
 async fn healthz<A>(State(state): State<AppState<A>>) -> StatusCode {

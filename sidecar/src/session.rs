@@ -1,9 +1,11 @@
 //! One client connection, from authentication to close, written against `Sink`/`Stream` of
-//! axum WebSocket [`Message`]s so unit tests drive it with in-memory channels and paused time.
+//! tungstenite [`Message`]s so unit tests drive it with in-memory channels and paused time.
 //!
-//! The session is a single task that owns the socket: it reads client frames, writes control
-//! replies and queued events, pings, and enforces the limits. Events reach it through the
-//! bounded queue the [`Registry`] fills; when that queue overflows the session closes with 1013.
+//! The session is a single task that reads client frames, writes control replies and pings,
+//! and enforces the limits. Most events never pass through it: the fan-out writes them into
+//! the socket directly ([`crate::socket`]). The others (the socket was full, or events were
+//! already waiting) reach it through the bounded queue the [`Registry`] fills; when that queue
+//! overflows the session closes with 1013.
 //!
 //! Close codes: 1008 bad/expired/revoked token, auth timeout or persistent flooding; 1009 frame
 //! over the hard limit; 1013 too slow (or authentication unavailable); 1001 server shutdown or
@@ -14,15 +16,17 @@ use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::watch;
 use tokio::time::{sleep_until, timeout, Instant};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::auth::{AuthError, Authenticator, Identity};
 use crate::config::Limits;
 use crate::protocol::{error_json, resolve_channel, ClientMessage, ServerMessage};
-use crate::registry::{ConnId, Handle, Outbox, Registry};
+use crate::registry::{ConnId, Handle, Outbox, Outgoing, Registry};
+use crate::socket::Direct;
 
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_POLICY: u16 = 1008;
@@ -106,7 +110,7 @@ impl RateLimiter {
 
 fn close_message(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame {
-        code,
+        code: code.into(),
         reason: Utf8Bytes::from(reason),
     }))
 }
@@ -115,6 +119,8 @@ fn close_message(code: u16, reason: &str) -> Message {
 struct Conn<S> {
     socket: S,
     limits: Limits,
+    /// Once authenticated: the fan-out's way into this socket, stopped before a close frame.
+    outbox: Option<Arc<Outbox>>,
 }
 
 impl<S, E> Conn<S>
@@ -127,8 +133,25 @@ where
         msg: Message,
         overflow: Pin<&mut F>,
     ) -> Result<(), SendFailed> {
-        let send_timeout = self.limits.send_timeout;
-        let mut send = pin!(self.socket.send(msg));
+        let send = self.socket.send(msg);
+        Self::bounded(self.limits.send_timeout, send, overflow).await
+    }
+
+    /// Writes out whatever the transport holds (the rest of a directly written event).
+    async fn flush<F: Future<Output = ()>>(
+        &mut self,
+        overflow: Pin<&mut F>,
+    ) -> Result<(), SendFailed> {
+        let flush = self.socket.flush();
+        Self::bounded(self.limits.send_timeout, flush, overflow).await
+    }
+
+    async fn bounded<F: Future<Output = ()>, E2>(
+        send_timeout: std::time::Duration,
+        send: impl Future<Output = Result<(), E2>>,
+        overflow: Pin<&mut F>,
+    ) -> Result<(), SendFailed> {
+        let mut send = pin!(send);
         // Fast path: the socket takes the frame at once, so no timer is armed. With 10,000
         // clients an event means 10,000 sends; a timer each would cost more than the write.
         if let Some(r) = (&mut send).now_or_never() {
@@ -148,8 +171,16 @@ where
             .await
     }
 
+    /// No event may follow a close frame: from now on the fan-out leaves this socket alone.
+    fn stop_events(&self) {
+        if let Some(outbox) = &self.outbox {
+            outbox.stop();
+        }
+    }
+
     /// Best effort: an optional error message, then a close frame, bounded by `close_timeout`.
     async fn close(&mut self, code: u16, reason: &str, error: Option<(&str, &str)>) {
+        self.stop_events();
         let deadline = self.limits.close_timeout;
         let _ = timeout(deadline, async {
             if let Some((code, message)) = error {
@@ -168,9 +199,14 @@ where
     }
 }
 
-/// Runs one connection to its end. `query_token` is the `?token=` value, if any.
-pub async fn run<S, E, A>(socket: S, query_token: Option<String>, shared: Shared<A>)
-where
+/// Runs one connection to its end. `query_token` is the `?token=` value, if any; `direct`
+/// lets the fan-out write events into the socket itself (`None` for in-memory sockets).
+pub async fn run<S, E, A>(
+    socket: S,
+    query_token: Option<String>,
+    direct: Option<Arc<dyn Direct>>,
+    shared: Shared<A>,
+) where
     S: Sink<Message> + Stream<Item = Result<Message, E>> + Unpin,
     E: std::fmt::Display,
     A: Authenticator,
@@ -178,11 +214,12 @@ where
     let mut conn = Conn {
         socket,
         limits: shared.limits.clone(),
+        outbox: None,
     };
     let Some(identity) = authenticate(&mut conn, query_token, &shared).await else {
         return;
     };
-    let handle = shared.registry.open(shared.limits.queue_size);
+    let handle = shared.registry.open(shared.limits.queue_size, direct);
     let id = handle.id;
     // Client-facing name -> Redis channel, so cleanup knows what to remove.
     let mut subscriptions: HashMap<String, String> = HashMap::new();
@@ -266,7 +303,7 @@ where
                     _ => Err(("auth_required", "the first message must be an auth message")),
                 };
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
             Some(Ok(Message::Binary(_))) => {
                 return Err(("auth_required", "the first message must be an auth message"));
             }
@@ -296,6 +333,7 @@ async fn serve<S, E, A>(
 {
     let limits = shared.limits.clone();
     let Handle { id, outbox, mut rx } = handle;
+    conn.outbox = Some(outbox.clone());
     let mut rate = RateLimiter::new();
     let mut last_seen = Instant::now();
     let mut next_ping = Instant::now() + limits.ping_interval;
@@ -341,10 +379,11 @@ async fn serve<S, E, A>(
                     Message::Binary(_) => None,
                     Message::Close(_) => {
                         // tungstenite queues the close reply itself; flushing sends it.
+                        conn.stop_events();
                         let _ = timeout(limits.close_timeout, conn.socket.flush()).await;
                         return;
                     }
-                    Message::Ping(_) | Message::Pong(_) => continue,
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
                 };
                 match rate.hit(&limits) {
                     Rate::Ok => {}
@@ -381,9 +420,13 @@ async fn serve<S, E, A>(
                     }
                 }
             }
-            Some(event) = rx.recv() => {
-                match conn.send(Message::Text(event), overflow.as_mut()).await {
-                    Ok(()) => {}
+            Some(item) = rx.recv() => {
+                let sent = match item {
+                    Outgoing::Event(text) => conn.send(Message::Text(text), overflow.as_mut()).await,
+                    Outgoing::Flush => conn.flush(overflow.as_mut()).await,
+                };
+                match sent {
+                    Ok(()) => outbox.settle(&rx),
                     Err(SendFailed::Overflow) => {
                         conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
                         return;

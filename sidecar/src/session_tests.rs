@@ -98,7 +98,7 @@ impl Client {
             shutdown,
         };
         let socket = TestSocket { incoming, outgoing };
-        let task = tokio::spawn(run(socket, token.map(str::to_owned), shared));
+        let task = tokio::spawn(run(socket, token.map(str::to_owned), None, shared));
         Client {
             to_server,
             from_server,
@@ -136,7 +136,12 @@ impl Client {
         loop {
             match self.next().await {
                 Message::Close(Some(frame)) => {
-                    assert_eq!(frame.code, code, "close reason {:?}", frame.reason);
+                    assert_eq!(
+                        u16::from(frame.code),
+                        code,
+                        "close reason {:?}",
+                        frame.reason
+                    );
                     return;
                 }
                 Message::Ping(_) | Message::Text(_) => continue,
@@ -427,7 +432,7 @@ fn an_idle_session_is_small() {
         limits: Limits::default(),
         shutdown,
     };
-    let fut = run(TestSocket { incoming, outgoing }, None, shared);
+    let fut = run(TestSocket { incoming, outgoing }, None, None, shared);
     let size = std::mem::size_of_val(&fut);
     println!("session future: {size} bytes");
     assert!(size < 4096, "session future grew to {size} bytes");

@@ -9,7 +9,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn a_token_in_the_query_authenticates() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
     let user = unique();
     let mut c = Client::authenticated(&sidecar, user).await;
     assert_eq!(
@@ -20,7 +20,7 @@ async fn a_token_in_the_query_authenticates() {
 
 #[tokio::test]
 async fn a_first_auth_message_authenticates() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
     let user = unique();
     let mut c = Client::connect(&sidecar.ws_url()).await;
     c.send(&format!(
@@ -51,7 +51,7 @@ async fn assert_refused(sidecar: &TestSidecar, token: &str, code: &str) {
 
 #[tokio::test]
 async fn bad_expired_and_refresh_tokens_are_refused_with_1008() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
     let user = unique();
     assert_refused(&sidecar, "not-a-jwt", "invalid_token").await;
     let other_secret = rh_token::TokenKeys::new(&[7u8; 32]).unwrap();
@@ -73,8 +73,8 @@ async fn bad_expired_and_refresh_tokens_are_refused_with_1008() {
 
 #[tokio::test]
 async fn revoked_tokens_are_refused_with_1008() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
-    let redis = redis(REDIS_URL).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
+    let redis = redis(&REDIS_URL).await;
 
     // Logged out: the jti is on the revocation list.
     let user = unique();
@@ -110,7 +110,7 @@ async fn revoked_tokens_are_refused_with_1008() {
 
 #[tokio::test]
 async fn no_auth_message_in_time_closes_with_1008() {
-    let mut config = test_config(REDIS_URL);
+    let mut config = test_config(&REDIS_URL);
     config.limits.auth_timeout = Duration::from_millis(300);
     let sidecar = spawn_sidecar(config).await;
     let mut c = Client::connect(&sidecar.ws_url()).await;

@@ -4,8 +4,8 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn a_subscriber_receives_what_is_published_on_its_channel() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
-    let redis = redis(REDIS_URL).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
+    let redis = redis(&REDIS_URL).await;
     let mut c = Client::authenticated(&sidecar, unique()).await;
     let channel = format!("rankings:t{}", unique());
     let other = format!("rankings:t{}", unique());
@@ -22,8 +22,8 @@ async fn a_subscriber_receives_what_is_published_on_its_channel() {
 
 #[tokio::test]
 async fn private_and_queue_channels_deliver_only_the_owners_events() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
-    let redis = redis(REDIS_URL).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
+    let redis = redis(&REDIS_URL).await;
     let user = unique();
     let mut c = Client::authenticated(&sidecar, user).await;
     assert_eq!(
@@ -60,8 +60,8 @@ async fn private_and_queue_channels_deliver_only_the_owners_events() {
 
 #[tokio::test]
 async fn another_users_channel_is_refused_and_the_connection_stays_open() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
-    let redis = redis(REDIS_URL).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
+    let redis = redis(&REDIS_URL).await;
     let user = unique();
     let mut c = Client::authenticated(&sidecar, user).await;
 
@@ -79,7 +79,7 @@ async fn another_users_channel_is_refused_and_the_connection_stays_open() {
 
 #[tokio::test]
 async fn unknown_channels_and_malformed_messages_get_errors_and_the_connection_stays_open() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
     let mut c = Client::authenticated(&sidecar, unique()).await;
     assert_eq!(
         c.subscribe("matchmaking:tick").await["code"],

@@ -9,9 +9,9 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn two_sidecars_both_deliver_every_event() {
-    let a = spawn_sidecar(test_config(REDIS_URL)).await;
-    let b = spawn_sidecar(test_config(REDIS_URL)).await;
-    let redis = redis(REDIS_URL).await;
+    let a = spawn_sidecar(test_config(&REDIS_URL)).await;
+    let b = spawn_sidecar(test_config(&REDIS_URL)).await;
+    let redis = redis(&REDIS_URL).await;
     let channel = format!("rankings:t{}", unique());
     let mut on_a = Client::authenticated(&a, unique()).await;
     let mut on_b = Client::authenticated(&b, unique()).await;

@@ -2,6 +2,7 @@
 
 use std::hash::{BuildHasher, RandomState};
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fred::prelude::{Builder, ClientLike, Config as RedisConfig, PubsubInterface};
@@ -15,7 +16,16 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const SECRET: &str = "sidecar-integration-test-secret-0123456789";
-pub const REDIS_URL: &str = "redis://127.0.0.1:6379/1";
+/// Redis db 1 at `RH_REDIS_HOST`:`RH_REDIS_PORT` (default 127.0.0.1:6379), as `./scripts/test`
+/// exports them, so parallel test runs can each use their own Redis.
+pub static REDIS_URL: LazyLock<String> = LazyLock::new(|| {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    format!(
+        "redis://{}:{}/1",
+        env("RH_REDIS_HOST", "127.0.0.1"),
+        env("RH_REDIS_PORT", "6379")
+    )
+});
 
 /// A random-enough u64 for ids and channel names.
 pub fn unique() -> u64 {

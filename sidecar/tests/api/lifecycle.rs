@@ -11,14 +11,14 @@ use crate::helpers::*;
 async fn the_ticker_publishes_at_ms_on_both_tick_channels() {
     let tick_channel = format!("test:tick:{}", unique());
     let refresh_channel = format!("test:refresh:{}", unique());
-    let listener = redis(REDIS_URL).await;
+    let listener = redis(&REDIS_URL).await;
     let mut messages = listener.message_rx();
     listener
         .subscribe(vec![tick_channel.clone(), refresh_channel.clone()])
         .await
         .unwrap();
 
-    let mut config = test_config(REDIS_URL);
+    let mut config = test_config(&REDIS_URL);
     config.tick_channel = tick_channel.clone();
     config.tick_interval = Duration::from_millis(50);
     config.streams_refresh_channel = refresh_channel.clone();
@@ -46,7 +46,7 @@ async fn the_ticker_publishes_at_ms_on_both_tick_channels() {
 
 #[tokio::test]
 async fn shutdown_sends_1001_to_every_client_then_returns() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
     let mut a = Client::authenticated(&sidecar, unique()).await;
     let mut b = Client::authenticated(&sidecar, unique()).await;
     a.subscribe("feed").await;

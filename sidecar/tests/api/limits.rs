@@ -10,7 +10,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn frames_over_4_kib_are_refused_and_over_64_kib_close_with_1009() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
     let mut c = Client::authenticated(&sidecar, unique()).await;
 
     let big = format!(r#"{{"type":"subscribe","channel":"{}"}}"#, "x".repeat(5000));
@@ -24,7 +24,7 @@ async fn frames_over_4_kib_are_refused_and_over_64_kib_close_with_1009() {
 
 #[tokio::test]
 async fn more_than_20_messages_a_second_are_refused_and_flooding_closes_with_1008() {
-    let sidecar = spawn_sidecar(test_config(REDIS_URL)).await;
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
     let mut c = Client::authenticated(&sidecar, unique()).await;
 
     for _ in 0..30 {
@@ -57,12 +57,12 @@ async fn more_than_20_messages_a_second_are_refused_and_flooding_closes_with_100
 
 #[tokio::test]
 async fn a_slow_consumer_is_dropped_with_1013_while_a_fast_one_keeps_receiving() {
-    let mut config = test_config(REDIS_URL);
+    let mut config = test_config(&REDIS_URL);
     config.limits.queue_size = 4;
     // Long enough for the slow client to come back and read its close frame.
     config.limits.close_timeout = Duration::from_secs(60);
     let sidecar = spawn_sidecar(config).await;
-    let redis = redis(REDIS_URL).await;
+    let redis = redis(&REDIS_URL).await;
     let channel = format!("match:{}", unique());
 
     // The slow client has a tiny receive buffer and reads nothing until the end.

@@ -1,26 +1,34 @@
 //! Fan-out benchmark (not a test): N concurrent WebSocket connections to one `rh-sidecar`
 //! process on loopback, all subscribed to one channel; events published on Redis; delivery
 //! latency from PUBLISH to each client's receipt, and the sidecar's memory per idle connection
-//! (VmRSS delta of the sidecar process / N).
+//! (VmRSS delta of the sidecar process / N). The clients are plain sockets read by one epoll
+//! thread ([`client`]); each round checks that every connection got the event exactly once,
+//! byte for byte.
 //!
 //! ```text
 //! cargo build --release -p rh-sidecar --examples --bins
 //! ulimit -n 20000 && target/release/examples/bench_fanout [connections] [rounds]
 //! ```
-//! Needs Redis on 127.0.0.1:6379. Results go to docs/benchmarks.md by hand.
+//! Needs Redis: `RH_REDIS_URL`, default `redis://127.0.0.1:6379/0`. Results go to
+//! docs/benchmarks.md by hand.
+
+mod client;
 
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fred::prelude::{Builder, ClientLike, Config as RedisConfig, PubsubInterface};
-use futures::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, Semaphore};
-use tokio_tungstenite::tungstenite::Message;
+use rh_sidecar::protocol::event_json;
+use rh_token::TokenType;
+use tokio::sync::mpsc;
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
+/// Threads opening connections (blocking handshakes) before the measurement.
+const CONNECT_THREADS: usize = 4;
 
-fn now_ns() -> u128 {
+pub(crate) fn now_ns() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -52,6 +60,9 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().map_or(10_000, |a| a.parse().unwrap());
     let rounds: usize = args.next().map_or(20, |a| a.parse().unwrap());
+    // The sidecar reads the same variable.
+    let redis_url =
+        std::env::var("RH_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/0".into());
 
     // The sidecar binary sits next to the examples directory.
     let exe = std::env::current_exe()?;
@@ -60,23 +71,7 @@ async fn main() -> anyhow::Result<()> {
         .local_addr()?
         .port();
     let listen = format!("127.0.0.1:{port}");
-    // BENCH_PERF=1 runs the sidecar under `perf record -g` (then memory numbers are perf's).
-    let mut command = if std::env::var_os("BENCH_PERF").is_some() {
-        let mut c = tokio::process::Command::new("perf");
-        c.args([
-            "record",
-            "-F",
-            "1999",
-            "-g",
-            "-o",
-            "/tmp/sidecar-bench.perf",
-            "--",
-        ])
-        .arg(&bin);
-        c
-    } else {
-        tokio::process::Command::new(&bin)
-    };
+    let mut command = tokio::process::Command::new(&bin);
     let mut child = command
         .args([
             "--listen",
@@ -87,8 +82,16 @@ async fn main() -> anyhow::Result<()> {
             "0",
         ])
         .env("RH_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .env("RH_REDIS_URL", &redis_url)
+        // BENCH_SIDECAR_LOG=rh_sidecar=debug shows, per event, how many were queued.
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_SIDECAR_LOG").unwrap_or("warn".into()),
+        )
+        .stdout(match std::env::var_os("BENCH_SIDECAR_LOG") {
+            Some(_) => Stdio::inherit(),
+            None => Stdio::null(),
+        })
         .kill_on_drop(true)
         .spawn()?;
     let pid = child.id().unwrap();
@@ -111,79 +114,92 @@ async fn main() -> anyhow::Result<()> {
 
     let keys = rh_token::TokenKeys::new(SECRET.as_bytes())?;
     let channel = format!("rankings:bench{}", std::process::id());
-    let (lat_tx, mut lat_rx) = mpsc::unbounded_channel::<u64>();
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
-    // Bounded concurrency while connecting, so the accept backlog never overflows.
-    let gate = Arc::new(Semaphore::new(256));
+    let addr: std::net::SocketAddr = listen.parse()?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
+    let tokens = (0..n)
+        .map(|i| {
+            let jti = format!("b{i}");
+            rh_token::issue(&keys, TokenType::Access, i as u64 + 1, now, jti, None)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let started = Instant::now();
-    for i in 0..n {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as i64;
-        let token = rh_token::issue(
-            &keys,
-            rh_token::TokenType::Access,
-            i as u64 + 1,
-            now,
-            format!("b{i}"),
-            None,
-        )?;
-        let url = format!("ws://{listen}/ws?token={token}");
-        let (channel, lat_tx, ready_tx, gate) = (
-            channel.clone(),
-            lat_tx.clone(),
-            ready_tx.clone(),
-            gate.clone(),
-        );
-        tokio::spawn(async move {
-            let permit = gate.acquire_owned().await.unwrap();
-            let (mut ws, _) = tokio_tungstenite::connect_async(url)
-                .await
-                .expect("connect");
-            ws.next().await.unwrap().unwrap(); // authenticated
-            ws.send(Message::text(format!(
-                r#"{{"type":"subscribe","channel":"{channel}"}}"#
-            )))
-            .await
-            .unwrap();
-            ws.next().await.unwrap().unwrap(); // subscribed
-            drop(permit);
-            ready_tx.send(()).unwrap();
-            while let Some(Ok(msg)) = ws.next().await {
-                if let Message::Text(t) = msg {
-                    let received = now_ns();
-                    // A substring scan, not a JSON parse: keep the client side's CPU share small.
-                    let rest = &t[t.find("\"sent_ns\":\"").expect("sent_ns") + 11..];
-                    let sent: u128 = rest[..rest.find('"').unwrap()].parse().unwrap();
-                    lat_tx
-                        .send((received.saturating_sub(sent) / 1000) as u64)
-                        .unwrap();
-                }
-            }
-        });
-    }
-    drop(ready_tx);
-    for _ in 0..n {
-        ready_rx.recv().await.unwrap();
-    }
+    // A few threads of blocking handshakes: few enough that the accept backlog never overflows.
+    let per_thread = n.div_ceil(CONNECT_THREADS);
+    let conns: Vec<client::Conn> = std::thread::scope(|scope| {
+        let handles: Vec<_> = tokens
+            .chunks(per_thread.max(1))
+            .map(|chunk| {
+                let channel = &channel;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|token| client::open(addr, token, channel).expect("connect"))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
     let connect_time = started.elapsed();
     // Let allocations settle before measuring the idle footprint.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = rss_kib(pid);
 
-    let redis = Builder::from_config(RedisConfig::from_url("redis://127.0.0.1:6379/0")?).build()?;
+    let expected: client::Expected = Arc::new(Mutex::new(Arc::from(&b""[..])));
+    let (tx, mut deliveries) = mpsc::unbounded_channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let receiver = {
+        let (expected, stop) = (expected.clone(), stop.clone());
+        std::thread::spawn(move || client::receive(conns, expected, tx, stop))
+    };
+
+    let redis = Builder::from_config(RedisConfig::from_url(&redis_url)?).build()?;
     redis.init().await?;
+    // BENCH_PERF=1 profiles the sidecar during the fan-out rounds only (not the connections).
+    let perf = match std::env::var_os("BENCH_PERF") {
+        Some(_) => {
+            let perf = std::process::Command::new("perf")
+                .args([
+                    "record",
+                    "-F",
+                    "1999",
+                    "-g",
+                    "-o",
+                    "/tmp/sidecar-bench.perf",
+                    "-p",
+                ])
+                .arg(pid.to_string())
+                .spawn()?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            Some(perf)
+        }
+        None => None,
+    };
     let (sidecar_cpu0, bench_cpu0) = (cpu_ticks(&pid.to_string()), cpu_ticks("self"));
     let mut all = Vec::with_capacity(n * rounds);
     let mut last_per_round = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        let payload = format!(r#"{{"sent_ns":"{}","rank":1,"mmr":1500}}"#, now_ns());
+        let payload = format!(r#"{{"rank":1,"mmr":1500,"sent_ns":"{}"}}"#, now_ns());
+        // What every client must receive, byte for byte.
+        *expected.lock().unwrap() = Arc::from(event_json(&channel, &payload).as_bytes());
+        let sent_ns = now_ns();
         let _: u64 = redis.publish(channel.as_str(), payload).await?;
+        let mut seen = vec![false; n];
         let mut round = Vec::with_capacity(n);
-        for _ in 0..n {
-            round.push(
-                tokio::time::timeout(Duration::from_secs(30), lat_rx.recv())
-                    .await?
-                    .unwrap(),
-            );
+        while round.len() < n {
+            let batch = tokio::time::timeout(Duration::from_secs(30), deliveries.recv())
+                .await
+                .map_err(|_| anyhow::anyhow!("only {} of {n} clients got the event", round.len()))?
+                .ok_or_else(|| anyhow::anyhow!("the clients' thread stopped"))?;
+            for d in batch {
+                anyhow::ensure!(d.content_ok, "connection {} got a wrong event", d.conn);
+                anyhow::ensure!(!seen[d.conn], "connection {} got the event twice", d.conn);
+                seen[d.conn] = true;
+                round.push((d.received_ns.saturating_sub(sent_ns) / 1000) as u64);
+            }
         }
         last_per_round.push(*round.iter().max().unwrap());
         all.extend(round);
@@ -192,6 +208,16 @@ async fn main() -> anyhow::Result<()> {
     let rss_after = rss_kib(pid);
     let sidecar_cpu = cpu_ticks(&pid.to_string()) - sidecar_cpu0;
     let bench_cpu = cpu_ticks("self") - bench_cpu0;
+    if let Some(mut perf) = perf {
+        // SIGINT makes perf write its data and exit.
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &perf.id().to_string()])
+            .status();
+        perf.wait()?;
+    }
+    stop.store(true, Ordering::Relaxed);
+    drop(deliveries);
+    receiver.join().unwrap()?;
     all.sort_unstable();
     last_per_round.sort_unstable();
 
@@ -224,7 +250,7 @@ async fn main() -> anyhow::Result<()> {
         "memory per idle connection: {:.2} KiB",
         (rss_idle.saturating_sub(rss_before)) as f64 / n as f64
     );
-    // SIGTERM, so the sidecar shuts down gracefully (and perf, if used, writes its data).
+    // SIGTERM, so the sidecar shuts down gracefully.
     let _ = std::process::Command::new("kill")
         .arg(pid.to_string())
         .status();
