@@ -497,8 +497,8 @@ async fn lose_boards(app: &TestApp, mode: &str) {
 
 #[tokio::test]
 async fn boards_rebuilt_by_both_runtimes_while_results_land_agree_with_mysql() {
-    const ROUNDS: usize = 4;
-    const RESULTS_PER_ROUND: usize = 4;
+    const ROUNDS: usize = 10;
+    const RESULTS_PER_ROUND: usize = 8;
     let _board = BOARD.lock().await;
     let cluster = cluster::shared();
     let lb = cluster.lb().await;
