@@ -81,6 +81,11 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# HAProxy, the load balancer of ./scripts/cluster and of the cluster tests.
+ensure_haproxy() {
+  command -v haproxy >/dev/null 2>&1 || apt_install haproxy
+}
+
 ensure_toolchain() {
   command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (https://rustup.rs)"
   ensure_rust_target wasm32-wasip2

@@ -4,6 +4,7 @@ sidecar Deployment against sidecar/src, the migrations Job against tools/migrate
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from urllib.parse import urlsplit
@@ -155,6 +156,30 @@ def check_origins(what: str, objects: list[dict], bound: dict, declared: dict) -
             parts = urlsplit(url)
             if f"{parts.scheme}://{parts.netloc}" != origin:
                 errors.append(f"{what}: {origin_name} {origin!r} is not the origin of {url_name} {url!r}")
+    return errors
+
+def check_trusted_proxies(repo: Repo) -> list[str]:
+    """Every overlay runs the API behind an ingress, so it names the proxies whose
+    X-Forwarded-For it believes: without any, every player shares one client address
+    (one register/login rate limit); trusting every address lets clients pick theirs."""
+    errors = []
+    for where, objects in repo.app_renders().items():
+        for app in spinapps(objects):
+            what = f"{where}: SpinApp {name_of(app)}"
+            var = next((v for v in (app.get("spec") or {}).get("variables") or []
+                        if v.get("name") == "trusted_proxies"), None)
+            value = resolve(objects, var)
+            if not value or not value.strip():
+                errors.append(f"{what}: trusted_proxies is not set: set it to the ingress's addresses")
+                continue
+            for entry in (e.strip() for e in value.split(",") if e.strip()):
+                try:
+                    net = ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    errors.append(f"{what}: trusted_proxies entry {entry!r} is not an address or CIDR range")
+                    continue
+                if net.prefixlen == 0:
+                    errors.append(f"{what}: trusted_proxies entry {entry!r} trusts every address")
     return errors
 
 def check_references(repo: Repo) -> list[str]:

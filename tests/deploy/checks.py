@@ -23,6 +23,7 @@ from check_code import (
     check_references,
     check_sidecar,
     check_spinapp,
+    check_trusted_proxies,
     check_variables,
 )
 from check_manifests import (
@@ -43,6 +44,7 @@ CHECKS = [
     check_schemas,
     check_spinapp,
     check_variables,
+    check_trusted_proxies,
     check_references,
     check_workloads,
     check_sidecar,

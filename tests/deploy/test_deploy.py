@@ -114,6 +114,18 @@ class BrokenCopies(unittest.TestCase):
                     "configMapKeyRef: { name: rankedhonor-config, key: db_host }",
                     "secret variable db_password must come from a Secret")
 
+    def test_an_overlay_without_trusted_proxies_is_reported(self):
+        self.broken("deploy/overlays/local/configmap.yaml", '  trusted_proxies: "10.42.0.0/16"\n', "",
+                    "trusted_proxies is not set")
+
+    def test_trusting_every_address_is_refused(self):
+        self.broken("deploy/overlays/production/configmap.yaml", '"10.0.0.0/16"', '"10.0.0.0/16, 0.0.0.0/0"',
+                    "trusts every address")
+
+    def test_a_malformed_trusted_proxy_is_refused(self):
+        self.broken("deploy/overlays/production/configmap.yaml", '"10.0.0.0/16"', '"10.0.0.0/33"',
+                    "is not an address or CIDR range")
+
     def test_a_missing_configmap_key_is_reported(self):
         self.broken("deploy/base/configmap.yaml", '  redis_db: "0"\n', "", "configMapKeyRef rankedhonor-config/redis_db")
 

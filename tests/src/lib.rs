@@ -10,6 +10,8 @@
 //! # Layout
 //! - `lib.rs`: [`spawn_app`] / [`spawn_app_with`], [`TestApp`] and its request helpers.
 //! - [`server`]: starting the runtime on its own thread, shared per test binary.
+//! - [`cluster`]: two runtime and two sidecar processes behind HAProxy, for the
+//!   cross-instance tests.
 //! - [`problem`]: assertions on RFC 9457 problem responses.
 //!
 //! # Environment
@@ -21,6 +23,7 @@
 //! | `RH_REDIS_HOST` / `RH_REDIS_PORT` | `127.0.0.1` / `6379` | Redis (db 1 is used) |
 //! | `RH_TEST_MANIFEST` | `spin.toml` | manifest to run, relative to the repository root |
 
+pub mod cluster;
 pub mod fake_provider;
 pub mod problem;
 pub mod server;
@@ -63,6 +66,8 @@ pub struct TestApp {
     pub game_server_key: String,
     /// Keeps a dedicated server (from [`spawn_app_with`]) alive; dropping stops it.
     _server: Option<server::Dedicated>,
+    /// Every request names a client address of its own ([`TestApp::request`]).
+    distinct_clients: bool,
 }
 
 /// An account created through the API, with the tokens it got.
@@ -196,6 +201,16 @@ impl TestApp {
             jwt_secret: TEST_JWT_SECRET.into(),
             game_server_key: TEST_GAME_SERVER_KEY.into(),
             _server: server,
+            distinct_clients: false,
+        }
+    }
+
+    /// A client of an app behind trusted proxies ([`cluster`]) whose requests each come
+    /// from a client address of their own.
+    pub(crate) async fn connect_distinct(base_url: String) -> TestApp {
+        TestApp {
+            distinct_clients: true,
+            ..TestApp::connect(base_url, None).await
         }
     }
 
@@ -205,8 +220,24 @@ impl TestApp {
     }
 
     /// A request builder for `method` on `path`, optionally with a Bearer token.
+    ///
+    /// A [`cluster`] app trusts 127.0.0.1 as a proxy, so `X-Forwarded-For` names the
+    /// client: there each request names its own address in `10.0.0.0/8`, as players
+    /// behind a load balancer have theirs. Only tests that pick an address themselves
+    /// then meet the cluster's low register/login limit.
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
-        let req = self.http.request(method, self.url(path));
+        let mut req = self.http.request(method, self.url(path));
+        if self.distinct_clients {
+            // Offset by the process id: a rerun within the minute uses other addresses.
+            static NEXT: AtomicU64 = AtomicU64::new(1);
+            let n = (u64::from(std::process::id()) << 12)
+                .wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed))
+                & 0xff_ffff;
+            req = req.header(
+                "x-forwarded-for",
+                format!("10.{}.{}.{}", n >> 16, (n >> 8) & 0xff, n & 0xff),
+            );
+        }
         match token {
             Some(t) => req.bearer_auth(t),
             None => req,

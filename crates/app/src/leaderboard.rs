@@ -11,6 +11,7 @@
 //!   while the marker says it was not empty (someone deleted just that key) counts as
 //!   lost too, both on read and when a result adds to it;
 //! - `lbmeta:{mode}:lock`: `SET NX EX` lock so only one request rebuilds at a time;
+//! - `lbmeta:{mode}:touched`: players placed while that lock is held (see Consistency);
 //! - `lbinfo:{mode}`: hash user id → `[username, wins, losses]` (JSON), so a page is
 //!   answered from Redis alone in one round trip ([`read_page`]): no MySQL connection
 //!   on the hot path. Written with the boards (results, rebuilds) and checked like one.
@@ -27,6 +28,14 @@
 //! if that update fails, [`invalidate`] drops the marker so the next read rebuilds.
 //! A rebuild writes into `lbtmp:` keys and `RENAME`s them over the live ones, so
 //! readers never see a half-built board.
+//!
+//! A result can commit after a rebuild read MySQL and place its players before the
+//! `RENAME` replaces the board it wrote to (on another runtime, or another request of
+//! this one): its update would be lost under a marker saying the boards are whole. So
+//! every placement made while the rebuild lock is held also records its players in
+//! `lbmeta:{mode}:touched`, in the same script as the write; the rebuild empties that
+//! set before reading MySQL and, once its boards are live, places every player recorded
+//! since then again from MySQL as it is by then.
 
 use spin_sdk::mysql::ParameterValue;
 use spin_sdk::redis::{Connection as Redis, RedisParameter, RedisResult};
@@ -98,6 +107,10 @@ fn marker_key(mode: &str) -> String {
 
 fn lock_key(mode: &str) -> String {
     format!("lbmeta:{mode}:lock")
+}
+
+fn touched_key(mode: &str) -> String {
+    format!("lbmeta:{mode}:touched")
 }
 
 /// One player's place on the boards of a mode.
@@ -321,7 +334,8 @@ pub fn rank_of(redis: &Redis, key: &str, user_id: u64) -> Result<Option<u64>, Lb
 
 /// Adds members to one board; if the board vanished although the marker says it was
 /// built non-empty, drops the marker so the next read rebuilds (a partial board must
-/// not pass for a whole one).
+/// not pass for a whole one). While a rebuild holds the lock (`KEYS[3]`), records the
+/// players in `KEYS[4]` so the rebuild places them again (module docs, Consistency).
 const PLACE_SCRIPT: &str = r"
 local m = redis.call('GET', KEYS[1])
 if m then
@@ -333,7 +347,17 @@ if m then
     redis.call('DEL', KEYS[1])
   end
 end
-return redis.call(ARGV[1], KEYS[2], unpack(ARGV, 2))
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  for i = 2, #ARGV - 1, 2 do
+    if ARGV[1] == 'ZADD' then
+      redis.call('SADD', KEYS[4], ARGV[i + 1])
+    else
+      redis.call('SADD', KEYS[4], ARGV[i])
+    end
+  end
+  redis.call('EXPIRE', KEYS[4], ARGV[#ARGV])
+end
+return redis.call(ARGV[1], KEYS[2], unpack(ARGV, 2, #ARGV - 1))
 ";
 
 /// True when the marker is there and every board in `KEYS[2..]` exists or was empty.
@@ -361,15 +385,19 @@ fn place_on(
     }
     let mut args = vec![
         bin(PLACE_SCRIPT),
-        RedisParameter::Int64(2),
+        RedisParameter::Int64(4),
         bin(marker_key(mode)),
         bin(key),
+        bin(lock_key(mode)),
+        bin(touched_key(mode)),
         bin(command),
     ];
     for (a, b) in pairs {
         args.push(bin(a.clone()));
         args.push(bin(b.clone()));
     }
+    // Last: how long the touched set may outlive a crashed rebuild.
+    args.push(RedisParameter::Int64(2 * LOCK_TTL_S));
     redis.execute("EVAL", &args)?;
     Ok(())
 }
@@ -484,6 +512,55 @@ pub fn rebuild(redis: &Redis, db: &Db, mode: &str, regions: &[String]) -> Result
     outcome
 }
 
+/// The standings of `user_ids` in a mode as MySQL has them now (players without a
+/// ranked game or banned are left out, as in [`standings_from_db`]).
+fn standings_of(db: &Db, mode: &str, user_ids: &[u64]) -> Result<Vec<Standing>, LbError> {
+    let mut all = Vec::with_capacity(user_ids.len());
+    for chunk in user_ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut params = vec![ParameterValue::Str(mode.to_string())];
+        params.extend(chunk.iter().map(|&id| ParameterValue::Uint64(id)));
+        let rows = db.query(
+            &format!(
+                "SELECT us.user_id, us.mmr, us.wins, us.losses, u.region, u.username FROM user_stats us \
+                 JOIN users u ON u.id = us.user_id \
+                 WHERE us.mode = ? AND us.games > 0 AND us.user_id IN ({marks}) \
+                 AND (u.banned_until_ms IS NULL OR u.banned_until_ms <= UNIX_TIMESTAMP() * 1000)"
+            ),
+            &params,
+        )?;
+        for row in rows.iter() {
+            all.push(Standing {
+                user_id: row.get("user_id")?,
+                mmr: row.get("mmr")?,
+                region: row.get("region")?,
+                username: row.get("username")?,
+                wins: row.get("wins")?,
+                losses: row.get("losses")?,
+            });
+        }
+    }
+    Ok(all)
+}
+
+/// The players recorded in the touched set, which is emptied in the same step.
+fn take_touched(redis: &Redis, mode: &str) -> Result<Vec<u64>, LbError> {
+    const SCRIPT: &str =
+        "local m = redis.call('SMEMBERS', KEYS[1]) redis.call('DEL', KEYS[1]) return m";
+    let out = redis.execute(
+        "EVAL",
+        &[
+            bin(SCRIPT),
+            RedisParameter::Int64(1),
+            bin(touched_key(mode)),
+        ],
+    )?;
+    Ok(out
+        .iter()
+        .filter_map(|v| as_string(v)?.parse().ok())
+        .collect())
+}
+
 /// Every ranked player of a mode, read from MySQL in keyset pages.
 pub fn standings_from_db(db: &Db, mode: &str) -> Result<Vec<Standing>, LbError> {
     let mut all = Vec::new();
@@ -526,6 +603,8 @@ fn rebuild_locked(
     mode: &str,
     regions: &[String],
 ) -> Result<usize, LbError> {
+    // Placements from here on are recorded (the lock is held) and placed again below.
+    redis.del(&[touched_key(mode)])?;
     let standings = standings_from_db(db, mode)?;
 
     // Group into the global board and each regional board, built under temporary keys.
@@ -576,6 +655,11 @@ fn rebuild_locked(
         redis.execute("RENAME", &[bin(tmp), bin(info)])?;
     }
     redis.set(&marker_key(mode), empty.as_bytes())?;
+    // Results that landed meanwhile may have written to boards the RENAMEs replaced.
+    let touched = take_touched(redis, mode)?;
+    if !touched.is_empty() {
+        place(redis, mode, &standings_of(db, mode, &touched)?)?;
+    }
     Ok(standings.len())
 }
 
