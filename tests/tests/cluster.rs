@@ -57,13 +57,7 @@ async fn failed_login(app: &TestApp, addr: &str) -> (StatusCode, String) {
         .send()
         .await
         .unwrap();
-    let server = resp
-        .headers()
-        .get("x-rh-server")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    (resp.status(), server)
+    answered_by(&resp)
 }
 
 #[tokio::test]
@@ -117,9 +111,8 @@ async fn the_login_limit_is_counted_across_both_runtimes() {
     );
 }
 
-/// Which server answered `GET /health` through the load balancer, and how.
-async fn lb_health(lb: &TestApp) -> (StatusCode, String) {
-    let resp = lb.get("/health").await;
+/// The status, and which server answered (`X-RH-Server`, set by the load balancer).
+fn answered_by(resp: &reqwest::Response) -> (StatusCode, String) {
     let server = resp
         .headers()
         .get("x-rh-server")
@@ -127,6 +120,12 @@ async fn lb_health(lb: &TestApp) -> (StatusCode, String) {
         .unwrap_or("")
         .to_owned();
     (resp.status(), server)
+}
+
+/// Which server answered `GET /health` through the load balancer, and how.
+async fn lb_health(lb: &TestApp) -> (StatusCode, String) {
+    let resp = lb.get("/health").await;
+    answered_by(&resp)
 }
 
 #[tokio::test]

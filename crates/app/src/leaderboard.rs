@@ -124,7 +124,26 @@ pub struct Standing {
     pub losses: u32,
 }
 
+/// Ranked players of a mode (at least one game, not banned) as [`Standing::from_row`]
+/// reads them; callers append their own `AND ...` conditions after `us.mode = ?`.
+const STANDINGS_SELECT: &str =
+    "SELECT us.user_id, us.mmr, us.wins, us.losses, u.region, u.username FROM user_stats us \
+     JOIN users u ON u.id = us.user_id \
+     WHERE us.mode = ? AND us.games > 0 \
+     AND (u.banned_until_ms IS NULL OR u.banned_until_ms <= UNIX_TIMESTAMP() * 1000)";
+
 impl Standing {
+    fn from_row(row: crate::db::Row<'_>) -> Result<Standing, DbError> {
+        Ok(Standing {
+            user_id: row.get("user_id")?,
+            mmr: row.get("mmr")?,
+            region: row.get("region")?,
+            username: row.get("username")?,
+            wins: row.get("wins")?,
+            losses: row.get("losses")?,
+        })
+    }
+
     fn info(&self) -> String {
         serde_json::json!([self.username, self.wins, self.losses]).to_string()
     }
@@ -521,23 +540,11 @@ fn standings_of(db: &Db, mode: &str, user_ids: &[u64]) -> Result<Vec<Standing>, 
         let mut params = vec![ParameterValue::Str(mode.to_string())];
         params.extend(chunk.iter().map(|&id| ParameterValue::Uint64(id)));
         let rows = db.query(
-            &format!(
-                "SELECT us.user_id, us.mmr, us.wins, us.losses, u.region, u.username FROM user_stats us \
-                 JOIN users u ON u.id = us.user_id \
-                 WHERE us.mode = ? AND us.games > 0 AND us.user_id IN ({marks}) \
-                 AND (u.banned_until_ms IS NULL OR u.banned_until_ms <= UNIX_TIMESTAMP() * 1000)"
-            ),
+            &format!("{STANDINGS_SELECT} AND us.user_id IN ({marks})"),
             &params,
         )?;
         for row in rows.iter() {
-            all.push(Standing {
-                user_id: row.get("user_id")?,
-                mmr: row.get("mmr")?,
-                region: row.get("region")?,
-                username: row.get("username")?,
-                wins: row.get("wins")?,
-                losses: row.get("losses")?,
-            });
+            all.push(Standing::from_row(row)?);
         }
     }
     Ok(all)
@@ -567,11 +574,7 @@ pub fn standings_from_db(db: &Db, mode: &str) -> Result<Vec<Standing>, LbError> 
     let mut after: u64 = 0;
     loop {
         let rows = db.query(
-            "SELECT us.user_id, us.mmr, us.wins, us.losses, u.region, u.username FROM user_stats us \
-             JOIN users u ON u.id = us.user_id \
-             WHERE us.mode = ? AND us.games > 0 AND us.user_id > ? \
-             AND (u.banned_until_ms IS NULL OR u.banned_until_ms <= UNIX_TIMESTAMP() * 1000) \
-             ORDER BY us.user_id LIMIT ?",
+            &format!("{STANDINGS_SELECT} AND us.user_id > ? ORDER BY us.user_id LIMIT ?"),
             &[
                 ParameterValue::Str(mode.to_string()),
                 ParameterValue::Uint64(after),
@@ -580,16 +583,9 @@ pub fn standings_from_db(db: &Db, mode: &str) -> Result<Vec<Standing>, LbError> 
         )?;
         let n = rows.len() as u64;
         for row in rows.iter() {
-            let user_id: u64 = row.get("user_id")?;
-            after = user_id;
-            all.push(Standing {
-                user_id,
-                mmr: row.get("mmr")?,
-                region: row.get("region")?,
-                username: row.get("username")?,
-                wins: row.get("wins")?,
-                losses: row.get("losses")?,
-            });
+            let standing = Standing::from_row(row)?;
+            after = standing.user_id;
+            all.push(standing);
         }
         if n < REBUILD_PAGE {
             return Ok(all);
