@@ -10,7 +10,7 @@ from .record import RECORDER, now_ms
 
 
 def signed_headers(key: bytes, method: str, path: str, body: bytes) -> dict[str, str]:
-    """The game-server signature (crates/app/src/server_sig.rs): hex HMAC-SHA256 of
+    """The game-server signature (crates/infra/src/server_sig.rs): hex HMAC-SHA256 of
     "{timestamp}.{METHOD}.{path}.{body}" under game_server_key. The app remembers every
     accepted signature for its 300 s window, so a resend must differ in timestamp or
     body bytes (the callers reorder participants, which keeps the result's meaning)."""

@@ -10,10 +10,10 @@ use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
 use rh_app::analytics;
-use rh_app::db::Db;
-use rh_app::http::{json, Req, Router};
-use rh_app::redis::Redis;
-use rh_app::{clock, AppError};
+use rh_infra::db::Db;
+use rh_infra::http::{json, Req, Router};
+use rh_infra::redis::Redis;
+use rh_infra::{clock, AppError};
 
 #[http_component]
 async fn route(req: IncomingRequest) -> Response {

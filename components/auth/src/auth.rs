@@ -1,14 +1,14 @@
 //! `/api/v1/auth/*`: register, login, refresh, logout.
 
 use crate::session::{self, TokenPair};
-use crate::store::{self, NewUser, User};
 use crate::{password, users};
-use rh_app::audit::Audit;
-use rh_app::db::Db;
-use rh_app::http::{self, Req};
-use rh_app::redis::Redis;
-use rh_app::{clock, config, ratelimit, AppError};
+use rh_app::users::store::{self, NewUser, User};
 use rh_domain::validation::{collect_errors, Email, Password, Region, Username};
+use rh_infra::audit::Audit;
+use rh_infra::db::Db;
+use rh_infra::http::{self, Req};
+use rh_infra::redis::Redis;
+use rh_infra::{clock, config, ratelimit, AppError};
 use rh_token::TokenType;
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
@@ -92,7 +92,7 @@ pub fn register(req: &Req) -> Result<Response, AppError> {
             },
             now_ms,
         )?;
-        let family = rh_app::ids::random_id();
+        let family = rh_infra::ids::random_id();
         let tokens = session::issue_pair(tx, &keys, id, &family, now_ms)?;
         Audit::new("register")
             .actor(id)
@@ -162,7 +162,7 @@ pub fn login(req: &Req) -> Result<Response, AppError> {
     refuse_banned(&user, now_ms)?;
 
     let keys = config::jwt_keys()?;
-    let family = rh_app::ids::random_id();
+    let family = rh_infra::ids::random_id();
     let tokens = db.transaction(|tx| {
         let tokens = session::issue_pair(tx, &keys, user.id, &family, now_ms)?;
         Audit::new("login")
@@ -214,7 +214,7 @@ pub fn refresh(req: &Req) -> Result<Response, AppError> {
             rh_token::TokenError::WrongType => {
                 AppError::InvalidToken("the token is not a refresh token".into())
             }
-            other => rh_app::auth::token_error(other),
+            other => rh_infra::auth::token_error(other),
         })?;
     let ip = req.client_ip();
 
@@ -274,7 +274,7 @@ pub fn refresh(req: &Req) -> Result<Response, AppError> {
 /// (Redis, until it would have expired) and its refresh family is revoked (MySQL).
 pub fn logout(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    let user = rh_app::auth::require_user(req, &redis)?;
+    let user = rh_infra::auth::require_user(req, &redis)?;
     let now_ms = clock::now_ms();
     let ttl = user.exp - now_ms / 1000;
     redis.set_ex(&rh_token::revoked_jti_key(&user.jti), "logout", ttl.max(1))?;

@@ -1,10 +1,10 @@
 //! `GET /health`: 200 `{"status": "ok", "mysql": "ok", "redis": "ok"}`, or a 503 problem
 //! whose extension members say which dependency is down. Causes are logged, not sent.
 
-use rh_app::db::Db;
-use rh_app::http::{self, Req};
-use rh_app::redis::Redis;
-use rh_app::{config, AppError};
+use rh_infra::db::Db;
+use rh_infra::http::{self, Req};
+use rh_infra::redis::Redis;
+use rh_infra::{config, AppError};
 use serde_json::json;
 use spin_sdk::http::Response;
 

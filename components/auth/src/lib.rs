@@ -7,7 +7,7 @@
 //! - [`auth`]: register, login, refresh (rotation with reuse detection), logout.
 //! - [`users`]: `GET`/`PATCH /users/me`, `GET /users/{id}`.
 //! - [`health`]: MySQL and Redis checks.
-//! - [`store`]: the SQL for `users`, `refresh_tokens` and `user_stats`.
+//! - the SQL for `users`, `refresh_tokens` and `user_stats` is `rh_app::users::store`.
 //! - [`password`]: Argon2id hashing with OWASP's parameters.
 //! - [`session`]: issuing an access/refresh pair and recording the refresh token.
 
@@ -15,10 +15,9 @@ mod auth;
 mod health;
 mod password;
 mod session;
-mod store;
 mod users;
 
-use rh_app::http::Router;
+use rh_infra::http::Router;
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 

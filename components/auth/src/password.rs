@@ -5,7 +5,7 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rh_app::AppError;
+use rh_infra::AppError;
 
 /// Memory cost in KiB (19 MiB).
 pub const M_COST_KIB: u32 = 19_456;
@@ -22,7 +22,7 @@ fn hasher() -> Result<Argon2<'static>, AppError> {
 /// Hashes `password` with a fresh 16-byte random salt.
 pub fn hash(password: &str) -> Result<String, AppError> {
     let salt =
-        SaltString::encode_b64(&rh_app::ids::random_bytes::<16>()).map_err(AppError::internal)?;
+        SaltString::encode_b64(&rh_infra::ids::random_bytes::<16>()).map_err(AppError::internal)?;
     hasher()?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

@@ -1,9 +1,9 @@
 //! Issuing a token pair: an access token and a refresh token of one family, with the
 //! refresh token recorded in `refresh_tokens` (rotation and reuse detection need it).
 
-use rh_app::db::Db;
-use rh_app::params;
-use rh_app::AppError;
+use rh_infra::db::Db;
+use rh_infra::params;
+use rh_infra::AppError;
 use rh_token::{TokenKeys, TokenType};
 use serde::Serialize;
 
@@ -27,8 +27,8 @@ pub fn issue_pair(
     now_ms: i64,
 ) -> Result<TokenPair, AppError> {
     let now = now_ms / 1000;
-    let access_jti = rh_app::ids::random_id();
-    let refresh_jti = rh_app::ids::random_id();
+    let access_jti = rh_infra::ids::random_id();
+    let refresh_jti = rh_infra::ids::random_id();
     // The access token carries the family too, so logout can revoke it.
     let access = rh_token::issue(
         keys,

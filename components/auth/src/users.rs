@@ -1,11 +1,11 @@
 //! `/api/v1/users/*`: the caller's own profile and public profiles.
 
-use crate::store::{self, ProfileChanges, User};
-use rh_app::db::Db;
-use rh_app::http::{self, Req};
-use rh_app::redis::Redis;
-use rh_app::{clock, config, AppError};
+use rh_app::users::store::{self, ProfileChanges, User};
 use rh_domain::validation::{collect_errors, AvatarUrl, Region, Username};
+use rh_infra::db::Db;
+use rh_infra::http::{self, Req};
+use rh_infra::redis::Redis;
+use rh_infra::{clock, config, AppError};
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
@@ -43,7 +43,7 @@ fn load(db: &Db, id: u64) -> Result<User, AppError> {
 /// `GET /api/v1/users/me` (Bearer).
 pub fn me(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    let auth = rh_app::auth::require_user(req, &redis)?;
+    let auth = rh_infra::auth::require_user(req, &redis)?;
     let db = Db::open()?;
     let user = load(&db, auth.id)?;
     let stats = store::stats(&db, user.id)?;
@@ -67,7 +67,7 @@ struct PatchBody {
 /// `PATCH /api/v1/users/me` (Bearer) `{username?, region?, avatar_url?}` → the updated user.
 pub fn update_me(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    let auth = rh_app::auth::require_user(req, &redis)?;
+    let auth = rh_infra::auth::require_user(req, &redis)?;
     let body: PatchBody = req.json()?;
 
     let regions = config::regions();

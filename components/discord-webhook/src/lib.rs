@@ -11,13 +11,13 @@
 use bytes::Bytes;
 use spin_sdk::redis_component;
 
-use rh_app::config;
-use rh_app::db::Db;
 use rh_app::integrations::client::{call, origin_of};
 use rh_app::integrations::provider::ApiRequest;
 use rh_app::integrations::store;
 use rh_app::integrations::webhook::{claim_key, message_for, SENT_TTL_MS};
-use rh_app::redis::Redis;
+use rh_infra::config;
+use rh_infra::db::Db;
+use rh_infra::redis::Redis;
 
 #[redis_component]
 fn on_feed(message: Bytes) -> anyhow::Result<()> {

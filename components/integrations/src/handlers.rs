@@ -3,14 +3,14 @@
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use rh_app::auth::require_user;
-use rh_app::clock::now_ms;
-use rh_app::db::Db;
-use rh_app::http::{json, no_content, Req};
 use rh_app::integrations::link::{self, Callback};
 use rh_app::integrations::{settings, store, streams, IntegrationError, Provider};
-use rh_app::redis::Redis;
-use rh_app::AppError;
+use rh_infra::auth::require_user;
+use rh_infra::clock::now_ms;
+use rh_infra::db::Db;
+use rh_infra::http::{json, no_content, Req};
+use rh_infra::redis::Redis;
+use rh_infra::AppError;
 
 /// Default and largest `limit` of `GET /streams`.
 const DEFAULT_LIMIT: usize = 20;
@@ -104,7 +104,7 @@ pub fn badges(req: &Req) -> Result<Response, AppError> {
         .ok_or_else(|| AppError::NotFound("no such user".into()))?;
     let db = Db::open()?;
     let exists: Option<u64> =
-        db.query_scalar("SELECT id FROM users WHERE id = ?", &rh_app::params![id])?;
+        db.query_scalar("SELECT id FROM users WHERE id = ?", &rh_infra::params![id])?;
     if exists.is_none() {
         return Err(AppError::NotFound("no such user".into()));
     }

@@ -15,7 +15,7 @@ mod handlers;
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
-use rh_app::http::Router;
+use rh_infra::http::Router;
 
 #[http_component]
 async fn route(req: IncomingRequest) -> Response {

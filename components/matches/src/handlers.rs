@@ -3,11 +3,11 @@
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use rh_app::db::Db;
-use rh_app::http::{json, Req};
 use rh_app::matches::{self, effects, inbox, read, Applied, NewMatch, ResultBody};
-use rh_app::redis::Redis;
-use rh_app::{clock, config, events, server_sig, AppError};
+use rh_infra::db::Db;
+use rh_infra::http::{json, Req};
+use rh_infra::redis::Redis;
+use rh_infra::{clock, config, events, server_sig, AppError};
 
 /// A numeric `:id`; anything else cannot name a resource, so 404.
 fn id_param(req: &Req, name: &str) -> Result<u64, AppError> {

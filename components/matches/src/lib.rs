@@ -1,6 +1,6 @@
 //! `matches`: the match lifecycle over HTTP.
 //!
-//! Game servers (HMAC-signed, see `rh_app::server_sig`) create matches, post results
+//! Game servers (HMAC-signed, see `rh_infra::server_sig`) create matches, post results
 //! and timeline events; anyone reads matches, histories and timelines. The storage
 //! and the exactly-once result transaction live in `rh_app::matches`; this component
 //! decodes, checks the signature, calls it, runs the after-commit step and encodes.
@@ -14,7 +14,7 @@ mod handlers;
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
-use rh_app::http::Router;
+use rh_infra::http::Router;
 
 #[http_component]
 async fn route(req: IncomingRequest) -> Response {

@@ -2,16 +2,16 @@
 
 use spin_sdk::http::Response;
 
-use rh_app::auth::require_user;
-use rh_app::db::Db;
-use rh_app::http::{json, no_content, Req};
 use rh_app::queue::{self, JoinRequest, TickOptions};
-use rh_app::redis::Redis;
-use rh_app::server_sig::{self, SigError};
-use rh_app::{clock, config, AppError};
+use rh_infra::auth::require_user;
+use rh_infra::db::Db;
+use rh_infra::http::{json, no_content, Req};
+use rh_infra::redis::Redis;
+use rh_infra::server_sig::{self, SigError};
+use rh_infra::{clock, config, AppError};
 
 fn db() -> Result<Db, AppError> {
-    Db::open()
+    Ok(Db::open()?)
 }
 
 fn now_ms() -> u64 {
@@ -65,7 +65,7 @@ pub fn tick(req: &Req) -> Result<Response, AppError> {
     json(200, &outcome)
 }
 
-/// The game-server signature (see `rh_app::server_sig`), then its one-time use: the
+/// The game-server signature (see `rh_infra::server_sig`), then its one-time use: the
 /// accepted signature is remembered for the validity window so it cannot be replayed.
 fn verify_server(req: &Req, key: &[u8], redis: &Redis) -> Result<(), AppError> {
     let refused = |e: SigError| AppError::InvalidToken(e.to_string());

@@ -16,10 +16,10 @@
 use bytes::Bytes;
 use spin_sdk::redis_component;
 
-use rh_app::db::Db;
 use rh_app::queue::{active_queues, run_tick, TickOptions};
-use rh_app::redis::Redis;
-use rh_app::{clock, config};
+use rh_infra::db::Db;
+use rh_infra::redis::Redis;
+use rh_infra::{clock, config};
 
 #[redis_component]
 fn on_tick(_message: Bytes) -> anyhow::Result<()> {

@@ -3,12 +3,12 @@
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use rh_app::db::Db;
-use rh_app::http::{json, Req};
 use rh_app::leaderboard::{self, Entry};
 use rh_app::matches;
-use rh_app::redis::Redis;
-use rh_app::{auth, config, server_sig, AppError};
+use rh_infra::db::Db;
+use rh_infra::http::{json, Req};
+use rh_infra::redis::Redis;
+use rh_infra::{auth, config, server_sig, AppError};
 
 /// `?name=` as an integer within `range`, `default` when absent; otherwise 422.
 fn int_param(

@@ -3,11 +3,11 @@
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use rh_app::db::Db;
-use rh_app::http::{json, no_content, Req};
 use rh_app::matches::inbox;
-use rh_app::redis::Redis;
-use rh_app::{auth, clock, AppError};
+use rh_infra::db::Db;
+use rh_infra::http::{json, no_content, Req};
+use rh_infra::redis::Redis;
+use rh_infra::{auth, clock, AppError};
 
 fn limit_param(req: &Req, default: u32, max: u32) -> Result<u32, AppError> {
     match req.query_param("limit") {

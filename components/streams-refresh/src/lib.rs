@@ -11,11 +11,11 @@
 use bytes::Bytes;
 use spin_sdk::redis_component;
 
-use rh_app::clock::now_ms;
-use rh_app::db::Db;
 use rh_app::integrations::settings;
 use rh_app::integrations::streams::{refresh, RefreshOutcome};
-use rh_app::redis::Redis;
+use rh_infra::clock::now_ms;
+use rh_infra::db::Db;
+use rh_infra::redis::Redis;
 
 #[redis_component]
 fn on_refresh(_message: Bytes) -> anyhow::Result<()> {

@@ -2,11 +2,11 @@
 
 use spin_sdk::http::Response;
 
-use rh_app::db::Db;
-use rh_app::http::{json, Req};
-use rh_app::redis::Redis;
 use rh_app::teams::activity;
-use rh_app::{auth, AppError};
+use rh_infra::db::Db;
+use rh_infra::http::{json, Req};
+use rh_infra::redis::Redis;
+use rh_infra::{auth, AppError};
 
 use crate::handlers::int_param;
 

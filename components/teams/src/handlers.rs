@@ -4,15 +4,16 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use rh_app::db::Db;
-use rh_app::http::{self, Req};
-use rh_app::redis::Redis;
+use rh_app::matches;
 use rh_app::teams::membership::{self, Actor};
 use rh_app::teams::notify::Outbox;
 use rh_app::teams::rules::{self, Role, TeamName, TeamTag};
 use rh_app::teams::{self, store};
-use rh_app::{auth, clock, matches, AppError};
 use rh_domain::validation::collect_errors;
+use rh_infra::db::Db;
+use rh_infra::http::{self, Req};
+use rh_infra::redis::Redis;
+use rh_infra::{auth, clock, AppError};
 
 /// `?name=` as an integer within `range`, `default` when absent; otherwise 422.
 pub fn int_param(

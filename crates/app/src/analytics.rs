@@ -14,7 +14,7 @@
 use serde::Serialize;
 use spin_sdk::mysql::ParameterValue;
 
-use crate::db::{Db, DbError};
+use rh_infra::db::{Db, DbError};
 
 const DAY_MS: i64 = 86_400_000;
 

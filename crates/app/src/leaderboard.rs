@@ -40,7 +40,7 @@
 use spin_sdk::mysql::ParameterValue;
 use spin_sdk::redis::{Connection as Redis, RedisParameter, RedisResult};
 
-use crate::db::{Db, DbError};
+use rh_infra::db::{Db, DbError};
 
 const SHIFT: i64 = 1 << 32;
 /// Rows read from MySQL per page while rebuilding (the host caps result sizes).
@@ -74,11 +74,11 @@ impl From<DbError> for LbError {
     }
 }
 
-impl From<LbError> for crate::AppError {
+impl From<LbError> for rh_infra::AppError {
     fn from(e: LbError) -> Self {
         match e {
-            LbError::Busy => crate::AppError::Unavailable(e.to_string()),
-            other => crate::AppError::internal(other),
+            LbError::Busy => rh_infra::AppError::Unavailable(e.to_string()),
+            other => rh_infra::AppError::internal(other),
         }
     }
 }
@@ -133,7 +133,7 @@ const STANDINGS_SELECT: &str =
      AND (u.banned_until_ms IS NULL OR u.banned_until_ms <= UNIX_TIMESTAMP() * 1000)";
 
 impl Standing {
-    fn from_row(row: crate::db::Row<'_>) -> Result<Standing, DbError> {
+    fn from_row(row: rh_infra::db::Row<'_>) -> Result<Standing, DbError> {
         Ok(Standing {
             user_id: row.get("user_id")?,
             mmr: row.get("mmr")?,

@@ -3,8 +3,8 @@
 use serde::Serialize;
 use spin_sdk::mysql::ParameterValue;
 
-use crate::db::Db;
-use crate::AppError;
+use rh_infra::db::Db;
+use rh_infra::AppError;
 
 /// Filters of one page; every field is optional.
 #[derive(Debug, Default, Clone)]

@@ -4,10 +4,11 @@
 
 use serde_json::json;
 
-use crate::audit::Audit;
-use crate::db::Db;
-use crate::redis::Redis;
-use crate::{clock, config, leaderboard, matches, AppError};
+use crate::{leaderboard, matches};
+use rh_infra::audit::Audit;
+use rh_infra::db::Db;
+use rh_infra::redis::Redis;
+use rh_infra::{clock, config, AppError};
 
 /// One mode's rebuild; if another rebuild holds the mode's lock, waits for it (up to
 /// about a second) and rebuilds again, since the admin asked for boards built from now.

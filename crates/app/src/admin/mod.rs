@@ -20,12 +20,12 @@ pub mod void;
 
 use spin_sdk::mysql::ParameterValue;
 
-use crate::audit::Audit;
-use crate::auth::{self, AuthUser};
-use crate::db::Db;
-use crate::http::Req;
-use crate::redis::Redis;
-use crate::{clock, AppError};
+use rh_infra::audit::Audit;
+use rh_infra::auth::{self, AuthUser};
+use rh_infra::db::Db;
+use rh_infra::http::Req;
+use rh_infra::redis::Redis;
+use rh_infra::{clock, AppError};
 
 /// Authenticates the caller and checks `users.role = 'admin'`; otherwise records the
 /// refusal and answers 403.

@@ -6,12 +6,13 @@ use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::mysql::ParameterValue;
 
-use crate::audit::Audit;
-use crate::db::Db;
 use crate::leaderboard::{self, Standing};
-use crate::redis::{Arg, Redis};
-use crate::{clock, queue, AppError};
+use crate::queue;
 use rh_domain::rating::Rating;
+use rh_infra::audit::Audit;
+use rh_infra::db::Db;
+use rh_infra::redis::{Arg, Redis};
+use rh_infra::{clock, AppError};
 
 /// A permanent ban's deadline (9999-12-31, see V1: bans are deadlines).
 pub const PERMANENT_BAN_MS: i64 = 253_402_300_799_999;

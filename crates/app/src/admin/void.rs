@@ -13,10 +13,11 @@ use serde_json::json;
 use spin_sdk::mysql::ParameterValue;
 
 use crate::analytics;
-use crate::audit::Audit;
-use crate::db::Db;
-use crate::redis::{Arg, Redis};
-use crate::{clock, config, leaderboard, AppError};
+use crate::leaderboard;
+use rh_infra::audit::Audit;
+use rh_infra::db::Db;
+use rh_infra::redis::{Arg, Redis};
+use rh_infra::{clock, config, AppError};
 
 struct Participant {
     user_id: u64,

@@ -2,7 +2,8 @@
 //! problem+json response). Messages name the provider and the reason, never a token,
 //! code or secret.
 
-use crate::error::AppError;
+use rh_infra::db::IsDeadlock;
+use rh_infra::error::AppError;
 
 use super::crypto::CryptoError;
 
@@ -44,15 +45,21 @@ pub enum IntegrationError {
     App(#[from] AppError),
 }
 
-impl From<crate::db::DbError> for IntegrationError {
-    fn from(e: crate::db::DbError) -> Self {
+impl From<rh_infra::db::DbError> for IntegrationError {
+    fn from(e: rh_infra::db::DbError) -> Self {
         IntegrationError::App(e.into())
     }
 }
 
-impl From<crate::redis::RedisError> for IntegrationError {
-    fn from(e: crate::redis::RedisError) -> Self {
+impl From<rh_infra::redis::RedisError> for IntegrationError {
+    fn from(e: rh_infra::redis::RedisError) -> Self {
         IntegrationError::App(e.into())
+    }
+}
+
+impl IsDeadlock for IntegrationError {
+    fn is_deadlock(&self) -> bool {
+        matches!(self, IntegrationError::App(e) if e.is_deadlock())
     }
 }
 

@@ -6,7 +6,7 @@
 //! no Bearer token: the single-use `state`, bound to the player who asked for it, is
 //! what authenticates it.
 
-use crate::db::Db;
+use rh_infra::db::Db;
 
 use super::client::{call, origin_of, ApiResponse};
 use super::crypto::{token_aad, TokenCipher};

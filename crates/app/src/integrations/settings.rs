@@ -3,7 +3,7 @@
 //! `{provider}_{client_id,client_secret,authorize_url,token_url,api_base_url}`.
 //! Endpoint variables default to the real providers' endpoints.
 
-use crate::config;
+use rh_infra::config;
 
 use super::crypto::TokenCipher;
 use super::error::IntegrationError;
@@ -14,7 +14,7 @@ pub const DEFAULT_REDIRECT_BASE: &str = "http://localhost:8080";
 
 /// The token cipher keyed by `integration_key`.
 pub fn cipher() -> Result<TokenCipher, IntegrationError> {
-    let raw = config::get("integration_key").map_err(crate::error::AppError::from)?;
+    let raw = config::get("integration_key").map_err(rh_infra::error::AppError::from)?;
     Ok(TokenCipher::from_key_text(&raw)?)
 }
 

@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-use crate::audit::Audit;
-use crate::db::{Db, DbError};
-use crate::params;
+use rh_infra::audit::Audit;
+use rh_infra::db::{Db, DbError, IsDeadlock};
+use rh_infra::params;
 
 use super::error::IntegrationError;
 use super::provider::{Identity, Provider};
@@ -57,7 +57,7 @@ pub fn insert_state(
         );
         match inserted {
             // The server's advice for a deadlock victim is to retry the statement.
-            Err(e) if attempt < 2 && crate::db::is_deadlock(&e) => attempt += 1,
+            Err(e) if attempt < 2 && e.is_deadlock() => attempt += 1,
             other => return other,
         }
     }
@@ -111,18 +111,7 @@ pub fn save_link(
 ) -> Result<LinkSummary, IntegrationError> {
     // A deadlock (concurrent links touching neighbouring index gaps) rolls the whole
     // transaction back; running it again is the documented remedy.
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match save_link_once(db, &link, ip.clone(), now_ms) {
-            Err(IntegrationError::App(e)) if attempt < 3 && is_deadlock(&e) => continue,
-            other => return other,
-        }
-    }
-}
-
-fn is_deadlock(e: &crate::error::AppError) -> bool {
-    crate::db::is_deadlock(e)
+    save_link_once(db, &link, ip, now_ms)
 }
 
 fn save_link_once(
@@ -144,7 +133,7 @@ fn save_link_once(
         link.user_id,
         provider
     ];
-    db.transaction(|db| {
+    db.transaction_retrying(|db| {
         // Insert, or replace the player's own previous link of this provider. No DELETE
         // first: deleting a missing row takes gap locks that deadlock concurrent links.
         let inserted = db.execute(
@@ -171,7 +160,7 @@ fn save_link_once(
         Audit::new("integration_linked")
             .actor(link.user_id)
             .target("integration", provider)
-            .ip(ip)
+            .ip(ip.clone())
             .after(serde_json::json!({
                 "provider": provider,
                 "provider_user_id": link.identity.provider_user_id,

@@ -12,9 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::Db;
-use crate::error::AppError;
-use crate::redis::Redis;
+use rh_infra::db::Db;
+use rh_infra::error::AppError;
+use rh_infra::redis::Redis;
 
 use super::crypto::TokenCipher;
 use super::error::IntegrationError;
@@ -92,7 +92,7 @@ pub fn refresh(
     now_ms: i64,
 ) -> Result<RefreshOutcome, AppError> {
     if !redis.set_nx_px(CLAIM_KEY, &now_ms.to_string(), REFRESH_INTERVAL_MS)? {
-        redis.execute("INCR", &[crate::redis::Arg::Str(SKIPPED_KEY)])?;
+        redis.execute("INCR", &[rh_infra::redis::Arg::Str(SKIPPED_KEY)])?;
         return Ok(RefreshOutcome::Skipped);
     }
     let mut results = Vec::new();
@@ -132,12 +132,12 @@ pub fn refresh(
         redis.execute(
             "SET",
             &[
-                crate::redis::Arg::Str(&cache_key(provider)),
-                crate::redis::Arg::Str(&json),
+                rh_infra::redis::Arg::Str(&cache_key(provider)),
+                rh_infra::redis::Arg::Str(&json),
             ],
         )?;
     }
-    redis.execute("INCR", &[crate::redis::Arg::Str(RUNS_KEY)])?;
+    redis.execute("INCR", &[rh_infra::redis::Arg::Str(RUNS_KEY)])?;
     Ok(RefreshOutcome::Refreshed(results))
 }
 

@@ -20,7 +20,7 @@ use rh_domain::modes::Mode;
 use serde::{Deserialize, Serialize};
 use spin_sdk::mysql::ParameterValue;
 
-use crate::db::Db;
+use rh_infra::db::Db;
 
 use super::{in_transaction, placeholders, MatchError};
 
@@ -65,7 +65,11 @@ pub fn create_match(
 ) -> Result<CreatedMatch, MatchError> {
     create_matches(db, vec![new], regions, now_ms)?
         .pop()
-        .unwrap_or_else(|| Err(MatchError::Db("a batch of one created nothing".into())))
+        .unwrap_or_else(|| {
+            Err(MatchError::Inconsistent(
+                "a batch of one created nothing".into(),
+            ))
+        })
 }
 
 /// Validates every match of `batch` and inserts the valid ones, each `pending` with its
@@ -109,7 +113,7 @@ pub fn create_matches(
             let (mode, new) = slot?;
             let id = ids
                 .next()
-                .ok_or_else(|| MatchError::Db("fewer ids than matches".into()))?;
+                .ok_or_else(|| MatchError::Inconsistent("fewer ids than matches".into()))?;
             Ok(CreatedMatch {
                 id,
                 mode: mode.name,
@@ -222,7 +226,7 @@ fn known_users(db: &Db, users: &[u64]) -> Result<HashSet<u64>, MatchError> {
 fn insert(db: &Db, matches: &[&(Mode, NewMatch)], now_ms: i64) -> Result<Vec<u64>, MatchError> {
     let mut ids = Vec::with_capacity(matches.len());
     for chunk in matches.chunks(CHUNK_MATCHES) {
-        let key = crate::ids::random_bytes::<16>().to_vec();
+        let key = rh_infra::ids::random_bytes::<16>().to_vec();
         let mut sql = String::from(
             "INSERT INTO matches (mode, region, status, created_at_ms, batch_key, batch_index) VALUES ",
         );
@@ -290,10 +294,9 @@ fn read_back(db: &Db, key: Vec<u8>, n: usize) -> Result<Vec<u64>, MatchError> {
     }
     (0..n)
         .map(|i| {
-            by_index
-                .get(&i)
-                .copied()
-                .ok_or_else(|| MatchError::Db(format!("inserted match {i} of {n} not found")))
+            by_index.get(&i).copied().ok_or_else(|| {
+                MatchError::Inconsistent(format!("inserted match {i} of {n} not found"))
+            })
         })
         .collect()
 }

@@ -6,15 +6,15 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use spin_sdk::mysql::ParameterValue;
 
-use crate::db::Db;
+use rh_infra::db::Db;
 use spin_sdk::redis::Connection as Redis;
 
 use rh_domain::achievements::{newly_unlocked, Progress};
 use rh_domain::stats::{Outcome, PlayerStats};
 
 use super::{last_insert_id, outcome_str, MatchError};
-use crate::events;
 use crate::leaderboard::{self, Standing};
+use rh_infra::events;
 
 /// One player's change, carried from the transaction to the after-commit step.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use spin_sdk::mysql::ParameterValue;
 
 use super::effects::{FeedItem, NotificationItem};
 use super::MatchError;
-use crate::db::Db;
+use rh_infra::db::Db;
 
 /// Feed events older than this are gone (filtered on read, purged after results).
 pub const FEED_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;

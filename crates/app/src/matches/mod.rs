@@ -25,7 +25,7 @@ pub mod result;
 
 use spin_sdk::mysql::ParameterValue;
 
-use crate::db::{Db, DbError};
+use rh_infra::db::{Db, DbError, IsDeadlock};
 
 pub use create::{create_match, create_matches, CreatedMatch, NewMatch};
 pub use read::{get_match, timeline, user_history, MatchView, ParticipantView, TimelineEvent};
@@ -55,20 +55,24 @@ pub enum MatchError {
     /// 409: the match already has a different result (or was voided).
     #[error("{0}")]
     Conflict(String),
-    /// 500: storage failure.
+    /// 500: the stored data broke an invariant the code relies on (a row just inserted
+    /// is missing...).
+    #[error("inconsistent match data: {0}")]
+    Inconsistent(String),
+    /// 500 (503 for a deadlock victim left after the retries): storage failure.
     #[error("database: {0}")]
-    Db(String),
+    Db(#[from] DbError),
 }
 
-impl From<DbError> for MatchError {
-    fn from(e: DbError) -> Self {
-        MatchError::Db(e.to_string())
+impl IsDeadlock for MatchError {
+    fn is_deadlock(&self) -> bool {
+        matches!(self, MatchError::Db(e) if e.is_deadlock())
     }
 }
 
-impl From<MatchError> for crate::AppError {
+impl From<MatchError> for rh_infra::AppError {
     fn from(e: MatchError) -> Self {
-        use crate::AppError;
+        use rh_infra::AppError;
         match e {
             MatchError::UnknownMode(m) => {
                 AppError::invalid_field("mode", format!("unknown mode {m:?}"))
@@ -81,7 +85,8 @@ impl From<MatchError> for crate::AppError {
             MatchError::Domain(d) => AppError::from(d),
             MatchError::NotFound => AppError::NotFound("not found".into()),
             MatchError::Conflict(why) => AppError::Conflict(why),
-            MatchError::Db(why) => AppError::internal(why),
+            MatchError::Db(e) => AppError::Db(e),
+            e @ MatchError::Inconsistent(_) => AppError::internal(e),
         }
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use spin_sdk::mysql::ParameterValue;
 
-use crate::db::Db;
+use rh_infra::db::Db;
 
 use super::{in_transaction, MatchError};
 

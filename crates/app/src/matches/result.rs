@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use spin_sdk::mysql::ParameterValue;
 
-use crate::db::Db;
+use rh_infra::db::Db;
 
 use rh_domain::rating::{rate_match, Rating};
 
@@ -301,7 +301,7 @@ fn lock_stats(db: &Db, mode: &str, users: &[u64]) -> Result<Vec<Locked>, MatchEr
         });
     }
     if out.len() != users.len() {
-        return Err(MatchError::Db(
+        return Err(MatchError::Inconsistent(
             "user_stats rows missing after insert".into(),
         ));
     }
@@ -549,7 +549,7 @@ fn figures(db: &Db, changes: &[PlayerChange]) -> Result<Vec<(u64, Progress)>, Ma
         ),
         &params,
     )?;
-    let lookup = |set: &crate::db::Rows, user: u64| -> Result<i64, MatchError> {
+    let lookup = |set: &rh_infra::db::Rows, user: u64| -> Result<i64, MatchError> {
         for r in set.iter() {
             if r.get::<u64>("user_id")? == user {
                 return Ok(r.get::<Option<i64>>("n")?.unwrap_or(0));

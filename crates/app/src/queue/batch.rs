@@ -26,8 +26,8 @@ use super::error::QueueError;
 use super::scripts::Script;
 use super::tick::{Formation, FormedMatch, TickOutcome};
 use super::{keys, redis_io, CLAIM_TTL_MS, MATCH_MARKER_TTL_MS, TICKET_TTL_MS, WAITS_KEPT};
-use crate::db::Db;
 use crate::matches::{create_matches, CreatedMatch, MatchError, NewMatch};
+use rh_infra::db::Db;
 
 /// One queue: its mode, region and Redis names, derived once.
 pub(super) struct QueueKeys {

@@ -4,7 +4,7 @@ use rh_domain::modes::Mode;
 use spin_sdk::mysql::ParameterValue;
 
 use super::error::QueueError;
-use crate::db::{Db, DbError};
+use rh_infra::db::{Db, DbError};
 
 fn sql_err(e: DbError) -> QueueError {
     QueueError::Mysql(e.to_string())

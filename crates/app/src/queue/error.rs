@@ -1,7 +1,7 @@
 //! The queue's error type. Each variant's doc names the status it answers with; it
 //! converts into the boundary's [`AppError`], whose single mapping makes the problem.
 
-use crate::error::AppError;
+use rh_infra::error::AppError;
 
 /// What can go wrong in a queue operation.
 #[derive(Debug, thiserror::Error)]

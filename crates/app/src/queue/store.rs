@@ -3,7 +3,7 @@
 //! Each operation validates against MySQL (modes, users, ratings, unfinished matches)
 //! and then makes exactly one atomic change in Redis through a script.
 
-use crate::db::Db;
+use rh_infra::db::Db;
 use serde::Serialize;
 use serde_json::json;
 use spin_sdk::redis::Connection as Redis;

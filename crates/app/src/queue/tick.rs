@@ -30,7 +30,7 @@ use super::batch::{claim, create_and_announce, QueueClaim, QueueKeys};
 use super::error::QueueError;
 use super::scripts::Script;
 use super::{db, keys, redis_io, Ticket};
-use crate::db::Db;
+use rh_infra::db::Db;
 
 /// How a tick runs.
 #[derive(Debug, Clone, serde::Deserialize)]

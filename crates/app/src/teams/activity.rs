@@ -9,9 +9,9 @@
 
 use serde::Serialize;
 
-use crate::db::Db;
-use crate::error::AppError;
-use crate::params;
+use rh_infra::db::Db;
+use rh_infra::error::AppError;
+use rh_infra::params;
 
 /// One entry of the trail. `before`/`after` snapshots are left out: they are for the
 /// admins' audit view and may describe other players.

@@ -12,10 +12,10 @@ use serde_json::json;
 use super::notify::Outbox;
 use super::rules::{self, Refusal, Role, TeamName, TeamTag, INVITE_TTL_MS};
 use super::store::{lock_team, team_of, username, LockedTeam};
-use crate::audit::Audit;
-use crate::db::{Db, DbError};
-use crate::error::AppError;
-use crate::params;
+use rh_infra::audit::Audit;
+use rh_infra::db::{Db, DbError};
+use rh_infra::error::AppError;
+use rh_infra::params;
 
 /// Who acts, from where, and when.
 #[derive(Debug, Clone)]

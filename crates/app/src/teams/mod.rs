@@ -26,7 +26,7 @@ pub mod notify;
 pub mod rules;
 pub mod store;
 
-use crate::config::{self, ConfigError};
+use rh_infra::config::{self, ConfigError};
 
 /// `team_size_cap`: most members a team may have (default 10, at least 1).
 pub fn size_cap() -> Result<u64, ConfigError> {

@@ -5,11 +5,11 @@
 use rh_domain::events::{Notification, UserEvent};
 use serde_json::Value;
 
-use crate::db::Db;
-use crate::error::AppError;
-use crate::events;
-use crate::params;
-use crate::redis::Redis;
+use rh_infra::db::Db;
+use rh_infra::error::AppError;
+use rh_infra::events;
+use rh_infra::params;
+use rh_infra::redis::Redis;
 
 /// Notifications written by one change, to publish once it is committed.
 #[derive(Debug, Default)]

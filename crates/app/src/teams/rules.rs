@@ -1,7 +1,7 @@
 //! The pure rules of teams: input parsing and who may do what. No I/O, so every rule is
 //! unit-tested natively; the transactions in [`super::membership`] only ask these.
 
-use crate::problem::FieldError;
+use rh_infra::problem::FieldError;
 
 /// Team name length in characters (the column is VARCHAR(32)).
 pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=32;

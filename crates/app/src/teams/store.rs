@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::rules::{average, prefix_pattern, Role};
-use crate::db::{Db, DbError, Row};
-use crate::error::AppError;
-use crate::params;
+use rh_infra::db::{Db, DbError, Row};
+use rh_infra::error::AppError;
+use rh_infra::params;
 
 /// A team's average mmr in one mode, over its members rated in that mode.
 #[derive(Debug, Clone, Serialize, PartialEq)]

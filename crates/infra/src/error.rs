@@ -5,7 +5,10 @@
 //! logged here with their cause and answered with a generic detail, so internals (SQL,
 //! host errors) never reach a client.
 
+use crate::config::ConfigError;
+use crate::db::{DbError, IsDeadlock};
 use crate::problem::{FieldError, Problem};
+use crate::redis::RedisError;
 use spin_sdk::http::{IntoResponse, Response};
 
 /// `WWW-Authenticate` realm of our Bearer challenges (RFC 6750 §3).
@@ -54,9 +57,27 @@ pub enum AppError {
     /// extension members so monitors read them like the 200 body.
     #[error("unhealthy: {}", .checks.iter().filter(|c| c.1 != "ok").map(|c| c.0.as_str()).collect::<Vec<_>>().join(", "))]
     Unhealthy { checks: Vec<(String, String)> },
+    /// MySQL failed. 503 with `Retry-After` when InnoDB chose the transaction as a
+    /// deadlock victim even after [`crate::db::Db::transaction_retrying`]'s attempts
+    /// (nothing was written; the same request a moment later is the cure); otherwise 500,
+    /// logged with its cause.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// 500: Redis failed. Logged with its cause.
+    #[error(transparent)]
+    Redis(#[from] RedisError),
+    /// 500: a required Spin variable is missing or invalid. Logged.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     /// 500: anything else. Logged with its cause; the client sees a generic detail.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl IsDeadlock for AppError {
+    fn is_deadlock(&self) -> bool {
+        matches!(self, AppError::Db(e) if e.is_deadlock())
+    }
 }
 
 impl AppError {
@@ -84,8 +105,10 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => 413,
             AppError::Validation(_) => 422,
             AppError::RateLimited { .. } => 429,
-            AppError::Internal(cause) if crate::db::is_deadlock(cause) => 503,
-            AppError::Internal(_) => 500,
+            AppError::Db(DbError::Deadlock(_)) => 503,
+            AppError::Db(_) | AppError::Redis(_) | AppError::Config(_) | AppError::Internal(_) => {
+                500
+            }
             AppError::Unavailable(_) | AppError::Unhealthy { .. } => 503,
         }
     }
@@ -153,17 +176,17 @@ impl AppError {
                 }
                 p
             }
-            AppError::Internal(cause) if crate::db::is_deadlock(cause) => {
+            AppError::Db(cause @ DbError::Deadlock(_)) => {
                 // Still a deadlock after the transaction's own retries: nothing was written,
                 // and the same request a moment later is the cure.
-                eprintln!("deadlock after retries: {cause:#}");
+                eprintln!("deadlock after retries: {cause}");
                 Problem::new(status, "busy", "Service Unavailable")
                     .with_detail("the database was busy and nothing was changed; retry")
                     .with_header("retry-after", "1")
             }
-            AppError::Internal(cause) => {
+            AppError::Db(_) | AppError::Redis(_) | AppError::Config(_) | AppError::Internal(_) => {
                 // The cause may hold SQL or host details: log it, never send it.
-                eprintln!("internal error: {cause:#}");
+                eprintln!("internal error: {self:#}");
                 Problem::new(status, "internal", "Internal Server Error")
                     .with_detail("an unexpected error occurred")
             }
@@ -174,24 +197,6 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.to_problem().into_response()
-    }
-}
-
-impl From<crate::db::DbError> for AppError {
-    fn from(e: crate::db::DbError) -> Self {
-        AppError::internal(e)
-    }
-}
-
-impl From<crate::redis::RedisError> for AppError {
-    fn from(e: crate::redis::RedisError) -> Self {
-        AppError::internal(e)
-    }
-}
-
-impl From<crate::config::ConfigError> for AppError {
-    fn from(e: crate::config::ConfigError) -> Self {
-        AppError::internal(e)
     }
 }
 
@@ -266,14 +271,16 @@ mod tests {
 
     #[test]
     fn a_deadlock_left_after_retries_is_a_503_to_retry() {
-        let cause = "database: ERROR 1213 (40001): Deadlock found when trying to get lock; \
+        let cause = "ERROR 1213 (40001): Deadlock found when trying to get lock; \
                      try restarting transaction";
-        let p = AppError::internal(cause).to_problem();
+        let p = AppError::from(DbError::Deadlock(cause.into())).to_problem();
         assert_eq!(p.status, 503);
         assert_eq!(header(&p, "retry-after"), Some("1"));
         assert!(!String::from_utf8(p.body()).unwrap().contains("1213"));
-        // A number that merely looks like the code is no deadlock.
-        assert_eq!(AppError::internal("user 1213 vanished").status(), 500);
+        // Any other database failure is ours: a 500 that hides its cause.
+        let p = AppError::from(DbError::Query("user 1213 vanished".into())).to_problem();
+        assert_eq!(p.status, 500);
+        assert!(!String::from_utf8(p.body()).unwrap().contains("1213"));
     }
 
     #[test]

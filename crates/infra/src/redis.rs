@@ -9,6 +9,9 @@ use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedisError {
+    /// The `redis_url` variable is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot connect to Redis: {0}")]
     Connect(String),
     #[error("redis `{command}` failed: {why}")]
@@ -50,9 +53,8 @@ pub struct Redis {
 
 impl Redis {
     /// Opens a connection with the `redis_url` variable.
-    pub fn open() -> Result<Self, crate::error::AppError> {
-        let url = crate::config::redis_url()?;
-        Ok(Self::open_url(&url)?)
+    pub fn open() -> Result<Self, RedisError> {
+        Self::open_url(&crate::config::redis_url()?)
     }
 
     pub fn open_url(url: &str) -> Result<Self, RedisError> {

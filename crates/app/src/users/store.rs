@@ -1,11 +1,11 @@
-//! SQL for the auth component: `users`, `refresh_tokens`, `user_stats`.
+//! SQL of accounts: `users`, `refresh_tokens`, `user_stats` (used by the auth component).
 //!
 //! Unique-key violations become domain conflicts here, where the query runs
 //! ([`Conflict`]), so handlers never look at MySQL error codes.
 
-use rh_app::db::{Db, DbError, Row};
-use rh_app::params;
-use rh_app::AppError;
+use rh_infra::db::{Db, DbError, Row};
+use rh_infra::params;
+use rh_infra::AppError;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -122,22 +122,22 @@ pub fn update_profile(
 ) -> Result<(), AppError> {
     // Column names come from this fixed list, never from the request; values are bound.
     let mut sets = vec!["updated_at_ms = ?"];
-    let mut values = vec![rh_app::db::IntoParam::into_param(now_ms)];
+    let mut values = vec![rh_infra::db::IntoParam::into_param(now_ms)];
     if let Some((username, lower)) = changes.username {
         sets.push("username = ?");
         sets.push("username_lower = ?");
-        values.push(rh_app::db::IntoParam::into_param(username));
-        values.push(rh_app::db::IntoParam::into_param(lower));
+        values.push(rh_infra::db::IntoParam::into_param(username));
+        values.push(rh_infra::db::IntoParam::into_param(lower));
     }
     if let Some(region) = changes.region {
         sets.push("region = ?");
-        values.push(rh_app::db::IntoParam::into_param(region));
+        values.push(rh_infra::db::IntoParam::into_param(region));
     }
     if let Some(avatar) = changes.avatar_url {
         sets.push("avatar_url = ?");
-        values.push(rh_app::db::IntoParam::into_param(avatar));
+        values.push(rh_infra::db::IntoParam::into_param(avatar));
     }
-    values.push(rh_app::db::IntoParam::into_param(id));
+    values.push(rh_infra::db::IntoParam::into_param(id));
     db.execute(
         &format!("UPDATE users SET {} WHERE id = ?", sets.join(", ")),
         &values,

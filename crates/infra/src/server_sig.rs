@@ -127,13 +127,11 @@ pub fn require_server(
         crate::clock::now_unix(),
     )
     .map_err(refused)?;
-    let fresh = crate::leaderboard::set_nx_ex(
-        redis.conn(),
+    let fresh = redis.set_nx_px(
         &replay_key(signature.unwrap_or_default()),
-        b"1",
-        MAX_AGE_S + MAX_FUTURE_SKEW_S,
-    )
-    .map_err(|e| crate::AppError::internal(format!("signature replay check: {e}")))?;
+        "1",
+        (MAX_AGE_S + MAX_FUTURE_SKEW_S) * 1000,
+    )?;
     if fresh {
         Ok(())
     } else {

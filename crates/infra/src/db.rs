@@ -16,8 +16,16 @@ use spin_sdk::mysql::{self, Column, DbValue, ParameterValue};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// The `db_url` variable is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
     #[error("cannot connect to MySQL: {0}")]
     Connect(String),
+    /// InnoDB chose the statement's transaction as a deadlock victim (MySQL error 1213,
+    /// SQLSTATE 40001) and rolled all of it back; the server's advice is to run it again
+    /// ([`Db::transaction_retrying`] does).
+    #[error("deadlock: {0}")]
+    Deadlock(String),
     /// A unique key was violated (MySQL error 1062). `key` is the index name without a
     /// table prefix (`users_email_key`).
     #[error("duplicate value for unique key `{key}`")]
@@ -37,6 +45,7 @@ impl DbError {
     fn from_mysql(e: mysql::MysqlError) -> Self {
         match e {
             mysql::MysqlError::ConnectionFailed(m) => DbError::Connect(m),
+            mysql::MysqlError::QueryFailed(m) if is_deadlock_message(&m) => DbError::Deadlock(m),
             mysql::MysqlError::QueryFailed(m) => match duplicate_key(&m) {
                 Some(key) => DbError::Duplicate { key },
                 None => DbError::Query(m),
@@ -244,9 +253,8 @@ pub struct Db {
 
 impl Db {
     /// Opens a connection with the `db_url` variable.
-    pub fn open() -> Result<Self, crate::error::AppError> {
-        let url = crate::config::db_url()?;
-        Ok(Self::open_url(&url)?)
+    pub fn open() -> Result<Self, DbError> {
+        Self::open_url(&crate::config::db_url()?)
     }
 
     /// Opens a connection to `url`.
@@ -326,14 +334,14 @@ impl Db {
     /// back and advises a retry, so `f` starts again from nothing. Two transactions locking
     /// the same rows in different orders (two results sharing players, a result beside a
     /// tick's batch) are ordinary under load, not a fault to show the client.
-    pub fn transaction_retrying<T, E: From<DbError> + std::fmt::Display>(
+    pub fn transaction_retrying<T, E: From<DbError> + IsDeadlock>(
         &self,
         mut f: impl FnMut(&Db) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut attempt = 1;
         loop {
             match self.transaction(&mut f) {
-                Err(e) if attempt < DEADLOCK_ATTEMPTS && is_deadlock(&e) => attempt += 1,
+                Err(e) if attempt < DEADLOCK_ATTEMPTS && e.is_deadlock() => attempt += 1,
                 other => return other,
             }
         }
@@ -360,6 +368,17 @@ mod tests {
             duplicate_key("ERROR 1146 (42S02): Table 'x' doesn't exist"),
             None
         );
+    }
+
+    #[test]
+    fn deadlock_victims_are_told_apart_from_other_failures() {
+        assert!(is_deadlock_message(
+            "ERROR 1213 (40001): Deadlock found when trying to get lock; try restarting transaction"
+        ));
+        // A number that merely looks like the code is no deadlock.
+        assert!(!is_deadlock_message("user 1213 vanished"));
+        assert!(DbError::Deadlock("x".into()).is_deadlock());
+        assert!(!DbError::Query("x".into()).is_deadlock());
     }
 
     #[test]
@@ -392,13 +411,25 @@ mod tests {
     }
 }
 
-/// Whether `err` (a [`DbError`], or an error wrapping one) says InnoDB chose the statement
-/// as a deadlock victim (MySQL error 1213, "Deadlock found ..."); the server's advice is
-/// to retry. Spin's MySQL interface hands errors over as text, hence the text match.
-pub fn is_deadlock(err: &impl std::fmt::Display) -> bool {
-    let msg = format!("{err:#}");
-    // SQLSTATE 40001 (serialization failure) comes with 1213 and with lock-wait rollbacks.
-    msg.contains("Deadlock found") || msg.contains("(40001)")
+/// Errors that may stand for a deadlock victim, so [`Db::transaction_retrying`] knows
+/// when to run a transaction again. Feature errors that wrap a [`DbError`] say whether it
+/// is [`DbError::Deadlock`].
+pub trait IsDeadlock {
+    fn is_deadlock(&self) -> bool;
+}
+
+impl IsDeadlock for DbError {
+    fn is_deadlock(&self) -> bool {
+        matches!(self, DbError::Deadlock(_))
+    }
+}
+
+/// Whether a MySQL error message is InnoDB's deadlock-victim error (1213, "Deadlock
+/// found ...") or another serialization failure (SQLSTATE 40001, which also comes with
+/// lock-wait rollbacks). Spin's MySQL interface hands errors over as text only, so this
+/// is read from the text, once, where the error is first seen ([`DbError::Deadlock`]).
+fn is_deadlock_message(message: &str) -> bool {
+    message.contains("Deadlock found") || message.contains("(40001)")
 }
 
 /// How many times [`Db::transaction_retrying`] runs a transaction in all.
