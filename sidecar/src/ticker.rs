@@ -13,7 +13,11 @@ pub fn tick_payload(now: SystemTime) -> String {
     let at_ms = now
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    format!(r#"{{"at_ms":{at_ms}}}"#)
+    let tick = rh_domain::events::Tick {
+        at_ms: Some(at_ms as i64),
+        reason: None,
+    };
+    serde_json::to_string(&tick).unwrap_or_default()
 }
 
 /// Publishes on `channel` every `every` until shutdown. A zero interval disables the ticker.

@@ -3,7 +3,7 @@
 //! admin with `rh-migrate promote-admin EMAIL`). Non-admins get 403 and an audit row.
 //!
 //! Everything that decides is in `rh_app::admin`; handlers decode, check the role, call
-//! it and encode. `POST /api/v1/admin/leaderboards/rebuild` stays with the matches
+//! it and encode. `POST /api/v1/admin/leaderboards/rebuild` stays with the rankings
 //! component (server-signed, an exact route that wins over this component's wildcard).
 //!
 //! # Layout
@@ -38,12 +38,6 @@ struct ReasonBody {
     reason: String,
 }
 
-fn id_param(req: &Req) -> Result<u64, AppError> {
-    req.param("id")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| AppError::NotFound("no such id".into()))
-}
-
 /// Opens MySQL and Redis and checks the caller is an admin.
 fn admin_ctx(req: &Req) -> Result<(Db, Redis, u64), AppError> {
     let db = Db::open()?;
@@ -57,7 +51,14 @@ fn ban(req: &Req) -> Result<Response, AppError> {
     let body: users::BanBody = req.json()?;
     json(
         200,
-        &users::ban(&db, &redis, me, id_param(req)?, body, req.client_ip())?,
+        &users::ban(
+            &db,
+            &redis,
+            me,
+            req.path_id("id", "id")?,
+            body,
+            req.client_ip(),
+        )?,
     )
 }
 
@@ -70,7 +71,7 @@ fn unban(req: &Req) -> Result<Response, AppError> {
             &db,
             &redis,
             me,
-            id_param(req)?,
+            req.path_id("id", "id")?,
             &body.reason,
             req.client_ip(),
         )?,
@@ -82,7 +83,14 @@ fn rating(req: &Req) -> Result<Response, AppError> {
     let body: users::RatingBody = req.json()?;
     json(
         200,
-        &users::adjust_rating(&db, &redis, me, id_param(req)?, body, req.client_ip())?,
+        &users::adjust_rating(
+            &db,
+            &redis,
+            me,
+            req.path_id("id", "id")?,
+            body,
+            req.client_ip(),
+        )?,
     )
 }
 
@@ -95,7 +103,7 @@ fn void_match(req: &Req) -> Result<Response, AppError> {
             &db,
             &redis,
             me,
-            id_param(req)?,
+            req.path_id("id", "id")?,
             &body.reason,
             req.client_ip(),
         )?,
@@ -108,32 +116,19 @@ fn rebuild(req: &Req) -> Result<Response, AppError> {
     json(200, &boards::rebuild_all(&db, &redis, me, req.client_ip())?)
 }
 
-fn opt<T: std::str::FromStr>(req: &Req, name: &str) -> Result<Option<T>, AppError> {
-    match req.query_param(name).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(raw) => raw
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::invalid_field(name, "must be an integer")),
-    }
-}
-
 /// `GET /api/v1/admin/audit?actor_id=&target_type=&target_id=&action=&from_ms=&to_ms=&cursor=&limit=`.
 fn audit(req: &Req) -> Result<Response, AppError> {
     let (db, _redis, _me) = admin_ctx(req)?;
-    let limit: u64 = opt(req, "limit")?.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(AppError::invalid_field("limit", "must be from 1 to 200"));
-    }
-    let text = |n: &str| req.query_param(n).filter(|v| !v.is_empty());
+    let limit: u64 = req.query_int("limit", 50, 1..=200)?;
+    let text = |n: &str| req.query_param(n);
     let q = audit_read::AuditQuery {
-        actor_id: opt(req, "actor_id")?,
+        actor_id: req.query_parsed("actor_id", "must be an integer")?,
         target_type: text("target_type"),
         target_id: text("target_id"),
         action: text("action"),
-        from_ms: opt(req, "from_ms")?,
-        to_ms: opt(req, "to_ms")?,
-        cursor: opt(req, "cursor")?,
+        from_ms: req.query_parsed("from_ms", "must be an integer")?,
+        to_ms: req.query_parsed("to_ms", "must be an integer")?,
+        cursor: req.query_parsed("cursor", "must be an integer")?,
         limit,
     };
     json(200, &audit_read::page(&db, &q)?)

@@ -24,26 +24,11 @@ async fn route(req: IncomingRequest) -> Response {
         .await
 }
 
-/// `days` in 1..=90, default 7; anything else is a 422.
-fn days_param(req: &Req) -> Result<u32, AppError> {
-    match req.query_param("days").filter(|v| !v.is_empty()) {
-        None => Ok(7),
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(n) if (1..=90).contains(&n) => Ok(n),
-            _ => Err(AppError::invalid_field(
-                "days",
-                "must be an integer from 1 to 90",
-            )),
-        },
-    }
-}
-
 /// `GET /api/v1/analytics/heroes?mode=&days=7`.
 fn heroes(req: &Req) -> Result<Response, AppError> {
-    let days = days_param(req)?;
+    let days = req.query_int("days", 7, 1..=90)?;
     let mode = req
         .query_param("mode")
-        .filter(|m| !m.is_empty())
         .ok_or_else(|| AppError::invalid_field("mode", "is required"))?;
     let db = Db::open()?;
     if !analytics::mode_exists(&db, &mode)? {
@@ -59,7 +44,7 @@ const OVERVIEW_CACHE_S: i64 = 60;
 
 /// `GET /api/v1/analytics/overview?days=7`: cached per `days` for a minute.
 fn overview(req: &Req) -> Result<Response, AppError> {
-    let days = days_param(req)?;
+    let days = req.query_int("days", 7, 1..=90)?;
     let redis = Redis::open()?;
     let key = format!("analytics:overview:{days}");
     if let Some(cached) = redis.get_string(&key)? {

@@ -102,10 +102,7 @@ pub fn update_me(req: &Req) -> Result<Response, AppError> {
 
 /// `GET /api/v1/users/{id}`: the public profile; unknown or malformed id → 404.
 pub fn profile(req: &Req) -> Result<Response, AppError> {
-    let raw = req.param("id").unwrap_or_default();
-    let id: u64 = raw
-        .parse()
-        .map_err(|_| AppError::NotFound(format!("no user with id {raw}")))?;
+    let id = req.path_id("id", "user")?;
     let db = Db::open()?;
     let user = load(&db, id)?;
     let stats = store::stats(&db, user.id)?;

@@ -64,7 +64,7 @@ pub fn unlink(req: &Req) -> Result<Response, AppError> {
 
 /// `GET /api/v1/streams?provider=&limit=` → `{streams, providers}` from the cache.
 pub fn streams(req: &Req) -> Result<Response, AppError> {
-    let providers: Vec<Provider> = match req.query_param("provider").filter(|p| !p.is_empty()) {
+    let providers: Vec<Provider> = match req.query_param("provider") {
         None => Provider::STREAMING.to_vec(),
         Some(p) => match Provider::parse(&p).filter(|p| Provider::STREAMING.contains(p)) {
             Some(p) => vec![p],
@@ -76,18 +76,7 @@ pub fn streams(req: &Req) -> Result<Response, AppError> {
             }
         },
     };
-    let limit = match req.query_param("limit").filter(|l| !l.is_empty()) {
-        None => DEFAULT_LIMIT,
-        Some(l) => match l.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(AppError::invalid_field(
-                    "limit",
-                    format!("must be an integer from 1 to {MAX_LIMIT}"),
-                ))
-            }
-        },
-    };
+    let limit = req.query_int("limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
     let redis = Redis::open()?;
     let cached = providers
         .into_iter()
@@ -98,10 +87,7 @@ pub fn streams(req: &Req) -> Result<Response, AppError> {
 
 /// `GET /api/v1/users/{id}/badges` → `{user_id, badges}`; 404 for an unknown player.
 pub fn badges(req: &Req) -> Result<Response, AppError> {
-    let id: u64 = req
-        .param("id")
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| AppError::NotFound("no such user".into()))?;
+    let id = req.path_id("id", "user")?;
     let db = Db::open()?;
     let exists: Option<u64> =
         db.query_scalar("SELECT id FROM users WHERE id = ?", &rh_infra::params![id])?;

@@ -4,31 +4,11 @@ use serde_json::json;
 use spin_sdk::http::Response;
 
 use rh_app::matches::{self, effects, inbox, read, Applied, NewMatch, ResultBody};
+use rh_domain::events::{MatchEvent, MatchStatus};
 use rh_infra::db::Db;
 use rh_infra::http::{json, Req};
 use rh_infra::redis::Redis;
 use rh_infra::{clock, config, events, server_sig, AppError};
-
-/// A numeric `:id`; anything else cannot name a resource, so 404.
-fn id_param(req: &Req, name: &str) -> Result<u64, AppError> {
-    req.param(name)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| AppError::NotFound(format!("no such {name}")))
-}
-
-/// `?limit=` within `1..=max`, `default` when absent; anything else is a 422.
-fn limit_param(req: &Req, default: u32, max: u32) -> Result<u32, AppError> {
-    match req.query_param("limit") {
-        None => Ok(default),
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(AppError::invalid_field(
-                "limit",
-                format!("must be an integer from 1 to {max}"),
-            )),
-        },
-    }
-}
 
 /// POST /api/v1/matches (server): 201 with the pending match.
 pub fn create(req: &Req) -> Result<Response, AppError> {
@@ -37,8 +17,12 @@ pub fn create(req: &Req) -> Result<Response, AppError> {
     let new: NewMatch = req.json()?;
     let db = Db::open()?;
     let created = matches::create_match(&db, new, &config::regions(), clock::now_ms())?;
-    let status = json!({"type": "status", "match_id": created.id, "status": "pending"});
-    if let Err(e) = events::publish(redis.conn(), &events::match_channel(created.id), &status) {
+    let status = MatchEvent::Status {
+        match_id: created.id,
+        status: MatchStatus::Pending,
+        winner_team: None,
+    };
+    if let Err(e) = events::publish(&redis, &events::match_channel(created.id), &status) {
         eprintln!("{e}");
     }
     json(201, &created)
@@ -48,7 +32,7 @@ pub fn create(req: &Req) -> Result<Response, AppError> {
 pub fn result(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     server_sig::require_server(req, &redis)?;
-    let id = id_param(req, "id")?;
+    let id = req.path_id("id", "match")?;
     let body: ResultBody = req.json()?;
     let db = Db::open()?;
     let now = clock::now_ms();
@@ -57,7 +41,7 @@ pub fn result(req: &Req) -> Result<Response, AppError> {
         Applied::Fresh { result, after } => {
             // Committed: from here on failures are logged, never turned into an error
             // answer (a retry would only be a replay).
-            for e in effects::after_commit(redis.conn(), &after, now) {
+            for e in effects::after_commit(&redis, &after, now) {
                 eprintln!("after commit of match {id}: {e}");
             }
             if let Err(e) = inbox::purge_feed(&db, now) {
@@ -72,12 +56,15 @@ pub fn result(req: &Req) -> Result<Response, AppError> {
 pub fn append_event(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     server_sig::require_server(req, &redis)?;
-    let id = id_param(req, "id")?;
+    let id = req.path_id("id", "match")?;
     let event: read::NewTimelineEvent = req.json()?;
     let db = Db::open()?;
     let stored = read::append_event(&db, id, event)?;
-    let message = json!({"type": "timeline", "match_id": id, "event": stored});
-    if let Err(e) = events::publish(redis.conn(), &events::match_channel(id), &message) {
+    let message = MatchEvent::Timeline {
+        match_id: id,
+        event: stored.clone(),
+    };
+    if let Err(e) = events::publish(&redis, &events::match_channel(id), &message) {
         eprintln!("{e}");
     }
     json(201, &stored)
@@ -85,14 +72,14 @@ pub fn append_event(req: &Req) -> Result<Response, AppError> {
 
 /// GET /api/v1/matches/{id}
 pub fn get(req: &Req) -> Result<Response, AppError> {
-    let id = id_param(req, "id")?;
+    let id = req.path_id("id", "match")?;
     let db = Db::open()?;
     json(200, &matches::get_match(&db, id)?)
 }
 
 /// GET /api/v1/matches/{id}/events
 pub fn timeline(req: &Req) -> Result<Response, AppError> {
-    let id = id_param(req, "id")?;
+    let id = req.path_id("id", "match")?;
     let db = Db::open()?;
     let events = matches::timeline(&db, id)?;
     json(200, &json!({"match_id": id, "events": events}))
@@ -100,15 +87,9 @@ pub fn timeline(req: &Req) -> Result<Response, AppError> {
 
 /// GET /api/v1/users/{id}/matches?limit=&before=
 pub fn history(req: &Req) -> Result<Response, AppError> {
-    let user_id = id_param(req, "id")?;
-    let limit = limit_param(req, 20, 100)?;
-    let before = match req.query_param("before") {
-        None => None,
-        Some(raw) => Some(
-            raw.parse::<u64>()
-                .map_err(|_| AppError::invalid_field("before", "must be a match id"))?,
-        ),
-    };
+    let user_id = req.path_id("id", "match")?;
+    let limit = req.query_int("limit", 20, 1..=100)?;
+    let before = req.query_parsed("before", "must be a match id")?;
     let db = Db::open()?;
     json(
         200,

@@ -7,7 +7,7 @@ use rh_infra::auth::require_user;
 use rh_infra::db::Db;
 use rh_infra::http::{json, no_content, Req};
 use rh_infra::redis::Redis;
-use rh_infra::server_sig::{self, SigError};
+use rh_infra::server_sig;
 use rh_infra::{clock, config, AppError};
 
 fn db() -> Result<Db, AppError> {
@@ -23,14 +23,7 @@ pub fn join(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     let user = require_user(req, &redis)?;
     let body: JoinRequest = req.json()?;
-    let joined = queue::join(
-        &db()?,
-        redis.conn(),
-        &config::regions(),
-        user.id,
-        &body,
-        now_ms(),
-    )?;
+    let joined = queue::join(&db()?, &redis, &config::regions(), user.id, &body, now_ms())?;
     json(202, &joined)
 }
 
@@ -38,7 +31,7 @@ pub fn join(req: &Req) -> Result<Response, AppError> {
 pub fn leave(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     let user = require_user(req, &redis)?;
-    queue::leave(redis.conn(), user.id)?;
+    queue::leave(&redis, user.id)?;
     Ok(no_content())
 }
 
@@ -46,7 +39,7 @@ pub fn leave(req: &Req) -> Result<Response, AppError> {
 pub fn status(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     let user = require_user(req, &redis)?;
-    let status = queue::status(&db()?, redis.conn(), user.id, now_ms())?;
+    let status = queue::status(&db()?, &redis, user.id, now_ms())?;
     json(200, &status)
 }
 
@@ -54,40 +47,12 @@ pub fn status(req: &Req) -> Result<Response, AppError> {
 /// An empty body runs the tick as the trigger does.
 pub fn tick(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    let key = config::get("game_server_key")?;
-    verify_server(req, key.as_bytes(), &redis)?;
+    server_sig::require_server(req, &redis)?;
     let opts: TickOptions = if req.body.iter().all(u8::is_ascii_whitespace) {
         TickOptions::default()
     } else {
         req.json()?
     };
-    let outcome = queue::run_tick(&db()?, redis.conn(), &config::regions(), now_ms(), &opts)?;
+    let outcome = queue::run_tick(&db()?, &redis, &config::regions(), now_ms(), &opts)?;
     json(200, &outcome)
-}
-
-/// The game-server signature (see `rh_infra::server_sig`), then its one-time use: the
-/// accepted signature is remembered for the validity window so it cannot be replayed.
-fn verify_server(req: &Req, key: &[u8], redis: &Redis) -> Result<(), AppError> {
-    let refused = |e: SigError| AppError::InvalidToken(e.to_string());
-    let signature = req.header(server_sig::SIGNATURE_HEADER);
-    server_sig::verify(
-        key,
-        req.header(server_sig::TIMESTAMP_HEADER),
-        signature,
-        &req.method.to_string(),
-        &req.path,
-        &req.body,
-        clock::now_unix(),
-    )
-    .map_err(refused)?;
-    let window_ms = (server_sig::MAX_AGE_S + server_sig::MAX_FUTURE_SKEW_S) * 1000;
-    let fresh = redis.set_nx_px(
-        &server_sig::replay_key(signature.unwrap_or_default()),
-        "1",
-        window_ms,
-    )?;
-    if !fresh {
-        return Err(refused(SigError::Replayed));
-    }
-    Ok(())
 }

@@ -25,14 +25,14 @@ use rh_infra::{clock, config};
 fn on_tick(_message: Bytes) -> anyhow::Result<()> {
     let redis = Redis::open_url(&config::redis_url()?)?;
     // Most ticks find every queue empty: answer those without opening MySQL.
-    if active_queues(redis.conn())?.is_empty() {
+    if active_queues(&redis)?.is_empty() {
         return Ok(());
     }
     let db = Db::open_url(&config::db_url()?)?;
     let now_ms = clock::now_ms().max(0) as u64;
     let outcome = run_tick(
         &db,
-        redis.conn(),
+        &redis,
         &config::regions(),
         now_ms,
         &TickOptions::default(),

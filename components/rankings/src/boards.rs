@@ -3,42 +3,18 @@
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use rh_app::leaderboard::{self, Entry};
+use rh_app::leaderboard::{self, Ensured, Entry};
 use rh_app::matches;
 use rh_infra::db::Db;
 use rh_infra::http::{json, Req};
 use rh_infra::redis::Redis;
 use rh_infra::{auth, config, server_sig, AppError};
 
-/// `?name=` as an integer within `range`, `default` when absent; otherwise 422.
-fn int_param(
-    req: &Req,
-    name: &str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, AppError> {
-    match req.query_param(name) {
-        None => Ok(default),
-        Some(raw) => match raw.parse::<u64>() {
-            Ok(n) if range.contains(&n) => Ok(n),
-            _ => Err(AppError::invalid_field(
-                name,
-                format!(
-                    "must be an integer from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )),
-        },
-    }
-}
-
 /// The optional `?region=` (422 if not configured) and the configured regions.
 fn region_of(req: &Req) -> Result<(Option<String>, Vec<String>), AppError> {
     let regions = config::regions();
     let region = match req.query_param("region") {
         None => None,
-        Some(r) if r.is_empty() => None,
         Some(r) => {
             let r = r.to_ascii_lowercase();
             if !regions.contains(&r) {
@@ -53,9 +29,38 @@ fn region_of(req: &Req) -> Result<(Option<String>, Vec<String>), AppError> {
     Ok((region, regions))
 }
 
-/// A page of a board. The hot path is one Redis round trip; MySQL is opened only when
-/// the boards are not trustworthy (never built, or lost): then the mode is validated
-/// (422 if unknown; a marker only ever exists for a real mode) and the boards rebuilt.
+/// Where a board is read from: Redis, or MySQL (the source of truth) while another
+/// request rebuilds the boards, so no reader waits for a rebuild.
+enum Boards {
+    Redis,
+    Mysql(Db),
+}
+
+/// Makes sure a mode's boards can be read. The hot path is one Redis round trip (a
+/// page of one, discarded); MySQL is opened only when the boards are not trustworthy
+/// (never built, or lost): then the mode is validated (422 if unknown; a marker only
+/// ever exists for a real mode) and the boards rebuilt, or read from MySQL if another
+/// request is rebuilding them.
+fn boards(
+    redis: &Redis,
+    mode: &str,
+    region: Option<&str>,
+    regions: &[String],
+) -> Result<(String, Boards), AppError> {
+    let board = leaderboard::key(mode, region);
+    if leaderboard::read_page(redis, mode, &board, 0, 0)?.is_some() {
+        return Ok((mode.to_owned(), Boards::Redis));
+    }
+    let db = Db::open()?;
+    let mode = matches::load_mode(&db, mode)?.name;
+    let reading = [board, leaderboard::info_key(&mode)];
+    match leaderboard::ensure_built(redis, &db, &mode, regions, &reading)? {
+        Ensured::BeingRebuilt => Ok((mode, Boards::Mysql(db))),
+        Ensured::AlreadyBuilt | Ensured::Rebuilt(_) => Ok((mode, Boards::Redis)),
+    }
+}
+
+/// A page of a board: `offset` 0-based, best first.
 fn read(
     redis: &Redis,
     mode: &str,
@@ -65,23 +70,25 @@ fn read(
     limit: u64,
 ) -> Result<(u64, Vec<Entry>), AppError> {
     let board = leaderboard::key(mode, region);
-    if let Some(page) = leaderboard::read_page(redis.conn(), mode, &board, offset, limit)? {
+    if let Some(page) = leaderboard::read_page(redis, mode, &board, offset, limit)? {
         return Ok(page);
     }
-    let db = Db::open()?;
-    let mode = matches::load_mode(&db, mode)?.name;
-    let reading = [board.clone(), leaderboard::info_key(&mode)];
-    leaderboard::ensure_built(redis.conn(), &db, &mode, regions, &reading)?;
-    leaderboard::read_page(redis.conn(), &mode, &board, offset, limit)?
-        .ok_or_else(|| AppError::Unavailable("leaderboard is being rebuilt".into()))
+    match boards(redis, mode, region, regions)? {
+        (mode, Boards::Mysql(db)) => Ok(leaderboard::page_from_db(
+            &db, &mode, region, offset, limit,
+        )?),
+        (mode, Boards::Redis) => leaderboard::read_page(redis, &mode, &board, offset, limit)?
+            // Lost again between the rebuild and this read (a flush): the next try rebuilds.
+            .ok_or_else(|| AppError::Busy("the leaderboard is being rebuilt".into())),
+    }
 }
 
 /// GET /api/v1/rankings/{mode}?region=&limit=&offset=
 pub fn page(req: &Req) -> Result<Response, AppError> {
     let mode = req.param("mode").unwrap_or_default().to_owned();
     let (region, regions) = region_of(req)?;
-    let limit = int_param(req, "limit", 50, 1..=200)?;
-    let offset = int_param(req, "offset", 0, 0..=10_000_000)?;
+    let limit = req.query_int("limit", 50, 1..=200)?;
+    let offset = req.query_int("offset", 0, 0..=10_000_000)?;
     let redis = Redis::open()?;
     let (total, entries) = read(&redis, &mode, region.as_deref(), &regions, offset, limit)?;
     json(
@@ -104,10 +111,16 @@ pub fn me(req: &Req) -> Result<Response, AppError> {
     let user = auth::require_user(req, &redis)?;
     let mode = req.param("mode").unwrap_or_default().to_owned();
     let (region, regions) = region_of(req)?;
-    // Reading one entry first makes sure the boards are trustworthy (and the mode real).
-    read(&redis, &mode, region.as_deref(), &regions, 0, 1)?;
-    let board = leaderboard::key(&mode, region.as_deref());
-    let Some(rank0) = leaderboard::rank_of(redis.conn(), &board, user.id)? else {
+    let rank0 = match boards(&redis, &mode, region.as_deref(), &regions)? {
+        (_, Boards::Redis) => {
+            let board = leaderboard::key(&mode, region.as_deref());
+            leaderboard::rank_of(&redis, &board, user.id)?
+        }
+        (mode, Boards::Mysql(db)) => {
+            leaderboard::rank_from_db(&db, &mode, region.as_deref(), user.id)?
+        }
+    };
+    let Some(rank0) = rank0 else {
         return Err(AppError::NotFound(format!(
             "you have no completed match in {mode} yet"
         )));
@@ -155,7 +168,7 @@ pub fn rebuild(req: &Req) -> Result<Response, AppError> {
     let regions = config::regions();
     let mut rebuilt = Vec::new();
     for mode in matches::mode_names(&db)? {
-        let players = leaderboard::rebuild(redis.conn(), &db, &mode, &regions)?;
+        let players = leaderboard::rebuild(&redis, &db, &mode, &regions)?;
         rebuilt.push(json!({"mode": mode, "players": players}));
     }
     json(200, &json!({"rebuilt": rebuilt}))

@@ -9,28 +9,9 @@ use rh_infra::http::{json, no_content, Req};
 use rh_infra::redis::Redis;
 use rh_infra::{auth, clock, AppError};
 
-fn limit_param(req: &Req, default: u32, max: u32) -> Result<u32, AppError> {
-    match req.query_param("limit") {
-        None => Ok(default),
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(AppError::invalid_field(
-                "limit",
-                format!("must be an integer from 1 to {max}"),
-            )),
-        },
-    }
-}
-
-fn id_param(req: &Req, name: &str) -> Result<u64, AppError> {
-    req.param(name)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| AppError::NotFound(format!("no such {name}")))
-}
-
 /// GET /api/v1/feed?limit=
 pub fn feed(req: &Req) -> Result<Response, AppError> {
-    let limit = limit_param(req, 20, 100)?;
+    let limit = req.query_int("limit", 20, 1..=100)?;
     let db = Db::open()?;
     let events = inbox::feed(&db, limit, clock::now_ms())?;
     json(200, &json!({"events": events}))
@@ -38,7 +19,7 @@ pub fn feed(req: &Req) -> Result<Response, AppError> {
 
 /// GET /api/v1/users/{id}/achievements
 pub fn achievements(req: &Req) -> Result<Response, AppError> {
-    let user_id = id_param(req, "id")?;
+    let user_id = req.path_id("id", "id")?;
     let db = Db::open()?;
     let unlocked = inbox::achievements(&db, user_id)?;
     json(200, &json!({"user_id": user_id, "achievements": unlocked}))
@@ -48,14 +29,8 @@ pub fn achievements(req: &Req) -> Result<Response, AppError> {
 pub fn notifications(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     let user = auth::require_user(req, &redis)?;
-    let limit = limit_param(req, 20, 100)?;
-    let before = match req.query_param("before") {
-        None => None,
-        Some(raw) => Some(
-            raw.parse::<u64>()
-                .map_err(|_| AppError::invalid_field("before", "must be a notification id"))?,
-        ),
-    };
+    let limit = req.query_int("limit", 20, 1..=100)?;
+    let before = req.query_parsed("before", "must be a notification id")?;
     let db = Db::open()?;
     json(200, &inbox::notifications(&db, user.id, before, limit)?)
 }
@@ -64,7 +39,7 @@ pub fn notifications(req: &Req) -> Result<Response, AppError> {
 pub fn mark_read(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     let user = auth::require_user(req, &redis)?;
-    let id = id_param(req, "id")?;
+    let id = req.path_id("id", "id")?;
     let db = Db::open()?;
     inbox::mark_read(&db, user.id, id, clock::now_ms())?;
     Ok(no_content())

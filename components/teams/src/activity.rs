@@ -8,19 +8,12 @@ use rh_infra::http::{json, Req};
 use rh_infra::redis::Redis;
 use rh_infra::{auth, AppError};
 
-use crate::handlers::int_param;
-
 /// `GET /api/v1/users/me/activity?cursor=&limit=` (Bearer): newest first.
 pub fn mine(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     let me = auth::require_user(req, &redis)?;
-    let limit = int_param(req, "limit", 50, 1..=100)?;
-    let cursor = match req.query_param("cursor").filter(|c| !c.is_empty()) {
-        None => None,
-        Some(raw) => Some(raw.parse::<u64>().map_err(|_| {
-            AppError::invalid_field("cursor", "must be a cursor from a previous page")
-        })?),
-    };
+    let limit = req.query_int("limit", 50, 1..=100)?;
+    let cursor = req.query_parsed("cursor", "must be a cursor from a previous page")?;
     let db = Db::open()?;
     json(200, &activity::page(&db, me.id, cursor, limit)?)
 }

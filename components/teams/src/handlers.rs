@@ -15,54 +15,6 @@ use rh_infra::http::{self, Req};
 use rh_infra::redis::Redis;
 use rh_infra::{auth, clock, AppError};
 
-/// `?name=` as an integer within `range`, `default` when absent; otherwise 422.
-pub fn int_param(
-    req: &Req,
-    name: &str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, AppError> {
-    match req.query_param(name).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(raw) => match raw.parse::<u64>() {
-            Ok(n) if range.contains(&n) => Ok(n),
-            _ => Err(AppError::invalid_field(
-                name,
-                format!(
-                    "must be an integer from {} to {}",
-                    range.start(),
-                    range.end()
-                ),
-            )),
-        },
-    }
-}
-
-/// A numeric path parameter; anything else names no resource (404).
-fn id_param(req: &Req, name: &str, what: &str) -> Result<u64, AppError> {
-    req.param(name)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| AppError::NotFound(format!("no such {what}")))
-}
-
-/// Percent-decodes a query value (`%20`, UTF-8 sequences); `None` if malformed.
-fn percent_decode(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = raw.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// The authenticated caller, with a Redis connection for publishing afterwards.
 fn caller(req: &Req) -> Result<(Actor, Redis), AppError> {
     let redis = Redis::open()?;
@@ -114,9 +66,7 @@ pub fn create(req: &Req) -> Result<Response, AppError> {
 
 /// `GET /api/v1/teams?query=&limit=`: name or tag prefix, case-insensitive.
 pub fn search(req: &Req) -> Result<Response, AppError> {
-    let raw = req.query_param("query").unwrap_or_default();
-    let query = percent_decode(&raw)
-        .ok_or_else(|| AppError::invalid_field("query", "is not valid percent-encoded UTF-8"))?;
+    let query = req.query_param("query").unwrap_or_default();
     let query = query.trim();
     if query.chars().count() > *rules::NAME_LEN.end() {
         return Err(AppError::invalid_field(
@@ -124,14 +74,14 @@ pub fn search(req: &Req) -> Result<Response, AppError> {
             "must be at most 32 characters",
         ));
     }
-    let limit = int_param(req, "limit", 20, 1..=rules::SEARCH_MAX)?;
+    let limit = req.query_int("limit", 20, 1..=rules::SEARCH_MAX)?;
     let db = Db::open()?;
     http::json(200, &json!({"items": store::search(&db, query, limit)?}))
 }
 
 /// `GET /api/v1/teams/{id}`: members, roles, mmr per mode, averages per mode.
 pub fn show(req: &Req) -> Result<Response, AppError> {
-    let team_id = id_param(req, "id", "team")?;
+    let team_id = req.path_id("id", "team")?;
     team_response(&Db::open()?, team_id, 200)
 }
 
@@ -150,7 +100,7 @@ struct UserBody {
 
 /// `POST /api/v1/teams/{id}/invites {user_id}` (owner or captain) → 201 with the invitation.
 pub fn invite(req: &Req) -> Result<Response, AppError> {
-    let team_id = id_param(req, "id", "team")?;
+    let team_id = req.path_id("id", "team")?;
     let (actor, redis) = caller(req)?;
     let body: UserBody = req.json()?;
     let db = Db::open()?;
@@ -161,7 +111,7 @@ pub fn invite(req: &Req) -> Result<Response, AppError> {
 
 /// `POST /api/v1/teams/invites/{invite_id}/accept` (the invitee) → 200 with the team.
 pub fn accept(req: &Req) -> Result<Response, AppError> {
-    let invite_id = id_param(req, "invite_id", "invitation")?;
+    let invite_id = req.path_id("invite_id", "invitation")?;
     let (actor, redis) = caller(req)?;
     let db = Db::open()?;
     let (team_id, outbox) = membership::accept(&db, &actor, invite_id, cap()?)?;
@@ -171,7 +121,7 @@ pub fn accept(req: &Req) -> Result<Response, AppError> {
 
 /// `POST /api/v1/teams/invites/{invite_id}/decline` (the invitee) → 204.
 pub fn decline(req: &Req) -> Result<Response, AppError> {
-    let invite_id = id_param(req, "invite_id", "invitation")?;
+    let invite_id = req.path_id("invite_id", "invitation")?;
     let (actor, redis) = caller(req)?;
     let db = Db::open()?;
     publish(membership::decline(&db, &actor, invite_id)?, &redis);
@@ -180,7 +130,7 @@ pub fn decline(req: &Req) -> Result<Response, AppError> {
 
 /// `POST /api/v1/teams/{id}/leave` → 204 (409 for the owner).
 pub fn leave(req: &Req) -> Result<Response, AppError> {
-    let team_id = id_param(req, "id", "team")?;
+    let team_id = req.path_id("id", "team")?;
     let (actor, redis) = caller(req)?;
     let db = Db::open()?;
     publish(membership::leave(&db, &actor, team_id)?, &redis);
@@ -189,7 +139,7 @@ pub fn leave(req: &Req) -> Result<Response, AppError> {
 
 /// `POST /api/v1/teams/{id}/transfer {user_id}` (owner) → 200 with the team.
 pub fn transfer(req: &Req) -> Result<Response, AppError> {
-    let team_id = id_param(req, "id", "team")?;
+    let team_id = req.path_id("id", "team")?;
     let (actor, redis) = caller(req)?;
     let body: UserBody = req.json()?;
     let db = Db::open()?;
@@ -208,8 +158,8 @@ struct RoleBody {
 /// `PATCH /api/v1/teams/{id}/members/{user_id} {role: captain|member}` (owner) → 200
 /// with the team.
 pub fn set_role(req: &Req) -> Result<Response, AppError> {
-    let team_id = id_param(req, "id", "team")?;
-    let user_id = id_param(req, "user_id", "member")?;
+    let team_id = req.path_id("id", "team")?;
+    let user_id = req.path_id("user_id", "member")?;
     let (actor, redis) = caller(req)?;
     let body: RoleBody = req.json()?;
     let role: Role = Role::parse_assignable(&body.role)?;
@@ -223,8 +173,8 @@ pub fn set_role(req: &Req) -> Result<Response, AppError> {
 
 /// `DELETE /api/v1/teams/{id}/members/{user_id}` (owner, or captain for members) → 204.
 pub fn remove(req: &Req) -> Result<Response, AppError> {
-    let team_id = id_param(req, "id", "team")?;
-    let user_id = id_param(req, "user_id", "member")?;
+    let team_id = req.path_id("id", "team")?;
+    let user_id = req.path_id("user_id", "member")?;
     let (actor, redis) = caller(req)?;
     let db = Db::open()?;
     publish(membership::remove(&db, &actor, team_id, user_id)?, &redis);
@@ -233,7 +183,7 @@ pub fn remove(req: &Req) -> Result<Response, AppError> {
 
 /// `DELETE /api/v1/teams/{id}` (owner): disband → 204.
 pub fn disband(req: &Req) -> Result<Response, AppError> {
-    let team_id = id_param(req, "id", "team")?;
+    let team_id = req.path_id("id", "team")?;
     let (actor, redis) = caller(req)?;
     let db = Db::open()?;
     publish(membership::disband(&db, &actor, team_id)?, &redis);
@@ -242,26 +192,10 @@ pub fn disband(req: &Req) -> Result<Response, AppError> {
 
 /// `GET /api/v1/rankings/teams/{mode}?limit=&offset=`: by members' average mmr.
 pub fn rankings(req: &Req) -> Result<Response, AppError> {
-    let limit = int_param(req, "limit", 50, 1..=100)?;
-    let offset = int_param(req, "offset", 0, 0..=100_000)?;
+    let limit = req.query_int("limit", 50, 1..=100)?;
+    let offset = req.query_int("offset", 0, 0..=100_000)?;
     let db = Db::open()?;
     let mode = matches::load_mode(&db, req.param("mode").unwrap_or_default())?.name;
     let items = store::rankings(&db, &mode, limit, offset)?;
     http::json(200, &json!({"mode": mode, "items": items}))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_decode;
-
-    #[test]
-    fn query_values_are_percent_decoded() {
-        assert_eq!(
-            percent_decode("night%20owls").as_deref(),
-            Some("night owls")
-        );
-        assert_eq!(percent_decode("%C3%A9").as_deref(), Some("é"));
-        assert_eq!(percent_decode("bad%2"), None);
-        assert_eq!(percent_decode("%ZZ"), None);
-    }
 }

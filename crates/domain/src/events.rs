@@ -8,8 +8,8 @@
 //! object with a snake_case `type`, so a client can switch on `type` whatever channel it
 //! came from. Ids are numbers; times are epoch milliseconds.
 //!
-//! The shapes mirror what rh-app publishes (matches/effects.rs, queue/tick.rs,
-//! queue/store.rs) at the time of writing:
+//! Every publisher (rh-app's matches/effects.rs, queue/store.rs, queue/batch.rs,
+//! teams/notify.rs, the matches component, the sidecar's ticker) builds these types:
 //!
 //! | channel           | enum             | `type` values |
 //! |-------------------|------------------|---------------|
@@ -18,7 +18,8 @@
 //! | `user:{id}`       | [`UserEvent`]    | `rating_changed`, `notification`, `achievement_unlocked`, `match_found` |
 //! | `feed`            | [`FeedEvent`]    | `feed` (the stored [`FeedItem`], whose `kind` is `match_completed`, `rank_up` or `achievement_unlocked`) |
 //! | `queue:{user_id}` | [`QueueEvent`]   | `queue_joined`, `party_invite`, `party_ready`, `queue_left`, `matched` |
-//! | `matchmaking:tick`, `streams:refresh` | any payload: a trigger, not data | |
+//! | `matchmaking:tick` | [`Tick`]         | none: a trigger, not data (`{"at_ms": ...}` or `{"reason": "join"}`) |
+//! | `streams:refresh` | any payload: a trigger, not data | |
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -78,6 +79,7 @@ impl Channel {
 
 /// One player's line in a `rankings:{mode}` update.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct RankedChange {
     pub user_id: u64,
     pub username: String,
@@ -89,6 +91,7 @@ pub struct RankedChange {
 
 /// On `rankings:{mode}`: one result moved these players.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RankingEvent {
     RatingChanged {
@@ -101,6 +104,7 @@ pub enum RankingEvent {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MatchStatus {
     Pending,
@@ -113,6 +117,7 @@ pub enum MatchStatus {
 /// A game-server-reported moment of a match, as stored and returned by
 /// `GET /matches/{id}/events`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct TimelineEvent {
     pub match_id: u64,
     /// Position in the match's timeline, from 1.
@@ -128,6 +133,7 @@ pub struct TimelineEvent {
 
 /// On `match:{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MatchEvent {
     Status {
@@ -138,11 +144,12 @@ pub enum MatchEvent {
         winner_team: Option<usize>,
     },
     /// Wrapped, because the timeline event's own `type` is the game's event kind.
-    Timeline { event: TimelineEvent },
+    Timeline { match_id: u64, event: TimelineEvent },
 }
 
 /// A stored notification, as the inbox returns it and `user:{id}` carries it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Notification {
     pub id: u64,
     pub user_id: u64,
@@ -155,6 +162,7 @@ pub struct Notification {
 
 /// On `user:{id}`: only that user's own news.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum UserEvent {
     RatingChanged {
@@ -187,6 +195,7 @@ pub enum UserEvent {
 /// A feed entry as stored and as `GET /feed` returns it; `data` depends on `kind`
 /// (see [`FeedData`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct FeedItem {
     pub id: u64,
     pub kind: String,
@@ -199,6 +208,7 @@ pub struct FeedItem {
 
 /// On `feed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FeedEvent {
     Feed { event: FeedItem },
@@ -207,6 +217,7 @@ pub enum FeedEvent {
 /// The `data` of each feed `kind`, for readers that want it typed
 /// (`FeedData::from_item`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum FeedData {
     MatchCompleted {
@@ -243,6 +254,7 @@ impl FeedData {
 
 /// On `queue:{user_id}`: the player's own queue status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QueueEvent {
     QueueJoined {
@@ -278,6 +290,24 @@ pub enum QueueEvent {
     },
 }
 
+/// On `matchmaking:tick`: a trigger, not data (its handler runs one queue tick whatever
+/// it says). The sidecar's ticker sends `at_ms`; a join that makes a ticket eligible
+/// sends `reason: "join"`, so a match can form without waiting for the ticker.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct Tick {
+    /// When the ticker fired, epoch ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<i64>,
+    /// Why a component asked for a tick.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 #[cfg(test)]
 #[path = "events_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "events_schema.rs"]
+mod schema;

@@ -101,9 +101,11 @@ fn match_status_and_timeline_messages() {
         }
     );
     agrees(
-        json!({"type": "timeline", "event": {"match_id": 3, "seq": 2, "type": "kill", "at_ms": 61000,
-                                             "data": {"killer": 1, "victim": 2}}}),
+        json!({"type": "timeline", "match_id": 3,
+               "event": {"match_id": 3, "seq": 2, "type": "kill", "at_ms": 61000,
+                         "data": {"killer": 1, "victim": 2}}}),
         MatchEvent::Timeline {
+            match_id: 3,
             event: TimelineEvent {
                 match_id: 3,
                 seq: 2,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// How one match ended for one player.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Win,

@@ -50,6 +50,10 @@ pub enum AppError {
     /// 429 with `Retry-After` (seconds).
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
+    /// 503 with `Retry-After: 1`: the work is in progress elsewhere (a rebuild holding
+    /// its lock) or the database was busy; nothing was changed and a retry will do.
+    #[error("{0}")]
+    Busy(String),
     /// 503: a dependency is down; the message names it.
     #[error("{0}")]
     Unavailable(String),
@@ -109,7 +113,7 @@ impl AppError {
             AppError::Db(_) | AppError::Redis(_) | AppError::Config(_) | AppError::Internal(_) => {
                 500
             }
-            AppError::Unavailable(_) | AppError::Unhealthy { .. } => 503,
+            AppError::Busy(_) | AppError::Unavailable(_) | AppError::Unhealthy { .. } => 503,
         }
     }
 
@@ -160,6 +164,9 @@ impl AppError {
                     .with_detail(format!("retry in {retry_after_secs} s"))
                     .with_header("retry-after", retry_after_secs.to_string())
             }
+            AppError::Busy(what) => Problem::new(status, "busy", "Service Unavailable")
+                .with_detail(what)
+                .with_header("retry-after", "1"),
             AppError::Unavailable(what) => {
                 Problem::new(status, "unavailable", "Service Unavailable").with_detail(what)
             }

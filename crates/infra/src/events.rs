@@ -1,12 +1,14 @@
 //! Publishing JSON events on Redis pub/sub for the WebSocket sidecar.
 //!
-//! Channels: `rankings:{mode}`, `match:{id}`, `user:{id}`, `feed`. Every message is a
-//! JSON object with a `type`; the shapes are documented in `docs/events.md`.
-//! Publishing is best effort: pub/sub has no delivery guarantee anyway, and the
-//! durable state (MySQL) is already committed when events go out.
+//! Channels: `rankings:{mode}`, `match:{id}`, `user:{id}`, `feed`. Every message is one of
+//! the `rh_domain::events` types, serialised as a JSON object with a `type`; the shapes
+//! are documented in `docs/events.md`. Publishing is best effort: pub/sub has no
+//! delivery guarantee anyway, and the durable state (MySQL) is already committed when
+//! events go out.
 
 use serde::Serialize;
-use spin_sdk::redis::Connection as Redis;
+
+use crate::redis::{Redis, RedisError};
 
 /// The public activity feed channel.
 pub const FEED_CHANNEL: &str = "feed";
@@ -23,10 +25,7 @@ pub fn user_channel(user_id: u64) -> String {
     format!("user:{user_id}")
 }
 
-/// Serialises `message` and publishes it; the error is a printable description.
-pub fn publish(redis: &Redis, channel: &str, message: &impl Serialize) -> Result<(), String> {
-    let payload = serde_json::to_vec(message).map_err(|e| format!("encode {channel}: {e}"))?;
-    redis
-        .publish(channel, &payload)
-        .map_err(|e| format!("publish {channel}: {e}"))
+/// Serialises `message` and publishes it on `channel`.
+pub fn publish(redis: &Redis, channel: &str, message: &impl Serialize) -> Result<(), RedisError> {
+    redis.publish_json(channel, message)
 }

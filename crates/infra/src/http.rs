@@ -74,13 +74,64 @@ impl Req {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A query-string parameter (not percent-decoded beyond `+`; our parameters are plain).
+    /// A query-string parameter, percent-decoded (`+` is a space, as in HTML forms);
+    /// `None` when it is absent or empty (`?limit=` means "the default").
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query
-            .split('&')
-            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.replace('+', " "))
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A numeric `:name` path segment. Anything else cannot name a resource: 404 saying
+    /// there is no such `what`.
+    pub fn path_id(&self, name: &str, what: &str) -> Result<u64, AppError> {
+        self.param(name)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| AppError::NotFound(format!("no such {what}")))
+    }
+
+    /// `?name=` as an integer within `range`, `default` when absent; anything else is a
+    /// 422 naming the range.
+    pub fn query_int<T>(
+        &self,
+        name: &str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, AppError>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display,
+    {
+        match self.query_param(name) {
+            None => Ok(default),
+            Some(raw) => match raw.trim().parse::<T>() {
+                Ok(n) if range.contains(&n) => Ok(n),
+                _ => Err(AppError::invalid_field(
+                    name,
+                    format!(
+                        "must be an integer from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// `?name=` parsed as a `T` (an id, a cursor, a time) when present; a value that does
+    /// not parse is a 422 with `message` (e.g. "must be a match id").
+    pub fn query_parsed<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        message: &str,
+    ) -> Result<Option<T>, AppError> {
+        self.query_param(name)
+            .map(|raw| {
+                raw.trim()
+                    .parse()
+                    .map_err(|_| AppError::invalid_field(name, message))
+            })
+            .transpose()
     }
 
     /// Every value of header `name`, in order (a header may be sent on several lines).
@@ -416,6 +467,60 @@ mod tests {
             proxied.client_ip_behind(&none).as_deref(),
             Some("127.0.0.1")
         );
+    }
+
+    #[test]
+    fn query_values_are_percent_decoded_and_empty_ones_are_absent() {
+        let req = Req::new(
+            Method::Get,
+            "/x?q=%C3%A9t%C3%A9%20x&p=%25&e=&plus=a+b",
+            vec![],
+            vec![],
+        );
+        assert_eq!(req.query_param("q").as_deref(), Some("été x"));
+        assert_eq!(req.query_param("p").as_deref(), Some("%"));
+        assert_eq!(req.query_param("plus").as_deref(), Some("a b"));
+        assert_eq!(req.query_param("e"), None);
+    }
+
+    #[test]
+    fn bounded_integers_default_when_absent_and_refuse_out_of_range() {
+        let req = Req::new(
+            Method::Get,
+            "/x?limit=7&big=500&bad=x&before=12",
+            vec![],
+            vec![],
+        );
+        assert_eq!(req.query_int("limit", 20u32, 1..=100).unwrap(), 7);
+        assert_eq!(req.query_int("none", 20u32, 1..=100).unwrap(), 20);
+        for name in ["big", "bad"] {
+            let e = req.query_int(name, 20u32, 1..=100).unwrap_err();
+            assert_eq!(e.status(), 422);
+        }
+        assert_eq!(
+            req.query_parsed::<u64>("before", "must be an id").unwrap(),
+            Some(12)
+        );
+        assert_eq!(
+            req.query_parsed::<u64>("none", "must be an id").unwrap(),
+            None
+        );
+        assert_eq!(
+            req.query_parsed::<u64>("bad", "must be an id")
+                .unwrap_err()
+                .status(),
+            422
+        );
+    }
+
+    #[test]
+    fn path_ids_that_are_not_numbers_name_nothing() {
+        let mut req = Req::new(Method::Get, "/x", vec![], vec![]);
+        req.params = vec![("id".into(), "42".into()), ("bad".into(), "4x".into())];
+        assert_eq!(req.path_id("id", "match").unwrap(), 42);
+        let e = req.path_id("bad", "match").unwrap_err();
+        assert_eq!(e.status(), 404);
+        assert_eq!(e.to_string(), "no such match");
     }
 
     #[test]

@@ -8,10 +8,12 @@
 //! runtimes with skewed clocks agree.
 
 use crate::error::AppError;
-use crate::redis::{reply_int, Arg, Redis, RedisError};
+use crate::redis::{reply_int, Arg, Redis, RedisError, Reply, Script};
 
 /// The script: returns `{1, 0}` when allowed, `{0, retry_after_ms}` when limited.
-const SLIDING_WINDOW: &str = r#"
+const SLIDING_WINDOW: Script = Script::new(
+    "sliding_window",
+    r#"
 local key = KEYS[1]
 local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
@@ -28,7 +30,8 @@ local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
 local retry = tonumber(oldest[2]) + window - now
 if retry < 1 then retry = 1 end
 return {0, retry}
-"#;
+"#,
+);
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +44,8 @@ pub enum Decision {
 }
 
 /// Parses the script's `{allowed, retry_after_ms}` reply.
-fn decide(reply: &[spin_sdk::redis::RedisResult]) -> Option<Decision> {
+fn decide(reply: &Reply) -> Option<Decision> {
+    let reply = reply.values();
     let allowed = reply_int(reply.first()?)?;
     if allowed == 1 {
         return Some(Decision::Allowed);
@@ -57,7 +61,7 @@ fn decide(reply: &[spin_sdk::redis::RedisResult]) -> Option<Decision> {
 pub fn check(redis: &Redis, key: &str, limit: u32, window_ms: i64) -> Result<Decision, RedisError> {
     let member = crate::ids::random_id();
     let reply = redis.eval(
-        SLIDING_WINDOW,
+        &SLIDING_WINDOW,
         &[key],
         &[
             Arg::Int(window_ms),
@@ -66,8 +70,8 @@ pub fn check(redis: &Redis, key: &str, limit: u32, window_ms: i64) -> Result<Dec
         ],
     )?;
     decide(&reply).ok_or_else(|| RedisError::Reply {
-        command: "EVAL".into(),
-        reply: format!("{reply:?}"),
+        command: SLIDING_WINDOW.name.into(),
+        reply: format!("{:?}", reply.values()),
     })
 }
 
@@ -92,21 +96,24 @@ mod tests {
     #[test]
     fn replies_are_decoded_and_retry_after_rounds_up() {
         assert_eq!(
-            decide(&[RedisResult::Int64(1), RedisResult::Int64(0)]),
+            decide(&Reply(vec![RedisResult::Int64(1), RedisResult::Int64(0)])),
             Some(Decision::Allowed)
         );
         assert_eq!(
-            decide(&[RedisResult::Int64(0), RedisResult::Int64(1001)]),
+            decide(&Reply(vec![
+                RedisResult::Int64(0),
+                RedisResult::Int64(1001)
+            ])),
             Some(Decision::Limited {
                 retry_after_secs: 2
             })
         );
         assert_eq!(
-            decide(&[RedisResult::Int64(0), RedisResult::Int64(1)]),
+            decide(&Reply(vec![RedisResult::Int64(0), RedisResult::Int64(1)])),
             Some(Decision::Limited {
                 retry_after_secs: 1
             })
         );
-        assert_eq!(decide(&[]), None);
+        assert_eq!(decide(&Reply(vec![])), None);
     }
 }

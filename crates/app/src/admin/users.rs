@@ -11,7 +11,7 @@ use crate::queue;
 use rh_domain::rating::Rating;
 use rh_infra::audit::Audit;
 use rh_infra::db::Db;
-use rh_infra::redis::{Arg, Redis};
+use rh_infra::redis::Redis;
 use rh_infra::{clock, AppError};
 
 /// A permanent ban's deadline (9999-12-31, see V1: bans are deadlines).
@@ -84,18 +84,8 @@ fn standings(db: &Db, user_id: u64) -> Result<Vec<(String, Standing)>, AppError>
 
 /// Removes a user from every board of the modes they are ranked in.
 fn remove_from_boards(redis: &Redis, db: &Db, user_id: u64) -> Result<(), AppError> {
-    let member = user_id.to_string();
     for (mode, s) in standings(db, user_id)? {
-        for key in [
-            leaderboard::key(&mode, None),
-            leaderboard::key(&mode, Some(&s.region)),
-        ] {
-            redis.execute("ZREM", &[Arg::Str(&key), Arg::Str(&member)])?;
-        }
-        redis.execute(
-            "HDEL",
-            &[Arg::Str(&leaderboard::info_key(&mode)), Arg::Str(&member)],
-        )?;
+        leaderboard::remove(redis, &mode, &s.region, user_id)?;
     }
     Ok(())
 }
@@ -155,7 +145,7 @@ pub fn ban(
         NOT_BEFORE_TTL_S,
     )?;
     // Not in the queue is fine; a formed match is the game server's business.
-    let _ = queue::store::leave(redis.conn(), user_id);
+    let _ = queue::store::leave(redis, user_id);
     remove_from_boards(redis, db, user_id)?;
     Ok(json!({"user_id": user_id, "banned_until_ms": until, "ban_reason": reason}))
 }
@@ -188,7 +178,7 @@ pub fn unban(
         Ok::<_, AppError>(())
     })?;
     for (mode, s) in standings(db, user_id)? {
-        leaderboard::place(redis.conn(), &mode, &[s])?;
+        leaderboard::place(redis, &mode, &[s])?;
     }
     Ok(json!({"user_id": user_id, "banned_until_ms": null}))
 }
@@ -268,7 +258,7 @@ pub fn adjust_rating(
             .into_iter()
             .find(|(m, _)| *m == body.mode)
         {
-            leaderboard::place(redis.conn(), &mode, &[s])?;
+            leaderboard::place(redis, &mode, &[s])?;
         }
     }
     Ok(json!({"user_id": user_id, "before": before, "after": after}))

@@ -16,7 +16,7 @@ use crate::analytics;
 use crate::leaderboard;
 use rh_infra::audit::Audit;
 use rh_infra::db::Db;
-use rh_infra::redis::{Arg, Redis};
+use rh_infra::redis::Redis;
 use rh_infra::{clock, config, AppError};
 
 struct Participant {
@@ -156,14 +156,14 @@ pub fn void_match(
     })?;
     // The boards come from MySQL; if a rebuild is already running, mark them stale so
     // the next read rebuilds.
-    if leaderboard::rebuild(redis.conn(), db, &mode, &config::regions()).is_err() {
-        leaderboard::invalidate(redis.conn(), &mode)?;
+    if leaderboard::rebuild(redis, db, &mode, &config::regions()).is_err() {
+        leaderboard::invalidate(redis, &mode)?;
     }
     // The cached overviews (one per `days`, see components/analytics) counted the match.
     let keys: Vec<String> = (1..=90)
         .map(|d| format!("analytics:overview:{d}"))
         .collect();
-    let args: Vec<Arg<'_>> = keys.iter().map(|k| Arg::Str(k)).collect();
-    redis.execute("DEL", &args)?;
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    redis.del(&keys)?;
     Ok(json!({"match_id": match_id, "status": "voided", "reversed": reversed, "skipped": skipped}))
 }

@@ -7,10 +7,14 @@ use serde_json::{json, Value};
 use spin_sdk::mysql::ParameterValue;
 
 use rh_infra::db::Db;
-use spin_sdk::redis::Connection as Redis;
+use rh_infra::redis::Redis;
 
 use rh_domain::achievements::{newly_unlocked, Progress};
+use rh_domain::events::{
+    FeedData, FeedEvent, MatchEvent, MatchStatus, RankedChange, RankingEvent, UserEvent,
+};
 use rh_domain::stats::{Outcome, PlayerStats};
+use rh_domain::tiers::Tier;
 
 use super::{last_insert_id, outcome_str, MatchError};
 use crate::leaderboard::{self, Standing};
@@ -33,24 +37,16 @@ pub struct PlayerChange {
 }
 
 /// A stored feed event, as the feed and the `feed` channel show it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct FeedItem {
-    pub id: u64,
-    pub kind: String,
-    pub user_id: Option<u64>,
-    pub data: Value,
-    pub created_at: i64,
-}
-
+pub use rh_domain::events::FeedItem;
 /// A stored notification, as the inbox and the `user:{id}` channel show it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct NotificationItem {
-    pub id: u64,
+pub use rh_domain::events::Notification as NotificationItem;
+
+/// A player who rose into a higher tier, into the top 10 (`top_rank`, 1-based), or both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankUp {
     pub user_id: u64,
-    pub kind: String,
-    pub data: Value,
-    pub read: bool,
-    pub created_at: i64,
+    pub tier: Option<Tier>,
+    pub top_rank: Option<i64>,
 }
 
 /// Everything the after-commit step needs.
@@ -68,17 +64,22 @@ pub struct AfterCommit {
     pub achievements: Vec<(u64, String, String)>,
 }
 
+/// Stores a feed entry; its `kind` and `data` are those of the domain's [`FeedData`].
 fn insert_feed(
     db: &Db,
-    kind: &str,
     user_id: Option<u64>,
-    data: Value,
+    entry: &FeedData,
     now_ms: i64,
 ) -> Result<FeedItem, MatchError> {
+    // `FeedData` serialises as `{"kind": ..., "data": {...}}` (adjacently tagged).
+    let mut tagged = serde_json::to_value(entry)
+        .map_err(|e| MatchError::Inconsistent(format!("feed entry: {e}")))?;
+    let kind = tagged["kind"].as_str().unwrap_or_default().to_owned();
+    let data = tagged["data"].take();
     db.execute(
         "INSERT INTO feed_events (kind, user_id, payload, created_at_ms) VALUES (?, ?, ?, ?)",
         &[
-            ParameterValue::Str(kind.into()),
+            ParameterValue::Str(kind.clone()),
             user_id
                 .map(ParameterValue::Uint64)
                 .unwrap_or(ParameterValue::DbNull),
@@ -88,7 +89,7 @@ fn insert_feed(
     )?;
     Ok(FeedItem {
         id: last_insert_id(db)?,
-        kind: kind.into(),
+        kind,
         user_id,
         data,
         created_at: now_ms,
@@ -132,11 +133,11 @@ fn unlocked_codes(db: &Db, user_id: u64) -> Result<Vec<String>, MatchError> {
 }
 
 /// Writes feed events, notifications and achievements for a result, inside its
-/// transaction. `rank_ups` is `(user_id, tier entered, top-10 rank entered)`.
+/// transaction.
 pub fn write_in_transaction(
     db: &Db,
     after: &mut AfterCommit,
-    rank_ups: &[(u64, Option<&'static str>, Option<i64>)],
+    rank_ups: &[RankUp],
     figures: &[(u64, Progress)],
     now_ms: i64,
 ) -> Result<(), MatchError> {
@@ -150,15 +151,14 @@ pub fn write_in_transaction(
     };
     let completed = insert_feed(
         db,
-        "match_completed",
         None,
-        json!({
-            "match_id": after.match_id,
-            "mode": after.mode,
-            "region": after.region,
-            "winner_team": after.winner_team,
-            "teams": teams,
-        }),
+        &FeedData::MatchCompleted {
+            match_id: after.match_id,
+            mode: after.mode.clone(),
+            region: after.region.clone(),
+            winner_team: after.winner_team.map(usize::from),
+            teams,
+        },
         now_ms,
     )?;
     after.feed.push(completed);
@@ -181,28 +181,28 @@ pub fn write_in_transaction(
         after.notifications.push(n);
     }
 
-    for (user_id, tier, top) in rank_ups {
-        let Some(c) = changes.iter().find(|c| c.user_id == *user_id) else {
+    for up in rank_ups {
+        let Some(c) = changes.iter().find(|c| c.user_id == up.user_id) else {
             continue;
         };
-        let data = json!({
-            "user_id": c.user_id,
-            "username": c.username,
-            "mode": after.mode,
-            "mmr": c.mmr_after,
-            "tier": tier,
-            "top_rank": top,
-        });
-        after.feed.push(insert_feed(
+        let entry = FeedData::RankUp {
+            user_id: c.user_id,
+            username: c.username.clone(),
+            mode: after.mode.clone(),
+            mmr: c.mmr_after,
+            tier: up.tier,
+            top_rank: up.top_rank.map(|r| r.max(0) as u64),
+        };
+        let item = insert_feed(db, Some(c.user_id), &entry, now_ms)?;
+        // The notification carries the same data as the feed entry.
+        after.notifications.push(insert_notification(
             db,
+            c.user_id,
             "rank_up",
-            Some(c.user_id),
-            data.clone(),
+            item.data.clone(),
             now_ms,
         )?);
-        after
-            .notifications
-            .push(insert_notification(db, c.user_id, "rank_up", data, now_ms)?);
+        after.feed.push(item);
     }
 
     for (user_id, figs) in figures {
@@ -235,27 +235,22 @@ pub fn write_in_transaction(
                     ParameterValue::Uint64(after.match_id),
                 ],
             )?;
-            let data = json!({
-                "user_id": user_id,
-                "username": username,
-                "code": a.code,
-                "name": a.name,
-                "match_id": after.match_id,
-            });
-            after.feed.push(insert_feed(
-                db,
-                "achievement_unlocked",
-                Some(*user_id),
-                data.clone(),
-                now_ms,
-            )?);
+            let entry = FeedData::AchievementUnlocked {
+                user_id: *user_id,
+                username: username.clone(),
+                code: a.code.to_owned(),
+                name: a.name.to_owned(),
+                match_id: after.match_id,
+            };
+            let item = insert_feed(db, Some(*user_id), &entry, now_ms)?;
             after.notifications.push(insert_notification(
                 db,
                 *user_id,
                 "achievement_unlocked",
-                data,
+                item.data.clone(),
                 now_ms,
             )?);
+            after.feed.push(item);
             after
                 .achievements
                 .push((*user_id, a.code.to_string(), a.name.to_string()));
@@ -278,71 +273,87 @@ pub fn after_commit(redis: &Redis, after: &AfterCommit, now_ms: i64) -> Vec<Stri
     }
 
     let global = leaderboard::key(&after.mode, None);
+    let mut sends: Vec<(String, Event)> = Vec::new();
     let mut ranked = Vec::with_capacity(after.changes.len());
     for c in &after.changes {
         let rank = leaderboard::rank_of(redis, &global, c.user_id)
             .ok()
             .flatten()
             .map(|r| r + 1);
-        ranked.push(json!({
-            "user_id": c.user_id,
-            "username": c.username,
-            "mmr_before": c.mmr_before,
-            "mmr_after": c.mmr_after,
-            "rank": rank,
-        }));
-        let personal = json!({
-            "type": "rating_changed",
-            "mode": after.mode,
-            "match_id": after.match_id,
-            "result": outcome_str(c.outcome),
-            "mmr_before": c.mmr_before,
-            "mmr_after": c.mmr_after,
-            "rank": rank,
+        ranked.push(RankedChange {
+            user_id: c.user_id,
+            username: c.username.clone(),
+            mmr_before: c.mmr_before,
+            mmr_after: c.mmr_after,
+            rank,
         });
-        if let Err(e) = events::publish(redis, &events::user_channel(c.user_id), &personal) {
-            errors.push(e);
-        }
+        sends.push((
+            events::user_channel(c.user_id),
+            Event::User(UserEvent::RatingChanged {
+                mode: after.mode.clone(),
+                match_id: after.match_id,
+                result: c.outcome,
+                mmr_before: c.mmr_before,
+                mmr_after: c.mmr_after,
+                rank,
+            }),
+        ));
     }
-    let board = json!({
-        "type": "rating_changed",
-        "mode": after.mode,
-        "match_id": after.match_id,
-        "changes": ranked,
-        "at": now_ms,
-    });
-    let mut sends = vec![(events::rankings_channel(&after.mode), board)];
+    sends.push((
+        events::rankings_channel(&after.mode),
+        Event::Ranking(RankingEvent::RatingChanged {
+            mode: after.mode.clone(),
+            match_id: after.match_id,
+            changes: ranked,
+            at: now_ms,
+        }),
+    ));
     sends.push((
         events::match_channel(after.match_id),
-        json!({
-            "type": "status",
-            "match_id": after.match_id,
-            "status": "completed",
-            "winner_team": after.winner_team,
+        Event::Match(MatchEvent::Status {
+            match_id: after.match_id,
+            status: MatchStatus::Completed,
+            winner_team: after.winner_team.map(usize::from),
         }),
     ));
     for n in &after.notifications {
         sends.push((
             events::user_channel(n.user_id),
-            json!({"type": "notification", "notification": n}),
+            Event::User(UserEvent::Notification {
+                notification: n.clone(),
+            }),
         ));
     }
     for (user_id, code, name) in &after.achievements {
         sends.push((
             events::user_channel(*user_id),
-            json!({"type": "achievement_unlocked", "code": code, "name": name, "match_id": after.match_id}),
+            Event::User(UserEvent::AchievementUnlocked {
+                code: code.clone(),
+                name: name.clone(),
+                match_id: after.match_id,
+            }),
         ));
     }
     for f in &after.feed {
         sends.push((
             events::FEED_CHANNEL.to_string(),
-            json!({"type": "feed", "event": f}),
+            Event::Feed(FeedEvent::Feed { event: f.clone() }),
         ));
     }
     for (channel, message) in sends {
         if let Err(e) = events::publish(redis, &channel, &message) {
-            errors.push(e);
+            errors.push(format!("publish on {channel}: {e}"));
         }
     }
     errors
+}
+
+/// The messages of one result, each of its channel's type.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Event {
+    User(UserEvent),
+    Ranking(RankingEvent),
+    Match(MatchEvent),
+    Feed(FeedEvent),
 }

@@ -177,16 +177,8 @@ pub fn user_history(
     })
 }
 
-/// A timeline event as stored and returned.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct TimelineEvent {
-    pub match_id: u64,
-    pub seq: u32,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub at_ms: i64,
-    pub data: serde_json::Value,
-}
+/// A timeline event as stored, returned and published: the domain's event shape.
+pub use rh_domain::events::TimelineEvent;
 
 /// What a game server posts to the timeline.
 #[derive(Debug, Clone, Deserialize)]

@@ -19,13 +19,13 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
+use rh_domain::events::{QueueEvent, UserEvent};
 use rh_domain::modes::Mode;
-use spin_sdk::redis::Connection as Redis;
+use rh_infra::redis::{Arg, Redis};
 
 use super::error::QueueError;
-use super::scripts::Script;
 use super::tick::{Formation, FormedMatch, TickOutcome};
-use super::{keys, redis_io, CLAIM_TTL_MS, MATCH_MARKER_TTL_MS, TICKET_TTL_MS, WAITS_KEPT};
+use super::{keys, scripts, CLAIM_TTL_MS, MATCH_MARKER_TTL_MS, TICKET_TTL_MS, WAITS_KEPT};
 use crate::matches::{create_matches, CreatedMatch, MatchError, NewMatch};
 use rh_infra::db::Db;
 
@@ -86,10 +86,12 @@ pub(super) fn claim(
         WAITS_KEPT.to_string(),
         groups,
     ];
-    let flags =
-        redis_io::eval_string(redis, Script::Claim, &claim_keys, &args)?.unwrap_or_default();
+    let flags = redis
+        .eval(&scripts::CLAIM, &claim_keys, &Arg::all(&args))?
+        .string()
+        .unwrap_or_default();
     if flags.len() != formations.len() {
-        return Err(QueueError::Redis(format!(
+        return Err(QueueError::Corrupt(format!(
             "claim script answered {} flags for {} groups",
             flags.len(),
             formations.len()
@@ -226,7 +228,7 @@ fn release(redis: &Redis, queue: &QueueKeys, tickets: &[(u64, bool)]) -> Result<
         flags,
     ];
     args.extend(tickets.iter().map(|&(t, _)| t.to_string()));
-    redis_io::eval_int(redis, Script::Release, &release_keys, &args)?;
+    redis.eval(&scripts::RELEASE, &release_keys, &Arg::all(&args))?;
     Ok(())
 }
 
@@ -248,7 +250,7 @@ fn finalize(
         }
     }
     let args = [MATCH_MARKER_TTL_MS.to_string(), tickets, published];
-    redis_io::eval_int(redis, Script::Finalize, &[], &args)?;
+    redis.eval(&scripts::FINALIZE, &[] as &[&str], &Arg::all(&args))?;
     Ok(())
 }
 
@@ -257,43 +259,33 @@ fn csv(ids: &[u64]) -> String {
 }
 
 /// `match_found` on every player's `user:{id}` (with teammates and opponents) and
-/// `matched` on their `queue:{id}`, as (channel, JSON payload) pairs.
-///
-/// Formatted directly rather than through `serde_json::Value`: a burst tick writes
-/// tens of thousands of these, and the strings (mode, region) still go through serde's
-/// escaping.
+/// `matched` on their `queue:{id}`, as (channel, JSON payload) pairs. Serialised from
+/// the domain's types straight to text (no `serde_json::Value` in between: a burst
+/// tick writes tens of thousands of these).
 fn events(match_id: u64, mode: &str, region: &str, teams: &[Vec<u64>]) -> Vec<(String, String)> {
-    let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
-    let (mode, region) = (quote(mode), quote(region));
-    let list = |ids: &mut dyn Iterator<Item = u64>| {
-        let mut out = String::from("[");
-        for (i, id) in ids.enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let _ = write!(out, "{id}");
-        }
-        out.push(']');
-        out
-    };
-    let matched = format!(r#"{{"type":"matched","match_id":{match_id}}}"#);
+    fn text(event: &impl serde::Serialize) -> String {
+        // Plain strings and integers: serialising cannot fail.
+        serde_json::to_string(event).unwrap_or_default()
+    }
+    let matched = text(&QueueEvent::Matched { match_id });
     let mut out = Vec::new();
     for (team_index, team) in teams.iter().enumerate() {
-        let opponents = list(
-            &mut teams
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| i != team_index)
-                .flat_map(|(_, t)| t.iter().copied()),
-        );
+        let opponents: Vec<u64> = teams
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != team_index)
+            .flat_map(|(_, t)| t.iter().copied())
+            .collect();
         for &user in team {
-            let teammates = list(&mut team.iter().copied().filter(|&u| u != user));
-            out.push((
-                keys::user_channel(user),
-                format!(
-                    r#"{{"type":"match_found","match_id":{match_id},"mode":{mode},"region":{region},"team":{team_index},"teammates":{teammates},"opponents":{opponents}}}"#
-                ),
-            ));
+            let found = UserEvent::MatchFound {
+                match_id,
+                mode: mode.to_owned(),
+                region: region.to_owned(),
+                team: team_index,
+                teammates: team.iter().copied().filter(|&u| u != user).collect(),
+                opponents: opponents.clone(),
+            };
+            out.push((keys::user_channel(user), text(&found)));
             out.push((keys::queue_channel(user), matched.clone()));
         }
     }

@@ -4,11 +4,7 @@ use rh_domain::modes::Mode;
 use spin_sdk::mysql::ParameterValue;
 
 use super::error::QueueError;
-use rh_infra::db::{Db, DbError};
-
-fn sql_err(e: DbError) -> QueueError {
-    QueueError::Mysql(e.to_string())
-}
+use rh_infra::db::Db;
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(",")
@@ -21,13 +17,13 @@ pub fn modes(db: &Db) -> Result<Vec<Mode>, QueueError> {
             "SELECT name, teams, team_size FROM modes ORDER BY name",
             &[],
         )
-        .map_err(sql_err)?;
+        .map_err(QueueError::from)?;
     rows.iter()
         .map(|r| {
             Ok(Mode {
-                name: r.get("name").map_err(sql_err)?,
-                teams: r.get::<u8>("teams").map_err(sql_err)? as usize,
-                team_size: r.get::<u8>("team_size").map_err(sql_err)? as usize,
+                name: r.get("name").map_err(QueueError::from)?,
+                teams: r.get::<u8>("teams").map_err(QueueError::from)? as usize,
+                team_size: r.get::<u8>("team_size").map_err(QueueError::from)? as usize,
             })
         })
         .collect()
@@ -49,7 +45,7 @@ pub fn mmr(db: &Db, user_id: u64, mode: &str) -> Result<i32, QueueError> {
                 ParameterValue::Str(mode.to_owned()),
             ],
         )
-        .map_err(sql_err)?;
+        .map_err(QueueError::from)?;
     Ok(mmr.unwrap_or(rh_domain::rating::MMR_CENTRE))
 }
 
@@ -63,8 +59,10 @@ pub fn existing_users(db: &Db, ids: &[u64]) -> Result<Vec<u64>, QueueError> {
         "SELECT id FROM users WHERE id IN ({})",
         placeholders(ids.len())
     );
-    let rows = db.query(&sql, &params).map_err(sql_err)?;
-    rows.iter().map(|r| r.get("id").map_err(sql_err)).collect()
+    let rows = db.query(&sql, &params).map_err(QueueError::from)?;
+    rows.iter()
+        .map(|r| r.get("id").map_err(QueueError::from))
+        .collect()
 }
 
 /// The newest match of the user's that has not finished (`pending`), if any. This is
@@ -76,7 +74,7 @@ pub fn unfinished_match(db: &Db, user_id: u64) -> Result<Option<u64>, QueueError
          WHERE p.user_id = ? AND m.status = 'pending' ORDER BY m.id DESC LIMIT 1",
         &[ParameterValue::Uint64(user_id)],
     )
-    .map_err(sql_err)
+    .map_err(QueueError::from)
 }
 
 /// Whether a match is still `pending` (a missing match counts as finished).
@@ -86,6 +84,6 @@ pub fn match_is_pending(db: &Db, match_id: u64) -> Result<bool, QueueError> {
             "SELECT status FROM matches WHERE id = ?",
             &[ParameterValue::Uint64(match_id)],
         )
-        .map_err(sql_err)?;
+        .map_err(QueueError::from)?;
     Ok(status.as_deref() == Some("pending"))
 }

@@ -1,7 +1,9 @@
 //! The queue's error type. Each variant's doc names the status it answers with; it
 //! converts into the boundary's [`AppError`], whose single mapping makes the problem.
 
+use rh_infra::db::DbError;
 use rh_infra::error::AppError;
+use rh_infra::redis::RedisError;
 
 /// What can go wrong in a queue operation.
 #[derive(Debug, thiserror::Error)]
@@ -23,27 +25,14 @@ pub enum QueueError {
     #[error("{0}")]
     Forbidden(String),
     /// 500: Redis failed.
-    #[error("redis: {0}")]
-    Redis(String),
+    #[error("queue: {0}")]
+    Redis(#[from] RedisError),
     /// 500: MySQL failed.
-    #[error("mysql: {0}")]
-    Mysql(String),
-    /// 500: creating the match failed (the claimed tickets were put back).
-    #[error("match creation: {0}")]
-    CreateMatch(String),
-}
-
-impl QueueError {
-    /// The HTTP status this error answers with.
-    pub fn status(&self) -> u16 {
-        match self {
-            QueueError::Unprocessable { .. } => 422,
-            QueueError::Conflict(_) => 409,
-            QueueError::NotFound(_) => 404,
-            QueueError::Forbidden(_) => 403,
-            QueueError::Redis(_) | QueueError::Mysql(_) | QueueError::CreateMatch(_) => 500,
-        }
-    }
+    #[error("queue: {0}")]
+    Mysql(#[from] DbError),
+    /// 500: the queue's Redis state or a script's answer is not what the code wrote.
+    #[error("queue state: {0}")]
+    Corrupt(String),
 }
 
 impl QueueError {
@@ -63,7 +52,9 @@ impl From<QueueError> for AppError {
             QueueError::Conflict(m) => AppError::Conflict(m),
             QueueError::NotFound(m) => AppError::NotFound(m),
             QueueError::Forbidden(m) => AppError::Forbidden(m),
-            other => AppError::internal(other),
+            QueueError::Redis(e) => AppError::Redis(e),
+            QueueError::Mysql(e) => AppError::Db(e),
+            other @ QueueError::Corrupt(_) => AppError::internal(other),
         }
     }
 }

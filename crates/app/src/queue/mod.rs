@@ -4,7 +4,6 @@
 //! - [`keys`]: every Redis key and channel name the queue uses;
 //! - [`scripts`]: the Lua scripts (join, consent, leave, status, read, claim, release,
 //!   finalize) that make each transition one atomic step;
-//! - [`redis_io`]: typed wrappers over Spin's Redis `execute`;
 //! - [`db`]: MySQL reads (modes, ratings, users, unfinished matches);
 //! - [`store`]: join / consent / leave / status, used by the `matchmaking` component;
 //! - [`tick`]: [`tick::run_tick`], one pass over every queue, used by the `queue-tick`
@@ -42,7 +41,6 @@ pub mod db;
 pub mod error;
 pub mod grouping;
 pub mod keys;
-pub mod redis_io;
 pub mod scripts;
 pub mod store;
 pub mod tick;
@@ -97,7 +95,7 @@ fn parse_mmrs(csv: &str) -> Result<Vec<(u64, i32)>, QueueError> {
 }
 
 fn bad(what: &str) -> QueueError {
-    QueueError::Redis(format!("malformed ticket data {what:?}"))
+    QueueError::Corrupt(format!("malformed ticket data {what:?}"))
 }
 
 impl Ticket {

@@ -8,6 +8,9 @@
 //! Scripts return flat values only (an integer or one string) because Spin's Redis
 //! interface flattens nested replies; multi-field answers are `|`-separated strings.
 //!
+//! Each is a [`Script`], run by `EVALSHA` (with an `EVAL` fallback) through
+//! [`rh_infra::redis::Redis::eval`].
+//!
 //! Ticket hash fields (`mm:ticket:{id}`):
 //! - `state`: `pending` (a party waiting for its members' consent), `queued` (eligible,
 //!   listed in the queue's sorted set) or `claimed` (a tick is creating its match);
@@ -16,8 +19,13 @@
 //!   (`uid=mmr,...`, each member's rating when they joined), `created_at_ms`,
 //!   `joined_at_ms` (when the ticket became eligible: the last consent).
 
-/// Shared helpers prepended to the scripts that need them.
-const HELPERS: &str = r#"
+use rh_infra::redis::Script;
+
+/// Shared helpers prepended to the scripts that need them (a macro, so `concat!` can
+/// build each script's whole source at compile time: its SHA-1 is then fixed).
+macro_rules! helpers {
+    () => {
+        r#"
 local function has(csv, id)
   for x in string.gmatch(csv or '', '[^,]+') do if x == id then return true end end
   return false
@@ -37,7 +45,9 @@ local function player_busy(pkey, stale)
   if redis.call('EXISTS', 'mm:ticket:' .. cur) == 1 then return cur end
   return nil -- the ticket expired: the player is free again
 end
-"#;
+"#
+    };
+}
 
 /// Creates a ticket: a solo ticket goes straight into the queue, a party ticket waits
 /// for its members' consent.
@@ -46,7 +56,11 @@ end
 /// ARGV: ticket id, mode, region, caller id, members csv, caller mmr, now ms, ttl ms,
 /// stale match value (or "").
 /// Returns `ok:queued`, `ok:pending` or `busy:{current player value}`.
-const JOIN: &str = r#"
+pub const JOIN: Script = Script::new(
+    "queue.join",
+    concat!(
+        helpers!(),
+        r#"
 local busy = player_busy(KEYS[1], ARGV[9])
 if busy then return 'busy:' .. busy end
 local solo = (ARGV[5] == ARGV[4])
@@ -62,7 +76,9 @@ if solo then
   redis.call('SADD', KEYS[4], ARGV[2] .. '|' .. ARGV[3])
 end
 return 'ok:' .. state
-"#;
+"#
+    ),
+);
 
 /// A party member's consent. The last consent makes the ticket eligible.
 ///
@@ -70,7 +86,11 @@ return 'ok:' .. state
 /// ARGV: ticket id, member id, member mmr, now ms, ttl ms, stale match value, mode, region.
 /// Returns `ok:pending`, `ok:queued`, `busy:{value}`, `gone`, `not_member`, `mismatch`,
 /// `already` or `closed`.
-const CONSENT: &str = r#"
+pub const CONSENT: Script = Script::new(
+    "queue.consent",
+    concat!(
+        helpers!(),
+        r#"
 local t = redis.call('HMGET', KEYS[2], 'state', 'members', 'consented', 'mode', 'region', 'mmrs')
 if not t[1] then return 'gone' end
 if not has(t[2], ARGV[2]) then return 'not_member' end
@@ -97,14 +117,18 @@ if count(consented) == count(t[2]) then
 end
 redis.call('HSET', KEYS[2], 'consented', consented, 'mmrs', mmrs)
 return 'ok:pending'
-"#;
+"#
+    ),
+);
 
 /// Leaves the queue: removes the caller's whole ticket (a party leaves together) unless
 /// a tick has already claimed it.
 ///
 /// KEYS: player key. ARGV: queue key prefix (`mm:queue:`).
 /// Returns `idle`, `match:{id}`, `claimed` or `left:{ticket id}:{consented csv}`.
-const LEAVE: &str = r#"
+pub const LEAVE: Script = Script::new(
+    "queue.leave",
+    r#"
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 'idle' end
 if string.sub(cur, 1, 6) == 'match:' then return cur end
@@ -122,7 +146,8 @@ for uid in string.gmatch(t[4], '[^,]+') do
   if redis.call('GET', pk) == cur then redis.call('DEL', pk) end
 end
 return 'left:' .. cur .. ':' .. t[4]
-"#;
+"#,
+);
 
 /// A player's state for `GET /queue`; a queued player's read also refreshes the
 /// ticket's expiry (polling the status is the keep-alive).
@@ -130,7 +155,9 @@ return 'left:' .. cur .. ':' .. t[4]
 /// KEYS: player key. ARGV: ttl ms.
 /// Returns nil (idle), `match:{id}`, or
 /// `ticket|{id}|{state}|{mode}|{region}|{joined_at_ms}|{members}|{consented}|{mmrs}`.
-const STATUS: &str = r#"
+pub const STATUS: Script = Script::new(
+    "queue.status",
+    r#"
 local cur = redis.call('GET', KEYS[1])
 if not cur then return false end
 if string.sub(cur, 1, 6) == 'match:' then return cur end
@@ -145,7 +172,8 @@ if t[1] ~= 'claimed' then
   end
 end
 return table.concat({'ticket', cur, t[1], t[2], t[3], t[4], t[5], t[6], t[7]}, '|')
-"#;
+"#,
+);
 
 /// Reads up to `limit` oldest eligible tickets of one queue in a single round trip and
 /// drops ids whose ticket hash has expired. An empty queue leaves the active set (a
@@ -153,7 +181,9 @@ return table.concat({'ticket', cur, t[1], t[2], t[3], t[4], t[5], t[6], t[7]}, '
 ///
 /// KEYS: queue key, active-queues set. ARGV: limit, this queue's `mode|region`.
 /// Returns one string, a line per ticket: `{id}|{joined_at_ms}|{uid=mmr,...}`.
-const READ_QUEUE: &str = r#"
+pub const READ_QUEUE: Script = Script::new(
+    "queue.read_queue",
+    r#"
 local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 local out = {}
 for _, id in ipairs(ids) do
@@ -166,7 +196,8 @@ for _, id in ipairs(ids) do
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
 return table.concat(out, '\n')
-"#;
+"#,
+);
 
 /// Claims the tickets of every match a tick formed in one queue: each group whole or
 /// not at all, all groups in one step.
@@ -180,7 +211,9 @@ return table.concat(out, '\n')
 ///
 /// A claimed ticket and its players' keys get a short expiry: if the runtime dies
 /// before creating the matches, the players are free again after it.
-const CLAIM: &str = r#"
+pub const CLAIM: Script = Script::new(
+    "queue.claim",
+    r#"
 local now = tonumber(ARGV[1])
 local out, claimed, waits = {}, {}, {}
 for group in string.gmatch(ARGV[4], '[^;]+') do
@@ -220,7 +253,8 @@ if #waits > 0 then
   redis.call('LTRIM', KEYS[2], 0, cap - 1)
 end
 return table.concat(out)
-"#;
+"#,
+);
 
 /// Undoes claims whose matches were not created: puts tickets back in the queue, or
 /// drops those that can never be matched (a member's account is gone).
@@ -228,7 +262,9 @@ return table.concat(out)
 /// KEYS: queue key, active-queues set, then ticket keys. ARGV: ttl ms, `mode|region`,
 /// one character per ticket (`r` release, `d` drop), then the ticket ids.
 /// Returns how many tickets went back.
-const RELEASE: &str = r#"
+pub const RELEASE: Script = Script::new(
+    "queue.release",
+    r#"
 local n = 0
 for i = 3, #KEYS do
   local id = ARGV[i + 1]
@@ -253,7 +289,8 @@ for i = 3, #KEYS do
 end
 if n > 0 then redis.call('SADD', KEYS[2], ARGV[2]) end
 return n
-"#;
+"#,
+);
 
 /// Records the created matches: every player's key becomes `match:{id}`, the tickets go
 /// away, and the players' events are published. Player keys are written before the
@@ -264,7 +301,9 @@ return n
 /// player-key ttl ms; one line per ticket, `{ticket id}:{match id}:{members csv}`;
 /// one line per event, `{channel}\t{payload}` (JSON never holds a raw tab or newline).
 /// Packed this way, thousands of matches travel as three arguments.
-const FINALIZE: &str = r#"
+pub const FINALIZE: Script = Script::new(
+    "queue.finalize",
+    r#"
 local tickets = {}
 for id, match_id, members in string.gmatch(ARGV[2], '(%d+):(%d+):([%d,]+)') do
   local marker = 'match:' .. match_id
@@ -281,52 +320,17 @@ for channel, payload in string.gmatch(ARGV[3], '([^\t\n]+)\t([^\n]+)') do
   redis.call('PUBLISH', channel, payload)
 end
 return #tickets
-"#;
+"#,
+);
 
 /// Replaces a player's `match:{id}` value only if it is still that value (the caller
 /// has checked in MySQL that the match is over).
 ///
 /// KEYS: player key. ARGV: expected value.
-const CLEAR_IF: &str = r#"
+pub const CLEAR_IF: Script = Script::new(
+    "queue.clear_if",
+    r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-"#;
-
-/// Releases the tick lock only if this tick still holds it.
-///
-/// KEYS: lock key. ARGV: the holder's token.
-const UNLOCK: &str = CLEAR_IF;
-
-/// A script with its helpers prepended when it uses them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Script {
-    Join,
-    Consent,
-    Leave,
-    Status,
-    ReadQueue,
-    Claim,
-    Release,
-    Finalize,
-    ClearIf,
-    Unlock,
-}
-
-impl Script {
-    /// Full Lua source sent with `EVAL`. Redis caches compiled scripts by their SHA-1,
-    /// so resending the text costs bytes, not compilation.
-    pub fn source(self) -> String {
-        match self {
-            Script::Join => format!("{HELPERS}{JOIN}"),
-            Script::Consent => format!("{HELPERS}{CONSENT}"),
-            Script::Leave => LEAVE.to_owned(),
-            Script::Status => STATUS.to_owned(),
-            Script::ReadQueue => READ_QUEUE.to_owned(),
-            Script::Claim => CLAIM.to_owned(),
-            Script::Release => RELEASE.to_owned(),
-            Script::Finalize => FINALIZE.to_owned(),
-            Script::ClearIf => CLEAR_IF.to_owned(),
-            Script::Unlock => UNLOCK.to_owned(),
-        }
-    }
-}
+"#,
+);

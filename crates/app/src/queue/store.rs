@@ -3,14 +3,13 @@
 //! Each operation validates against MySQL (modes, users, ratings, unfinished matches)
 //! and then makes exactly one atomic change in Redis through a script.
 
+use rh_domain::events::{QueueEvent, Tick};
 use rh_infra::db::Db;
+use rh_infra::redis::{Arg, Redis};
 use serde::Serialize;
-use serde_json::json;
-use spin_sdk::redis::Connection as Redis;
 
 use super::error::QueueError;
-use super::scripts::Script;
-use super::{db, keys, redis_io, Ticket, TICKET_TTL_MS, WAITS_KEPT};
+use super::{db, keys, scripts, Ticket, TICKET_TTL_MS, WAITS_KEPT};
 
 /// `POST /api/v1/matchmaking/queue` body. Exactly one of `party` (create a party
 /// ticket as its leader) and `party_id` (consent to a party that lists you) may be set.
@@ -78,15 +77,16 @@ pub fn estimated_wait_s(
     mode: &str,
     region: &str,
 ) -> Result<Option<u64>, QueueError> {
-    let waits = redis_io::strings(
-        redis,
-        "LRANGE",
-        &[
-            keys::waits(mode, region),
-            "0".into(),
-            (WAITS_KEPT - 1).to_string(),
-        ],
-    )?;
+    let waits = redis
+        .execute(
+            "LRANGE",
+            &[
+                Arg::Str(&keys::waits(mode, region)),
+                Arg::Int(0),
+                Arg::Int(WAITS_KEPT as i64 - 1),
+            ],
+        )?
+        .strings();
     let ms: Vec<u64> = waits.iter().filter_map(|w| w.parse().ok()).collect();
     if ms.is_empty() {
         return Ok(None);
@@ -114,7 +114,7 @@ fn run_join_script(
     };
     let match_id: u64 = match_id
         .parse()
-        .map_err(|_| QueueError::Redis(format!("bad player value {held_by}")))?;
+        .map_err(|_| QueueError::Corrupt(format!("bad player value {held_by}")))?;
     if db::match_is_pending(db, match_id)? {
         return Err(QueueError::Conflict(format!(
             "in match {match_id}, which has not finished"
@@ -175,15 +175,23 @@ pub fn join(
         Some(party_id) => consent(db, redis, user_id, mmr, req, party_id, now_ms)?,
         None => create(db, redis, &shape, user_id, mmr, req, now_ms)?,
     };
-    redis_io::publish(
-        redis,
+    redis.publish_json(
         &keys::queue_channel(user_id),
-        &json!({"type": "queue_joined", "ticket_id": joined.ticket_id, "mode": joined.mode,
-                "region": joined.region, "state": joined.state, "party": joined.party}),
+        &QueueEvent::QueueJoined {
+            ticket_id: joined.ticket_id,
+            mode: joined.mode.clone(),
+            region: joined.region.clone(),
+            state: joined.state.to_owned(),
+            party: joined.party.clone(),
+        },
     )?;
     if joined.state == "queued" {
         // Joining publishes a tick so a match can form without waiting for the ticker.
-        redis_io::publish(redis, keys::TICK_CHANNEL, &json!({"reason": "join"}))?;
+        let tick = Tick {
+            reason: Some("join".into()),
+            ..Tick::default()
+        };
+        redis.publish_json(keys::TICK_CHANNEL, &tick)?;
     }
     Ok(joined)
 }
@@ -227,7 +235,7 @@ fn create(
             ));
         }
     }
-    let ticket_id = redis_io::incr(redis, keys::TICKET_SEQ)?;
+    let ticket_id = redis.incr(keys::TICKET_SEQ)? as u64;
     let script_keys = [
         keys::player(user_id),
         keys::ticket(ticket_id),
@@ -246,16 +254,23 @@ fn create(
             TICKET_TTL_MS.to_string(),
             stale.to_owned(),
         ];
-        Ok(redis_io::eval_string(redis, Script::Join, &script_keys, &args)?.unwrap_or_default())
+        Ok(redis
+            .eval(&scripts::JOIN, &script_keys, &Arg::all(&args))?
+            .string()
+            .unwrap_or_default())
     })?;
     let queued = reply == "ok:queued";
     if !queued {
         for &member in &members[1..] {
-            redis_io::publish(
-                redis,
+            redis.publish_json(
                 &keys::queue_channel(member),
-                &json!({"type": "party_invite", "party_id": ticket_id, "leader": user_id,
-                        "mode": req.mode, "region": req.region, "party": members}),
+                &QueueEvent::PartyInvite {
+                    party_id: ticket_id,
+                    leader: user_id,
+                    mode: req.mode.clone(),
+                    region: req.region.clone(),
+                    party: members.clone(),
+                },
             )?;
         }
     }
@@ -298,7 +313,10 @@ fn consent(
             req.mode.clone(),
             req.region.clone(),
         ];
-        Ok(redis_io::eval_string(redis, Script::Consent, &script_keys, &args)?.unwrap_or_default())
+        Ok(redis
+            .eval(&scripts::CONSENT, &script_keys, &Arg::all(&args))?
+            .string()
+            .unwrap_or_default())
     })?;
     match reply.as_str() {
         "ok:queued" | "ok:pending" => {}
@@ -321,7 +339,7 @@ fn consent(
             )))
         }
         other => {
-            return Err(QueueError::Redis(format!(
+            return Err(QueueError::Corrupt(format!(
                 "consent script answered {other:?}"
             )))
         }
@@ -331,11 +349,14 @@ fn consent(
     let queued = ticket.state == "queued";
     if queued {
         for &member in &ticket.members {
-            redis_io::publish(
-                redis,
+            redis.publish_json(
                 &keys::queue_channel(member),
-                &json!({"type": "party_ready", "party_id": party_id, "mode": req.mode,
-                        "region": req.region, "party": ticket.members}),
+                &QueueEvent::PartyReady {
+                    party_id,
+                    mode: req.mode.clone(),
+                    region: req.region.clone(),
+                    party: ticket.members.clone(),
+                },
             )?;
         }
     }
@@ -354,12 +375,13 @@ fn consent(
 
 /// Reads (and keeps alive) the caller's ticket; `Err` never means "not queued".
 fn read_ticket(redis: &Redis, user_id: u64) -> Result<Option<Ticket>, QueueError> {
-    let reply = redis_io::eval_string(
-        redis,
-        Script::Status,
-        &[keys::player(user_id)],
-        &[TICKET_TTL_MS.to_string()],
-    )?;
+    let reply = redis
+        .eval(
+            &scripts::STATUS,
+            &[keys::player(user_id)],
+            &[Arg::Uint(TICKET_TTL_MS)],
+        )?
+        .string();
     match reply {
         Some(line) if line.starts_with("ticket|") => Ticket::parse_status(&line).map(Some),
         _ => Ok(None),
@@ -368,13 +390,14 @@ fn read_ticket(redis: &Redis, user_id: u64) -> Result<Option<Ticket>, QueueError
 
 /// Leaves the queue (the caller's whole ticket, so a party leaves together).
 pub fn leave(redis: &Redis, user_id: u64) -> Result<(), QueueError> {
-    let reply = redis_io::eval_string(
-        redis,
-        Script::Leave,
-        &[keys::player(user_id)],
-        &["mm:queue:".to_owned()],
-    )?
-    .unwrap_or_default();
+    let reply = redis
+        .eval(
+            &scripts::LEAVE,
+            &[keys::player(user_id)],
+            &[Arg::Str("mm:queue:")],
+        )?
+        .string()
+        .unwrap_or_default();
     if reply == "idle" {
         return Err(QueueError::NotFound("not in the queue".into()));
     }
@@ -382,17 +405,18 @@ pub fn leave(redis: &Redis, user_id: u64) -> Result<(), QueueError> {
         return Err(QueueError::Conflict("match already formed".into()));
     }
     let Some(rest) = reply.strip_prefix("left:") else {
-        return Err(QueueError::Redis(format!(
+        return Err(QueueError::Corrupt(format!(
             "leave script answered {reply:?}"
         )));
     };
     let (ticket_id, members) = rest.split_once(':').unwrap_or((rest, ""));
     for member in members.split(',').filter_map(|m| m.parse::<u64>().ok()) {
-        redis_io::publish(
-            redis,
+        redis.publish_json(
             &keys::queue_channel(member),
-            &json!({"type": "queue_left", "ticket_id": ticket_id.parse::<u64>().ok(),
-                    "by": user_id}),
+            &QueueEvent::QueueLeft {
+                ticket_id: ticket_id.parse::<u64>().ok(),
+                by: user_id,
+            },
         )?;
     }
     Ok(())
@@ -400,12 +424,13 @@ pub fn leave(redis: &Redis, user_id: u64) -> Result<(), QueueError> {
 
 /// The caller's queue state. Reading it refreshes a waiting ticket's expiry.
 pub fn status(db: &Db, redis: &Redis, user_id: u64, now_ms: u64) -> Result<Status, QueueError> {
-    let reply = redis_io::eval_string(
-        redis,
-        Script::Status,
-        &[keys::player(user_id)],
-        &[TICKET_TTL_MS.to_string()],
-    )?;
+    let reply = redis
+        .eval(
+            &scripts::STATUS,
+            &[keys::player(user_id)],
+            &[Arg::Uint(TICKET_TTL_MS)],
+        )?
+        .string();
     if let Some(line) = reply.as_deref().filter(|l| l.starts_with("ticket|")) {
         let t = Ticket::parse_status(line)?;
         return Ok(Status {
@@ -436,11 +461,10 @@ pub fn status(db: &Db, redis: &Redis, user_id: u64, now_ms: u64) -> Result<Statu
                     return Ok(matched(id));
                 }
             }
-            redis_io::eval_int(
-                redis,
-                Script::ClearIf,
+            redis.eval(
+                &scripts::CLEAR_IF,
                 &[keys::player(user_id)],
-                &[value.to_owned()],
+                &[Arg::Str(value)],
             )?;
         }
     }

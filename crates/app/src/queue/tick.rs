@@ -21,15 +21,14 @@
 
 use std::time::Instant;
 
+use rh_infra::redis::{Arg, Lock, Redis};
 use serde::Serialize;
-use spin_sdk::redis::Connection as Redis;
 
 use rh_domain::modes::Mode;
 
 use super::batch::{claim, create_and_announce, QueueClaim, QueueKeys};
 use super::error::QueueError;
-use super::scripts::Script;
-use super::{db, keys, redis_io, Ticket};
+use super::{db, keys, scripts, Ticket};
 use rh_infra::db::Db;
 
 /// How a tick runs.
@@ -110,14 +109,15 @@ pub struct Formation {
 
 /// The queues that may hold tickets (`mode`, `region`), sorted.
 pub fn active_queues(redis: &Redis) -> Result<Vec<(String, String)>, QueueError> {
-    let mut queues: Vec<(String, String)> =
-        redis_io::strings(redis, "SMEMBERS", &[keys::ACTIVE_QUEUES.to_owned()])?
-            .into_iter()
-            .filter_map(|m| {
-                let (mode, region) = m.split_once('|')?;
-                Some((mode.to_owned(), region.to_owned()))
-            })
-            .collect();
+    let mut queues: Vec<(String, String)> = redis
+        .execute("SMEMBERS", &[Arg::Str(keys::ACTIVE_QUEUES)])?
+        .strings()
+        .into_iter()
+        .filter_map(|m| {
+            let (mode, region) = m.split_once('|')?;
+            Some((mode.to_owned(), region.to_owned()))
+        })
+        .collect();
     queues.sort();
     Ok(queues)
 }
@@ -149,10 +149,10 @@ pub fn run_tick(
         &mut locks,
     );
     // Locks are released whatever happened (they also expire on their own).
-    for (key, token) in locks {
-        let unlocked = redis_io::eval_int(redis, Script::Unlock, &[key], &[token]);
+    for lock in locks {
+        let unlocked = lock.release(redis);
         if let (Err(e), Ok(())) = (unlocked, &result) {
-            return Err(e);
+            return Err(e.into());
         }
     }
     outcome.create_us = outcome.claim_us + outcome.insert_us + outcome.finalize_us;
@@ -170,7 +170,7 @@ fn tick_queues(
     now_ms: u64,
     opts: &TickOptions,
     outcome: &mut TickOutcome,
-    locks: &mut Vec<(String, String)>,
+    locks: &mut Vec<Lock>,
 ) -> Result<(), QueueError> {
     let mut claims = Vec::new();
     for (mode_name, region) in active {
@@ -182,13 +182,12 @@ fn tick_queues(
             continue;
         }
         if opts.use_lock {
-            let token = format!("{now_ms}-{}", redis_io::incr(redis, "mm:tick_seq")?);
             let key = keys::tick_lock(&mode.name, &region);
-            if !redis_io::set_nx_px(redis, &key, &token, TICK_LOCK_TTL_MS)? {
+            let Some(lock) = redis.try_lock(&key, TICK_LOCK_TTL_MS as i64)? else {
                 outcome.queues_locked += 1;
                 continue;
-            }
-            locks.push((key, token));
+            };
+            locks.push(lock);
         }
         let queue = QueueKeys::new(mode, &region);
         let formations = read_and_group(redis, &queue, now_ms, opts, outcome)?;
@@ -225,16 +224,17 @@ fn read_and_group(
 ) -> Result<Vec<Formation>, QueueError> {
     outcome.queues_scanned += 1;
     let started = Instant::now();
-    let listing = redis_io::eval_string(
-        redis,
-        Script::ReadQueue,
-        &[queue.queue.clone(), keys::ACTIVE_QUEUES.to_owned()],
-        &[
-            opts.max_tickets_per_queue.to_string(),
-            queue.active_member.clone(),
-        ],
-    )?
-    .unwrap_or_default();
+    let listing = redis
+        .eval(
+            &scripts::READ_QUEUE,
+            &[queue.queue.as_str(), keys::ACTIVE_QUEUES],
+            &[
+                Arg::Uint(opts.max_tickets_per_queue as u64),
+                Arg::Str(&queue.active_member),
+            ],
+        )?
+        .string()
+        .unwrap_or_default();
     let tickets: Vec<Ticket> = listing
         .lines()
         .filter(|l| !l.is_empty())

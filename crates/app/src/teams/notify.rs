@@ -64,7 +64,7 @@ impl Outbox {
         for n in self.notifications {
             let channel = events::user_channel(n.user_id);
             let event = UserEvent::Notification { notification: n };
-            if let Err(e) = events::publish(redis.conn(), &channel, &event) {
+            if let Err(e) = events::publish(redis, &channel, &event) {
                 eprintln!("team notification not published: {e}");
             }
         }

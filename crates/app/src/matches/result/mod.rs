@@ -13,6 +13,12 @@
 //! 5. The answer is rebuilt from what was stored, so a replay returns the same body.
 //!
 //! The Redis side (leaderboards, events) happens after commit in [`super::effects`].
+//!
+//! # Layout
+//! - `mod.rs` (this file): the body, its hash, the answer, and steps 1 to 5;
+//! - `apply.rs`: step 4's work on the locked rows, as named steps.
+
+mod apply;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -20,16 +26,12 @@ use spin_sdk::mysql::ParameterValue;
 
 use rh_infra::db::Db;
 
-use rh_domain::rating::{rate_match, Rating};
+use rh_domain::rating::Rating;
+use rh_domain::stats::PlayerStats;
 
-use super::effects::{self, AfterCommit, PlayerChange};
+use super::effects::AfterCommit;
 use super::read::{get_match, MatchView};
-use rh_domain::achievements::Progress;
-use rh_domain::stats::{Outcome, PlayerStats};
-use rh_domain::tiers::tier_crossed;
-
-use super::{in_transaction, load_mode, outcome_str, placeholders, MatchError};
-use crate::leaderboard::Standing;
+use super::{in_transaction, load_mode, placeholders, MatchError};
 
 /// One participant's line of a result.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -198,7 +200,8 @@ pub fn apply_result(
             return Ok(None);
         }
         let locked = lock_stats(db, &row.mode, &users)?;
-        let after = apply_locked(db, id, &row, &mode, &body, &roster, &locked, &hash, now_ms)?;
+        let after =
+            apply::apply_locked(db, id, &row, &mode, &body, &roster, &locked, &hash, now_ms)?;
         Ok(Some(after))
     })?;
 
@@ -306,271 +309,6 @@ fn lock_stats(db: &Db, mode: &str, users: &[u64]) -> Result<Vec<Locked>, MatchEr
         ));
     }
     Ok(out)
-}
-
-/// Players ranked above `mmr` (ties broken by user id) in `mode`, not counting `user_id`.
-fn players_above(db: &Db, mode: &str, mmr: i32, user_id: u64) -> Result<i64, MatchError> {
-    let n: Option<i64> = db.query_scalar(
-        "SELECT COUNT(*) FROM user_stats WHERE mode = ? AND games > 0 AND user_id <> ? \
-         AND (mmr > ? OR (mmr = ? AND user_id < ?))",
-        &[
-            ParameterValue::Str(mode.to_string()),
-            ParameterValue::Uint64(user_id),
-            ParameterValue::Int32(mmr),
-            ParameterValue::Int32(mmr),
-            ParameterValue::Uint64(user_id),
-        ],
-    )?;
-    Ok(n.unwrap_or(0))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn apply_locked(
-    db: &Db,
-    id: u64,
-    row: &MatchRow,
-    mode: &rh_domain::modes::Mode,
-    body: &ResultBody,
-    roster: &[(u64, usize)],
-    locked: &[Locked],
-    hash: &str,
-    now_ms: i64,
-) -> Result<AfterCommit, MatchError> {
-    let winner = body.winner_team.map(|w| w as usize);
-    let team_of = |u: u64| {
-        roster
-            .iter()
-            .find(|(x, _)| *x == u)
-            .map(|(_, t)| *t)
-            .unwrap_or(0)
-    };
-
-    // Rate: teams in index order, players in user-id order within a team.
-    let mut teams: Vec<Vec<&Locked>> = vec![Vec::new(); mode.teams];
-    for l in locked {
-        teams[team_of(l.user_id)].push(l);
-    }
-    let ratings: Vec<Vec<Rating>> = teams
-        .iter()
-        .map(|t| t.iter().map(|l| l.rating).collect())
-        .collect();
-    let rated = rate_match(&ratings, winner);
-
-    let regions = user_regions(db, &locked.iter().map(|l| l.user_id).collect::<Vec<_>>())?;
-    let mut changes = Vec::with_capacity(locked.len());
-    for (t, members) in teams.iter().enumerate() {
-        for (i, before) in members.iter().enumerate() {
-            let after_rating = rated[t][i];
-            let outcome = Outcome::for_team(t, winner);
-            let counters = before.counters.apply(outcome);
-            let p = body
-                .participants
-                .iter()
-                .find(|p| p.user_id == before.user_id)
-                .expect("participants checked against the roster");
-            let (username, region) = regions
-                .iter()
-                .find(|(u, _, _)| *u == before.user_id)
-                .map(|(_, n, r)| (n.clone(), r.clone()))
-                .unwrap_or_default();
-            changes.push(PlayerChange {
-                user_id: before.user_id,
-                username,
-                region,
-                team: t,
-                outcome,
-                mmr_before: before.mmr,
-                mmr_after: after_rating.mmr(),
-                was_ranked: before.counters.games > 0,
-                counters,
-                kills: p.kills,
-            });
-            db.execute(
-                "UPDATE user_stats SET mmr = ?, mu = ?, sigma = ?, wins = ?, losses = ?, draws = ?, \
-                 games = ?, streak = ?, last_match_at_ms = ? WHERE user_id = ? AND mode = ?",
-                &[
-                    ParameterValue::Int32(after_rating.mmr()),
-                    ParameterValue::Floating64(after_rating.mu),
-                    ParameterValue::Floating64(after_rating.sigma),
-                    ParameterValue::Uint32(counters.wins),
-                    ParameterValue::Uint32(counters.losses),
-                    ParameterValue::Uint32(counters.draws),
-                    ParameterValue::Uint32(counters.games),
-                    ParameterValue::Int32(counters.streak),
-                    ParameterValue::Int64(now_ms),
-                    ParameterValue::Uint64(before.user_id),
-                    ParameterValue::Str(row.mode.clone()),
-                ],
-            )?;
-            db.execute(
-                "UPDATE match_participants SET kills = ?, deaths = ?, assists = ?, hero = ?, result = ?, \
-                 mmr_before = ?, mmr_after = ?, mu_before = ?, mu_after = ?, sigma_before = ?, sigma_after = ? \
-                 WHERE match_id = ? AND user_id = ?",
-                &[
-                    ParameterValue::Uint32(p.kills),
-                    ParameterValue::Uint32(p.deaths),
-                    ParameterValue::Uint32(p.assists),
-                    p.hero.clone().map(ParameterValue::Str).unwrap_or(ParameterValue::DbNull),
-                    ParameterValue::Str(outcome_str(outcome).into()),
-                    ParameterValue::Int32(before.mmr),
-                    ParameterValue::Int32(after_rating.mmr()),
-                    ParameterValue::Floating64(before.rating.mu),
-                    ParameterValue::Floating64(after_rating.mu),
-                    ParameterValue::Floating64(before.rating.sigma),
-                    ParameterValue::Floating64(after_rating.sigma),
-                    ParameterValue::Uint64(id),
-                    ParameterValue::Uint64(before.user_id),
-                ],
-            )?;
-        }
-    }
-    db.execute(
-        "UPDATE matches SET status = 'completed', winner_team = ?, duration_s = ?, result_hash = ?, \
-         completed_at_ms = ? WHERE id = ?",
-        &[
-            body.winner_team.map(ParameterValue::Uint8).unwrap_or(ParameterValue::DbNull),
-            ParameterValue::Uint32(body.duration_s),
-            ParameterValue::Str(hash.to_string()),
-            ParameterValue::Int64(now_ms),
-            ParameterValue::Uint64(id),
-        ],
-    )?;
-    // Hero analytics in this transaction: a replay returns before it, so nothing counts twice.
-    let picks: Vec<(String, bool)> = body
-        .participants
-        .iter()
-        .filter_map(|p| {
-            p.hero
-                .clone()
-                .map(|h| (h, winner == Some(team_of(p.user_id))))
-        })
-        .collect();
-    crate::analytics::record_hero_picks(db, crate::analytics::day_of(now_ms), &row.mode, &picks)?;
-
-    // Rank-ups: a tier entered, or the top 10 entered.
-    let mut rank_ups = Vec::new();
-    for c in &changes {
-        // Only a rise is a rank-up (a first match that is lost ranks a player, but
-        // nobody "ranks up" by losing).
-        if c.mmr_after < c.mmr_before || (c.mmr_after == c.mmr_before && c.was_ranked) {
-            continue;
-        }
-        let tier = if c.was_ranked {
-            tier_crossed(c.mmr_before, c.mmr_after).map(|t| t.as_str())
-        } else {
-            None
-        };
-        let rank_after = players_above(db, &row.mode, c.mmr_after, c.user_id)? + 1;
-        let entered_top10 = rank_after <= 10
-            && (!c.was_ranked || players_above(db, &row.mode, c.mmr_before, c.user_id)? + 1 > 10);
-        if tier.is_some() || entered_top10 {
-            rank_ups.push((c.user_id, tier, entered_top10.then_some(rank_after)));
-        }
-    }
-
-    let figures = figures(db, &changes)?;
-    // A banned player stays off the leaderboards until unbanned, even when a match they
-    // were already in completes (their stats still change; unban re-places them).
-    let banned = banned_now(
-        db,
-        &changes.iter().map(|c| c.user_id).collect::<Vec<_>>(),
-        now_ms,
-    )?;
-    let mut after = AfterCommit {
-        match_id: id,
-        mode: row.mode.clone(),
-        region: row.region.clone(),
-        winner_team: body.winner_team,
-        standings: changes
-            .iter()
-            .filter(|c| !banned.contains(&c.user_id))
-            .map(|c| Standing {
-                user_id: c.user_id,
-                mmr: c.mmr_after as i64,
-                region: c.region.clone(),
-                username: c.username.clone(),
-                wins: c.counters.wins,
-                losses: c.counters.losses,
-            })
-            .collect(),
-        changes,
-        feed: Vec::new(),
-        notifications: Vec::new(),
-        achievements: Vec::new(),
-    };
-    effects::write_in_transaction(db, &mut after, &rank_ups, &figures, now_ms)?;
-    Ok(after)
-}
-
-/// The players among `users` whose ban is in force at `now_ms`.
-fn banned_now(db: &Db, users: &[u64], now_ms: i64) -> Result<Vec<u64>, MatchError> {
-    let sql = format!(
-        "SELECT id FROM users WHERE id IN ({}) AND banned_until_ms > ?",
-        placeholders(users.len())
-    );
-    let mut params: Vec<ParameterValue> =
-        users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
-    params.push(ParameterValue::Int64(now_ms));
-    let rows = db.query(&sql, &params)?;
-    rows.iter().map(|r| Ok(r.get("id")?)).collect()
-}
-
-/// `(user_id, username, region)` of each player.
-fn user_regions(db: &Db, users: &[u64]) -> Result<Vec<(u64, String, String)>, MatchError> {
-    let sql = format!(
-        "SELECT id, username, region FROM users WHERE id IN ({})",
-        placeholders(users.len())
-    );
-    let params: Vec<ParameterValue> = users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
-    let rows = db.query(&sql, &params)?;
-    rows.iter()
-        .map(|r| Ok((r.get("id")?, r.get("username")?, r.get("region")?)))
-        .collect()
-}
-
-/// Achievement figures after this match: total wins across modes, this mode's streak
-/// and mmr, total kills across completed matches (this one included: its
-/// participants were updated above, in the same transaction).
-fn figures(db: &Db, changes: &[PlayerChange]) -> Result<Vec<(u64, Progress)>, MatchError> {
-    let users: Vec<u64> = changes.iter().map(|c| c.user_id).collect();
-    let params: Vec<ParameterValue> = users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
-    let wins = db.query(
-        &format!(
-            "SELECT user_id, CAST(SUM(wins) AS SIGNED) AS n FROM user_stats WHERE user_id IN ({}) GROUP BY user_id",
-            placeholders(users.len())
-        ),
-        &params,
-    )?;
-    let kills = db.query(
-        &format!(
-            "SELECT user_id, CAST(SUM(kills) AS SIGNED) AS n FROM match_participants \
-             WHERE user_id IN ({}) AND result IS NOT NULL GROUP BY user_id",
-            placeholders(users.len())
-        ),
-        &params,
-    )?;
-    let lookup = |set: &rh_infra::db::Rows, user: u64| -> Result<i64, MatchError> {
-        for r in set.iter() {
-            if r.get::<u64>("user_id")? == user {
-                return Ok(r.get::<Option<i64>>("n")?.unwrap_or(0));
-            }
-        }
-        Ok(0)
-    };
-    changes
-        .iter()
-        .map(|c| {
-            Ok((
-                c.user_id,
-                Progress {
-                    wins: lookup(&wins, c.user_id)?.max(0) as u32,
-                    streak: c.counters.streak,
-                    mmr: c.mmr_after,
-                    total_kills: lookup(&kills, c.user_id)?.max(0) as u64,
-                },
-            ))
-        })
-        .collect()
 }
 
 #[cfg(test)]
