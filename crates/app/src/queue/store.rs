@@ -373,16 +373,20 @@ fn consent(
     })
 }
 
+/// What the status script says of a player: `ticket|...` (their ticket, whose expiry it
+/// refreshes), `match:{id}`, or nothing.
+fn status_reply(redis: &Redis, user_id: u64) -> Result<Option<String>, QueueError> {
+    let reply = redis.eval(
+        &scripts::STATUS,
+        &[keys::player(user_id)],
+        &[Arg::Uint(TICKET_TTL_MS)],
+    )?;
+    Ok(reply.string())
+}
+
 /// Reads (and keeps alive) the caller's ticket; `Err` never means "not queued".
 fn read_ticket(redis: &Redis, user_id: u64) -> Result<Option<Ticket>, QueueError> {
-    let reply = redis
-        .eval(
-            &scripts::STATUS,
-            &[keys::player(user_id)],
-            &[Arg::Uint(TICKET_TTL_MS)],
-        )?
-        .string();
-    match reply {
+    match status_reply(redis, user_id)? {
         Some(line) if line.starts_with("ticket|") => Ticket::parse_status(&line).map(Some),
         _ => Ok(None),
     }
@@ -424,13 +428,7 @@ pub fn leave(redis: &Redis, user_id: u64) -> Result<(), QueueError> {
 
 /// The caller's queue state. Reading it refreshes a waiting ticket's expiry.
 pub fn status(db: &Db, redis: &Redis, user_id: u64, now_ms: u64) -> Result<Status, QueueError> {
-    let reply = redis
-        .eval(
-            &scripts::STATUS,
-            &[keys::player(user_id)],
-            &[Arg::Uint(TICKET_TTL_MS)],
-        )?
-        .string();
+    let reply = status_reply(redis, user_id)?;
     if let Some(line) = reply.as_deref().filter(|l| l.starts_with("ticket|")) {
         let t = Ticket::parse_status(line)?;
         return Ok(Status {
