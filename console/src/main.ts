@@ -1,4 +1,5 @@
 // The console's shell: login gate, navigation, and the page for the current path.
+import { isProblem } from "@rankedhonor/client";
 import { html } from "htm/preact";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
@@ -44,7 +45,10 @@ function App() {
   useEffect(() => client.onSessionChange((s) => setLoggedIn(s !== null)), []);
   useEffect(() => {
     // Fresh profile (role included) on every load; a dead session ends here.
-    if (client.loggedIn) client.me().catch(() => {});
+    if (client.loggedIn)
+      client.me().catch((e) => {
+        if (isProblem(e, 401)) client.session.set(null);
+      });
   }, []);
   useEffect(() => setMenu(false), [route.path, route.query.toString()]);
   if (!loggedIn) return html`<${Login} onDone=${() => setLoggedIn(true)} />`;

@@ -15,7 +15,10 @@ export function env(name) {
   return v;
 }
 export const API = () => env("RH_TEST_API_URL");
-export const gameServer = () => new GameServer(API(), env("RH_TEST_GAME_SERVER_KEY"));
+// One game server for the whole file: it remembers what it signed, so two identical
+// requests (the same roster twice) in one second get distinct timestamps.
+let server;
+export const gameServer = () => (server ??= new GameServer(API(), env("RH_TEST_GAME_SERVER_KEY")));
 
 // Without the background-networking flags Chromium keeps calling home, and on a closed
 // network every attempt is a refused connection.
@@ -66,7 +69,7 @@ export async function login(page, who) {
   await page.getByLabel("Email").fill(who.email);
   await page.getByLabel("Password").fill(who.password);
   await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByTestId("logout").waitFor();
+  await page.getByTestId("logout").waitFor({ state: "attached" }); // folded away on a phone
 }
 
 /** Saves a screenshot under RH_CONSOLE_SCREENSHOTS (the README's come from here). */

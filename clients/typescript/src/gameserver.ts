@@ -25,6 +25,10 @@ export async function signRequest(
 }
 
 export class GameServer {
+  // The server refuses a signature it has seen (replay protection), so two identical
+  // requests in the same second (the same roster twice) get increasing timestamps.
+  private readonly lastSigned = new Map<string, number>();
+
   constructor(
     private readonly baseUrl: string,
     private readonly key: string,
@@ -34,7 +38,14 @@ export class GameServer {
   /** Sends one signed request; the body or a ProblemError. */
   async send<T>(method: string, path: string, body?: unknown): Promise<T> {
     const text = body === undefined ? "" : JSON.stringify(body);
-    const headers: Record<string, string> = await signRequest(this.key, method, path, text);
+    const key = `${method} ${path} ${text}`;
+    const now = Math.floor(Date.now() / 1000);
+    const ts = Math.max(now, (this.lastSigned.get(key) ?? 0) + 1);
+    // The server tolerates 5 s of clock skew ahead of it: wait rather than go past that.
+    if (ts - now > 3) await new Promise((r) => setTimeout(r, (ts - now - 3) * 1000));
+    this.lastSigned.set(key, ts);
+    if (this.lastSigned.size > 1000) this.lastSigned.clear();
+    const headers: Record<string, string> = await signRequest(this.key, method, path, text, ts);
     if (text) headers["content-type"] = "application/json";
     const r = await this.fetchImpl(this.baseUrl.replace(/\/$/, "") + path, { method, headers, body: text || undefined });
     const parsed = r.status === 204 ? undefined : await r.json().catch(() => undefined);
