@@ -38,7 +38,7 @@ export function MatchPage(props: { id: number }) {
     <div class="teams">
       ${match.teams.map(
         (_, t) => html`<div class="team ${match.winner_team === t ? "winner" : ""}" data-testid=${`team-${t}`}>
-          <h2>Team ${t + 1}${match.winner_team === t ? " 🏆" : ""}</h2>
+          <h2>Team ${t + 1}${match.winner_team === t ? " · winner" : ""}</h2>
           <table>
             <thead><tr><th>Player</th><th class="num">K/D/A</th><th class="wide">Hero</th><th class="num">Rating</th></tr></thead>
             <tbody>
