@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import { API, browser, gameServer, login, newPlayer, promoteAdmin, shot } from "./helpers.mjs";
 
 const REGION = "sa";
-let alice, bob, admin, firstMatch;
+let alice, bob, admin, firstMatch, lastMatch;
 
 /** One 1v1 between `a` and `b` that `winner` wins; returns the match id. */
 async function play(a, b, winner) {
@@ -60,7 +60,7 @@ test("a player logs in and watches a leaderboard row move when a result lands", 
   await shot(page, "leaderboard");
 
   // Bob beats Alice: his row moves up to rank 1 on the open page, with no reload.
-  const m = await play(alice, bob, bob);
+  const m = (lastMatch = await play(alice, bob, bob));
   await page.waitForFunction(
     (id) => document.querySelector(`[data-testid=leaderboard] tr[data-user="${id}"]`)?.getAttribute("data-rank") === "1",
     bob.user.id,
@@ -146,6 +146,30 @@ test("an admin finds a player, bans them and sees the ban in the audit log", asy
   await entry.waitFor();
   assert.match(await entry.innerText(), /ui test: cheating/);
   await shot(page, "admin-audit");
+});
+
+test("an admin lifts the ban and voids a match, each recorded", async () => {
+  const { page } = b;
+  await page.getByTestId("tab-users").click();
+  await page.getByTestId("user-search").fill(String(alice.user.id));
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator(`[data-testid=user-results] tr[data-user="${alice.user.id}"] button`).click();
+  const actions = page.getByTestId("user-actions");
+  await actions.getByTestId("reason").fill("ui test: appeal granted");
+  await actions.getByTestId("unban").click();
+  await actions.getByTestId("ban-state").filter({ hasText: "active" }).waitFor();
+  await alice.client.login({ email: alice.email, password: alice.password });
+
+  await page.getByTestId("tab-matches").click();
+  await page.getByTestId("void-id").fill(String(lastMatch));
+  await page.getByTestId("void-reason").fill("ui test: server fault");
+  await page.getByRole("button", { name: "Void match" }).click();
+  await page.getByTestId("action-done").filter({ hasText: `match ${lastMatch} voided` }).waitFor();
+  assert.equal((await bob.client.match(lastMatch)).status, "voided");
+
+  await page.getByTestId("tab-audit").click();
+  await page.locator(`[data-testid=audit-log] tr[data-action="admin_void_match"][data-target="match:${lastMatch}"]`).waitFor();
+  await page.locator(`[data-testid=audit-log] tr[data-action="admin_unban"][data-target="user:${alice.user.id}"]`).waitFor();
 });
 
 test("the pages are readable on a 375 px phone", async () => {

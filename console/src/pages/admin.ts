@@ -136,6 +136,16 @@ function VoidMatch() {
   </form>`;
 }
 
+function Rebuild() {
+  const a = useAction();
+  return html`<div class="panel">
+    <p class="note">Rebuild every mode's leaderboards from MySQL (after a Redis loss or a manual fix; players keep their ratings).</p>
+    <button onClick=${() => a.run("leaderboards rebuilt", () => client.admin.rebuildRankings())} disabled=${a.busy} data-testid="rebuild">Rebuild leaderboards</button>
+    ${a.done && html`<p class="ok" role="status">Done: ${a.done}</p>`}
+    <${ErrorBox} error=${a.error} />
+  </div>`;
+}
+
 function Audit() {
   const [action, setAction] = useState("");
   const [target, setTarget] = useState("");
@@ -182,7 +192,7 @@ function Audit() {
   </div>`;
 }
 
-const TABS = { users: "Users", matches: "Void a match", audit: "Audit log" } as const;
+const TABS = { users: "Users", matches: "Matches & boards", audit: "Audit log" } as const;
 
 export function Admin(props: { query: URLSearchParams }) {
   const tab = (props.query.get("tab") as keyof typeof TABS) || "users";
@@ -195,7 +205,7 @@ export function Admin(props: { query: URLSearchParams }) {
       )}
     </div>
     ${tab === "users" && html`<${Users} />`}
-    ${tab === "matches" && html`<${VoidMatch} />`}
+    ${tab === "matches" && html`<${VoidMatch} /><${Rebuild} />`}
     ${tab === "audit" && html`<${Audit} />`}
   </section>`;
 }
