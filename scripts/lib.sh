@@ -254,6 +254,7 @@ build_all() {
 
 build_components() {
   cd "$RH_ROOT"
+  build_console
   local args=() pkg
   for pkg in $(component_packages); do args+=(-p "$pkg"); done
   [ "${#args[@]}" -gt 0 ] || return 0
@@ -298,4 +299,102 @@ dev_app_variables() {
 # keys are read from it, so it must be the app's db).
 sidecar_redis_url() {
   printf 'redis://%s/%s' "$SPIN_VARIABLE_REDIS_HOST" "${SPIN_VARIABLE_REDIS_DB:-0}"
+}
+
+# ---------------------------------------------------------------------------------------
+# Node: the TypeScript client (clients/typescript) and the web console (console/).
+# Kept in these functions so the scripts call them in one line each.
+# ---------------------------------------------------------------------------------------
+
+# Is Node.js 20+ with npm here? (Vite 8 needs Node 20.19+; Debian 12's nodejs is 18.)
+node_available() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || return 1
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'
+}
+
+# npm_ci DIR : `npm ci` in DIR unless its node_modules were installed from this very
+# lockfile (a stamp of its hash), so repeated runs cost nothing. The lockfile pins every
+# package; npm's cache serves what it has.
+npm_ci() {
+  local dir="$RH_ROOT/$1" stamp sum
+  stamp="$dir/node_modules/.rh-lockfile-sha256"
+  sum="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then return 0; fi
+  log "npm ci in $1"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+  printf '%s\n' "$sum" >"$stamp"
+}
+
+# Builds console/dist (which components/console embeds), with the client it uses. Without
+# Node the console component still builds, and /console answers a page saying how to
+# build it. Run before the components are compiled.
+build_console() {
+  if ! node_available; then
+    warn "Node.js 20.19+ with npm not found: /console will only say the console was not built (install Node, then run this again)"
+    return 0
+  fi
+  npm_ci clients/typescript && npm_ci console || die "npm ci failed"
+  log "building the console (console/dist)"
+  (cd "$RH_ROOT/clients/typescript" && npm run --silent build) || die "the TypeScript client did not build"
+  (cd "$RH_ROOT/console" && npm run --silent build >/dev/null) || die "the console did not build"
+}
+
+# The WebSocket URL the console's page connects to, for a sidecar on ADDR (host:port).
+console_variables() {
+  export SPIN_VARIABLE_CONSOLE_WEBSOCKET_URL="${SPIN_VARIABLE_CONSOLE_WEBSOCKET_URL:-ws://$1/ws}"
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# run_node_tests DB : the client's and the console's tests against a live stack of their
+# own: rh-runtime (spin.toml, database DB, Redis db 2, emptied first) and rh-sidecar on
+# free ports, started here and stopped on return. Needs the binaries and components built
+# and DB migrated (the console component built after build_console). Checks first that the generated types match docs/. Chromium comes from
+# Debian (installed when missing); nothing downloads a browser.
+run_node_tests() {
+  local db="$1"
+  node_available || {
+    warn "Node.js 20.19+ not found: skipping the TypeScript client and console tests"
+    [ "${CI:-}" != "true" ] || die "CI needs Node.js 20.19+ for the client and console tests"
+    return 0
+  }
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  [ -z "${RH_CONSOLE_SCREENSHOTS:-}" ] || export RH_CONSOLE_SCREENSHOTS="$(realpath -m "$RH_CONSOLE_SCREENSHOTS")"
+  log "client: generated types against docs/openapi.yaml"
+  (cd "$RH_ROOT/clients/typescript" && node scripts/generate.mjs --check) || return 1
+  (
+    set -euo pipefail
+    local api ws logdir pids=()
+    api="127.0.0.1:$(free_port)"
+    ws="127.0.0.1:$(free_port)"
+    logdir="$RH_ROOT/target/node-tests"
+    mkdir -p "$logdir"
+    trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
+    dev_app_variables "$db"
+    export SPIN_VARIABLE_DB_NAME="$db" SPIN_VARIABLE_REDIS_DB=2
+    # Many registrations and logins from one address in a few seconds.
+    export SPIN_VARIABLE_AUTH_RATE_LIMIT_PER_MINUTE=10000
+    export SPIN_VARIABLE_CONSOLE_WEBSOCKET_URL="ws://$ws/ws"
+    redis-cli -h "$RH_REDIS_HOST" -p "$RH_REDIS_PORT" -n 2 FLUSHDB >/dev/null
+    RH_JWT_SECRET="$SPIN_VARIABLE_JWT_SECRET" "$RH_ROOT/target/release/rh-sidecar" \
+      --listen "$ws" --redis-url "$(sidecar_redis_url)" >"$logdir/sidecar.log" 2>&1 &
+    pids+=($!)
+    "$RH_ROOT/target/release/rh-runtime" up --from "$RH_ROOT/spin.toml" --listen "$api" \
+      --runtime-config-file "$RH_ROOT/runtime-config.toml" >"$logdir/runtime.log" 2>&1 &
+    pids+=($!)
+    wait_for_port "${api%:*}" "${api##*:}" rh-runtime 120
+    wait_for_port "${ws%:*}" "${ws##*:}" rh-sidecar 30
+    export RH_TEST_API_URL="http://$api" RH_TEST_WS_URL="ws://$ws/ws"
+    export RH_TEST_GAME_SERVER_KEY="$SPIN_VARIABLE_GAME_SERVER_KEY"
+    export RH_TEST_MIGRATE_URL="$(db_url "$RH_MIGRATE_USER" "$RH_MIGRATE_PASSWORD" "$db")"
+    export RH_MIGRATE_BIN="$RH_ROOT/target/release/rh-migrate"
+    local status=0
+    log "client tests (node --test, against $RH_TEST_API_URL; logs in target/node-tests/)"
+    (cd "$RH_ROOT/clients/typescript" && npm test) || status=1
+    log "console tests (Chromium via playwright-core)"
+    (cd "$RH_ROOT/console" && npm test) || status=1
+    exit "$status"
+  )
 }

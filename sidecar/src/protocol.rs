@@ -16,6 +16,9 @@ pub enum ClientMessage {
     Subscribe { channel: String },
     /// Stop receiving a channel's events.
     Unsubscribe { channel: String },
+    /// An application-level heartbeat, answered with `pong`. Browsers cannot see
+    /// WebSocket ping frames, so this is how a page tells a live link from a dead one.
+    Ping,
 }
 
 /// A control message the server sends. Events are built once per Redis message by the registry,
@@ -34,6 +37,8 @@ pub enum ServerMessage<'a> {
     Unsubscribed {
         channel: &'a str,
     },
+    /// The answer to a client's `ping`.
+    Pong,
     /// Something was refused; `code` is stable and machine-readable, `message` is for humans.
     Error {
         code: &'a str,
@@ -157,6 +162,9 @@ mod tests {
                 channel: "feed".into()
             }
         );
+        let m: ClientMessage = serde_json::from_str(r#"{"type":"ping"}"#).unwrap();
+        assert_eq!(m, ClientMessage::Ping);
+        assert_eq!(ServerMessage::Pong.to_json(), r#"{"type":"pong"}"#);
         let m: ClientMessage = serde_json::from_str(r#"{"type":"auth","token":"t"}"#).unwrap();
         assert_eq!(m, ClientMessage::Auth { token: "t".into() });
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"dance"}"#).is_err());

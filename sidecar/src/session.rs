@@ -477,10 +477,11 @@ async fn handle_message<A: Authenticator>(
     let Ok(msg) = serde_json::from_str::<ClientMessage>(text) else {
         return Reply::Send(error_json(
             "malformed",
-            r#"expected {"type": "subscribe" | "unsubscribe" | "auth", ...}"#,
+            r#"expected {"type": "subscribe" | "unsubscribe" | "auth" | "ping", ...}"#,
         ));
     };
     match msg {
+        ClientMessage::Ping => Reply::Send(ServerMessage::Pong.to_json()),
         ClientMessage::Subscribe { channel } => {
             let sub = match resolve_channel(&channel, identity.user_id) {
                 Ok(sub) => sub,

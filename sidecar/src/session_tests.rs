@@ -285,6 +285,14 @@ async fn unknown_channels_and_malformed_messages_get_errors_and_stay_open() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_ping_message_is_answered_with_pong() {
+    let mut c = authenticated("user:7").await;
+    c.send(r#"{"type":"ping"}"#);
+    assert_eq!(c.json().await, serde_json::json!({"type": "pong"}));
+    assert_eq!(c.subscribe("feed").await["type"], "subscribed");
+}
+
+#[tokio::test(start_paused = true)]
 async fn frames_over_4_kib_are_refused_and_the_connection_stays_open() {
     let mut c = authenticated("user:7").await;
     let big = format!(r#"{{"type":"subscribe","channel":"{}"}}"#, "x".repeat(4096));

@@ -497,3 +497,94 @@ async fn a_voided_match_leaves_the_history_and_a_banned_player_stays_off_rebuilt
     assert!(!on_board(&app, "lb:1v1", p[1].id).await);
     assert!(on_board(&app, "lb:1v1", p[0].id).await);
 }
+
+#[tokio::test]
+async fn admins_find_accounts_by_id_username_or_email_prefix_and_players_cannot() {
+    let app = spawn_app().await;
+    let boss = admin(&app).await;
+    let target = app.register_user().await;
+
+    let search = |q: String| {
+        let app = &app;
+        let token = boss.access_token.clone();
+        async move {
+            let resp = app
+                .get_auth(&format!("/api/v1/admin/users?query={q}&limit=5"), &token)
+                .await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            resp.json::<Value>().await.unwrap()["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    // Usernames are found without regard to case, by a prefix.
+    let prefix = target.username[..target.username.len() - 2].to_uppercase();
+    let items = search(prefix).await;
+    let found = items
+        .iter()
+        .find(|u| u["id"] == target.id)
+        .expect("found by prefix");
+    assert_eq!(found["email"], target.email.as_str());
+    assert_eq!(found["role"], "player");
+    assert_eq!(found["banned_until_ms"], Value::Null);
+    assert!(found.get("password_hash").is_none());
+    let items = search(target.id.to_string()).await;
+    assert_eq!(items[0]["id"], target.id);
+    let items = search(target.email.clone()).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], target.id);
+    // A LIKE wildcard is a plain character, not "anything".
+    assert!(search("%25".into()).await.is_empty());
+    // A ban shows in the list.
+    let resp = app
+        .post_json_auth(
+            &format!("/api/v1/admin/users/{}/ban", target.id),
+            &boss.access_token,
+            &json!({"reason": "search test"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let items = search(target.id.to_string()).await;
+    assert_eq!(items[0]["ban_reason"], "search test");
+    assert!(items[0]["banned_until_ms"].as_i64().unwrap() > 0);
+
+    let resp = app
+        .get_auth("/api/v1/admin/users?limit=0", &boss.access_token)
+        .await;
+    assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let player = app.register_user().await;
+    let resp = app
+        .get_auth("/api/v1/admin/users", &player.access_token)
+        .await;
+    assert_problem(resp, StatusCode::FORBIDDEN).await;
+}
+
+#[tokio::test]
+async fn the_owner_sees_their_role_so_a_frontend_knows_to_show_admin_screens() {
+    let app = spawn_app().await;
+    let player = app.register_user().await;
+    let me: Value = app
+        .get_auth("/api/v1/users/me", &player.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "player");
+    let boss = admin(&app).await;
+    let me: Value = app
+        .get_auth("/api/v1/users/me", &boss.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "admin");
+    // Public profiles do not show it.
+    let public: Value = app
+        .get(&format!("/api/v1/users/{}", boss.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(public.get("role").is_none(), "{public}");
+}

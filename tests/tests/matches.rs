@@ -496,3 +496,49 @@ async fn timeline_events_are_appended_and_read_in_order() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn history_and_the_match_page_carry_mu_and_sigma_for_rating_charts() {
+    let app = spawn_app().await;
+    let p = players(&app, 2, "oce").await;
+    let teams = vec![vec![p[0].id], vec![p[1].id]];
+    let id = play(&app, "1v1", "oce", &teams, Some(0)).await["match"]["id"]
+        .as_u64()
+        .unwrap();
+
+    let page: Value = app
+        .get(&format!("/api/v1/users/{}/matches", p[0].id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let m = &page["matches"][0];
+    assert_eq!(m["id"], id);
+    let (mu0, mu1) = (
+        m["mu_before"].as_f64().unwrap(),
+        m["mu_after"].as_f64().unwrap(),
+    );
+    let (s0, s1) = (
+        m["sigma_before"].as_f64().unwrap(),
+        m["sigma_after"].as_f64().unwrap(),
+    );
+    assert!(mu1 > mu0, "a win raises mu: {m}");
+    assert!(s1 < s0, "a game shrinks sigma: {m}");
+    // mmr is mu on the display scale (rh_domain::rating::mmr_from_mu).
+    assert_eq!(m["mmr_after"], rh_domain::rating::mmr_from_mu(mu1));
+
+    let got: Value = app
+        .get(&format!("/api/v1/matches/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let loser = got["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["user_id"] == p[1].id)
+        .unwrap();
+    assert!(loser["mu_after"].as_f64().unwrap() < loser["mu_before"].as_f64().unwrap());
+    assert!(loser["sigma_after"].as_f64().unwrap() > 0.0);
+}

@@ -23,7 +23,7 @@ use matchmaking_support::*;
 
 /// One queue region per test (plus the defaults).
 const TEST_REGIONS: &str =
-    "na,eu,sa,asia,oce,mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad,mqleaverace";
+    "na,eu,sa,asia,oce,mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad,mqleaverace,mqview";
 
 /// The app, with the queues of `regions` emptied of what earlier runs left there.
 async fn app(regions: &[&str]) -> TestApp {
@@ -587,4 +587,71 @@ async fn bad_requests_are_problems() {
         StatusCode::METHOD_NOT_ALLOWED,
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_queue_overview_counts_each_queue_and_lists_modes_and_regions() {
+    let app = app(&["mqview"]).await;
+    let (a, b) = (app.register_user().await, app.register_user().await);
+    // Two solo tickets in 2v2 wait: two players cannot fill a 2v2.
+    join_ok(&app, &a, "2v2", "mqview").await;
+    join_ok(&app, &b, "2v2", "mqview").await;
+
+    let resp = app.get("/api/v1/matchmaking/queues").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    let modes: Vec<&str> = body["modes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["1v1", "2v2", "4v4"], "{body}");
+    assert!(body["regions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("mqview")));
+    let queues = body["queues"].as_array().unwrap();
+    assert_eq!(
+        queues.len(),
+        modes.len() * body["regions"].as_array().unwrap().len()
+    );
+    let find = |mode: &str| {
+        queues
+            .iter()
+            .find(|q| q["mode"] == mode && q["region"] == "mqview")
+            .unwrap_or_else(|| panic!("no {mode}/mqview in {body}"))
+            .clone()
+    };
+    let busy = find("2v2");
+    assert_eq!(busy["tickets"], 2, "{busy}");
+    assert!(busy["oldest_wait_s"].as_u64().unwrap() < 60, "{busy}");
+    assert_eq!(
+        busy["estimated_wait_s"],
+        Value::Null,
+        "no match formed here yet"
+    );
+    let idle = find("1v1");
+    assert_eq!(idle["tickets"], 0);
+    assert_eq!(idle["oldest_wait_s"], Value::Null);
+
+    // Leaving takes the ticket out of the count.
+    let resp = app
+        .delete_auth("/api/v1/matchmaking/queue", &a.access_token)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let body: Value = app
+        .get("/api/v1/matchmaking/queues")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let left = body["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["mode"] == "2v2" && q["region"] == "mqview")
+        .unwrap()
+        .clone();
+    assert_eq!(left["tickets"], 1, "{left}");
 }

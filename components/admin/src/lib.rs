@@ -13,7 +13,7 @@ use serde::Deserialize;
 use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 
-use rh_app::admin::{self, audit_read, boards, users, void};
+use rh_app::admin::{self, audit_read, boards, search, users, void};
 use rh_infra::db::Db;
 use rh_infra::http::{json, Req, Router};
 use rh_infra::redis::Redis;
@@ -22,6 +22,7 @@ use rh_infra::AppError;
 #[http_component]
 async fn route(req: IncomingRequest) -> Response {
     Router::new()
+        .get("/api/v1/admin/users", search_users)
         .post("/api/v1/admin/users/:id/ban", ban)
         .post("/api/v1/admin/users/:id/unban", unban)
         .post("/api/v1/admin/users/:id/rating", rating)
@@ -44,6 +45,23 @@ fn admin_ctx(req: &Req) -> Result<(Db, Redis, u64), AppError> {
     let redis = Redis::open()?;
     let me = admin::require_admin(req, &db, &redis)?;
     Ok((db, redis, me.id))
+}
+
+/// `GET /api/v1/admin/users?query=&limit=`.
+fn search_users(req: &Req) -> Result<Response, AppError> {
+    let (db, _redis, _me) = admin_ctx(req)?;
+    let limit: u32 = req.query_int("limit", 20, 1..=100)?;
+    let query = req.query_param("query").unwrap_or_default();
+    if query.chars().count() > 254 {
+        return Err(AppError::invalid_field(
+            "query",
+            "must be at most 254 characters",
+        ));
+    }
+    json(
+        200,
+        &serde_json::json!({ "items": search::search(&db, &query, limit)? }),
+    )
 }
 
 fn ban(req: &Req) -> Result<Response, AppError> {

@@ -10,12 +10,13 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use spin_sdk::http::Response;
 
-/// The owner's view: everything but the password hash.
+/// The owner's view: everything but the password hash and the ban.
 pub fn private_view(u: &User, stats: Value) -> Value {
     json!({
         "id": u.id,
         "username": u.username,
         "email": u.email,
+        "role": u.role,
         "region": u.region,
         "avatar_url": u.avatar_url,
         "created_at": u.created_at_ms,

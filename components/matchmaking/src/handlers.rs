@@ -43,6 +43,13 @@ pub fn status(req: &Req) -> Result<Response, AppError> {
     json(200, &status)
 }
 
+/// `GET /api/v1/matchmaking/queues` → 200 with every queue's size (public).
+pub fn overview(_req: &Req) -> Result<Response, AppError> {
+    let redis = Redis::open()?;
+    let overview = queue::overview::overview(&db()?, &redis, &config::regions(), now_ms() as i64)?;
+    json(200, &overview)
+}
+
 /// `POST /api/v1/matchmaking/tick` (server-signed) → 200 with the tick's outcome.
 /// An empty body runs the tick as the trigger does.
 pub fn tick(req: &Req) -> Result<Response, AppError> {

@@ -22,6 +22,8 @@ async fn route(req: IncomingRequest) -> Response {
         .post("/api/v1/matchmaking/queue", handlers::join)
         .delete("/api/v1/matchmaking/queue", handlers::leave)
         .get("/api/v1/matchmaking/queue", handlers::status)
+        // Public: every queue's size and wait estimate (the console's queue view).
+        .get("/api/v1/matchmaking/queues", handlers::overview)
         // Game-server signature: one queue tick, answering its outcome.
         .post("/api/v1/matchmaking/tick", handlers::tick)
         .serve(req)

@@ -11,10 +11,12 @@
 //!   queue, leaderboards);
 //! - [`void`]: voiding a completed match;
 //! - [`audit_read`]: the filtered, cursor-paginated audit log;
+//! - [`search`]: finding accounts by id, username or email prefix;
 //! - [`boards`]: rebuilding every leaderboard from MySQL.
 
 pub mod audit_read;
 pub mod boards;
+pub mod search;
 pub mod users;
 pub mod void;
 

@@ -20,6 +20,12 @@ pub struct ParticipantView {
     pub result: Option<String>,
     pub mmr_before: Option<i32>,
     pub mmr_after: Option<i32>,
+    /// The rating model's μ and σ around the match (null while pending): what a chart
+    /// of skill with its uncertainty draws.
+    pub mu_before: Option<f64>,
+    pub mu_after: Option<f64>,
+    pub sigma_before: Option<f64>,
+    pub sigma_after: Option<f64>,
 }
 
 /// A match with its participants. Times are epoch milliseconds.
@@ -60,7 +66,8 @@ pub fn get_match(db: &Db, id: u64) -> Result<MatchView, MatchError> {
         completed_at: m.get("completed_at_ms")?,
     };
     let rows = db.query(
-        "SELECT user_id, team, kills, deaths, assists, hero, result, mmr_before, mmr_after \
+        "SELECT user_id, team, kills, deaths, assists, hero, result, mmr_before, mmr_after, \
+                mu_before, mu_after, sigma_before, sigma_after \
          FROM match_participants WHERE match_id = ? ORDER BY team, user_id",
         &[ParameterValue::Uint64(id)],
     )?;
@@ -75,6 +82,10 @@ pub fn get_match(db: &Db, id: u64) -> Result<MatchView, MatchError> {
             result: r.get("result")?,
             mmr_before: r.get("mmr_before")?,
             mmr_after: r.get("mmr_after")?,
+            mu_before: r.get("mu_before")?,
+            mu_after: r.get("mu_after")?,
+            sigma_before: r.get("sigma_before")?,
+            sigma_after: r.get("sigma_after")?,
         };
         let team = p.team as usize;
         if view.teams.len() <= team {
@@ -105,6 +116,10 @@ pub struct HistoryEntry {
     pub hero: Option<String>,
     pub mmr_before: Option<i32>,
     pub mmr_after: Option<i32>,
+    pub mu_before: Option<f64>,
+    pub mu_after: Option<f64>,
+    pub sigma_before: Option<f64>,
+    pub sigma_after: Option<f64>,
 }
 
 /// A page of history: newest first; `next_before` is the cursor for the next page.
@@ -133,7 +148,8 @@ pub fn user_history(
     let rows = db.query(
         "SELECT m.id, m.mode, m.region, m.status, m.winner_team, m.duration_s, m.created_at_ms, \
                 m.completed_at_ms, mp.team, mp.result, mp.kills, mp.deaths, mp.assists, mp.hero, \
-                mp.mmr_before, mp.mmr_after \
+                mp.mmr_before, mp.mmr_after, mp.mu_before, mp.mu_after, mp.sigma_before, \
+                mp.sigma_after \
          FROM match_participants mp JOIN matches m ON m.id = mp.match_id \
          WHERE mp.user_id = ? AND mp.match_id < ? AND m.status <> 'voided' \
          ORDER BY mp.match_id DESC LIMIT ?",
@@ -162,6 +178,10 @@ pub fn user_history(
             hero: r.get("hero")?,
             mmr_before: r.get("mmr_before")?,
             mmr_after: r.get("mmr_after")?,
+            mu_before: r.get("mu_before")?,
+            mu_after: r.get("mu_after")?,
+            sigma_before: r.get("sigma_before")?,
+            sigma_after: r.get("sigma_after")?,
         });
     }
     let next_before = if matches.len() > limit as usize {

@@ -6,6 +6,7 @@
 //!   finalize) that make each transition one atomic step;
 //! - [`db`]: MySQL reads (modes, ratings, users, unfinished matches);
 //! - [`store`]: join / consent / leave / status, used by the `matchmaking` component;
+//! - [`overview`]: every queue's size and wait estimate (the public queue overview);
 //! - [`tick`]: [`tick::run_tick`], one pass over every queue, used by the `queue-tick`
 //!   Redis trigger and by the server-signed `POST /api/v1/matchmaking/tick` route;
 //! - [`batch`]: a queue's formed matches claimed, created and announced as one batch;
@@ -41,6 +42,7 @@ pub mod db;
 pub mod error;
 pub mod grouping;
 pub mod keys;
+pub mod overview;
 pub mod scripts;
 pub mod store;
 pub mod tick;

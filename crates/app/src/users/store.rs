@@ -32,13 +32,16 @@ pub struct User {
     pub username: String,
     pub region: String,
     pub avatar_url: Option<String>,
+    /// `player` or `admin` (the admin routes check it in MySQL themselves; the owner
+    /// sees it so a frontend knows whether to show admin screens).
+    pub role: String,
     pub banned_until_ms: Option<i64>,
     pub created_at_ms: i64,
     pub password_hash: String,
 }
 
 const USER_COLUMNS: &str =
-    "id, email, username, region, avatar_url, banned_until_ms, created_at_ms, password_hash";
+    "id, email, username, region, avatar_url, role, banned_until_ms, created_at_ms, password_hash";
 
 impl User {
     fn from_row(r: Row<'_>) -> Result<Self, DbError> {
@@ -48,6 +51,7 @@ impl User {
             username: r.get("username")?,
             region: r.get("region")?,
             avatar_url: r.get("avatar_url")?,
+            role: r.get("role")?,
             banned_until_ms: r.get("banned_until_ms")?,
             created_at_ms: r.get("created_at_ms")?,
             password_hash: r.get("password_hash")?,
