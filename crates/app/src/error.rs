@@ -184,8 +184,17 @@ impl From<crate::db::DbError> for AppError {
 }
 
 impl From<crate::redis::RedisError> for AppError {
+    /// Redis out of reach (down, restarting, the connection lost under a command) is a
+    /// 503 the client may retry, on Spin as on rh-runtime: Spin connects at `open`, so a
+    /// stopped Redis fails there. Anything else Redis says (a wrong type, a script
+    /// error) is a bug: 500.
     fn from(e: crate::redis::RedisError) -> Self {
-        AppError::internal(e)
+        if e.is_unreachable() {
+            eprintln!("redis unavailable: {e}");
+            AppError::Unavailable("Redis is unavailable; retry shortly".into())
+        } else {
+            AppError::internal(e)
+        }
     }
 }
 
@@ -245,6 +254,17 @@ mod tests {
         let challenge = header(&p, "www-authenticate").unwrap();
         assert!(challenge.contains("error=\"invalid_token\""));
         assert!(challenge.ends_with("'expired'\""), "{challenge}");
+    }
+
+    #[test]
+    fn redis_out_of_reach_is_503_and_a_redis_error_500() {
+        let down = AppError::from(crate::redis::RedisError::Connect("refused".into()));
+        assert_eq!(down.status(), 503);
+        let bug = AppError::from(crate::redis::RedisError::Command {
+            command: "ZADD".into(),
+            why: "WRONGTYPE".into(),
+        });
+        assert_eq!(bug.status(), 500);
     }
 
     #[test]
