@@ -156,8 +156,9 @@ async fn a_redis_restart_leaves_the_api_up_503_then_200_while_the_worker_exits_a
 
     // Redis is back (empty): the API recovers by itself, without a restart.
     redis.start_again();
-    eventually("GET /health answers 200 again", || async {
-        app.get("/health").await.status() == StatusCode::OK
+    let api = &app;
+    eventually("GET /health answers 200 again", move || async move {
+        api.get("/health").await.status() == StatusCode::OK
     })
     .await;
     let me = app.get_auth("/api/v1/users/me", &player.access_token).await;
