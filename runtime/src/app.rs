@@ -20,6 +20,7 @@ use crate::host::{AllowedHosts, ComponentHostConfig, HostServices, RuntimeConfig
 use crate::http::{HttpComponent, HttpTrigger, DEFAULT_MAX_BODY_BYTES};
 use crate::instance::{self, ComponentContext, InstanceState};
 use crate::manifest::{LoadedManifest, RouteDecl};
+use crate::redis::OnDisconnect;
 use crate::routes::Router;
 use crate::variables::Resolved;
 
@@ -41,6 +42,7 @@ pub struct App {
     name: String,
     http: Option<HttpTrigger>,
     redis: Vec<crate::redis::Subscription>,
+    on_redis_disconnect: OnDisconnect,
     grace: Duration,
     services: Arc<HostServices>,
 }
@@ -168,6 +170,7 @@ impl App {
             name: m.application.name.clone(),
             http,
             redis,
+            on_redis_disconnect: OnDisconnect::default(),
             grace: Duration::from_secs(30),
             services,
         })
@@ -196,30 +199,101 @@ impl App {
         self
     }
 
+    /// What the Redis triggers do when their connection fails or drops (default
+    /// [`OnDisconnect::Exit`], as Spin: the app stops, HTTP included).
+    pub fn with_redis_on_disconnect(mut self, on_disconnect: OnDisconnect) -> Self {
+        self.on_redis_disconnect = on_disconnect;
+        self
+    }
+
+    /// Whether the manifest has HTTP triggers (an app of Redis triggers alone listens on
+    /// nothing: run it with [`App::run`]).
+    pub fn has_http_trigger(&self) -> bool {
+        self.http.is_some()
+    }
+
     /// Serves HTTP triggers on `listener` and runs Redis triggers until `shutdown` resolves;
-    /// then drains in-flight requests.
+    /// then drains in-flight requests. Under [`OnDisconnect::Exit`] a Redis trigger that
+    /// loses its connection stops the app the same way (in-flight requests drain) and this
+    /// returns that trigger's error, as Spin ends its process.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let redis_tasks = crate::redis::spawn_all(&self.redis, stop_rx);
-
         tracing::info!(app = %self.name, addr = ?listener.local_addr().ok(), "serving");
-        let result = match self.http {
-            Some(http) => Arc::new(http).serve(listener, shutdown, self.grace).await,
-            None => {
-                shutdown.await;
+        self.run_inner(Some(listener), shutdown).await
+    }
+
+    /// Runs an app's triggers without an HTTP listener (its HTTP triggers, if any, are not
+    /// served) until `shutdown` resolves or, under [`OnDisconnect::Exit`], a Redis trigger
+    /// fails.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(app = %self.name, "running its Redis triggers");
+        self.run_inner(None, shutdown).await
+    }
+
+    async fn run_inner(
+        self,
+        listener: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let redis_tasks = crate::redis::spawn_all(&self.redis, self.on_redis_disconnect, stop_rx);
+        // The first trigger that ends with an error (only ever under OnDisconnect::Exit).
+        let (failed_tx, mut failed_rx) = tokio::sync::mpsc::channel::<anyhow::Error>(1);
+        let watchers: Vec<_> = redis_tasks
+            .into_iter()
+            .map(|task| {
+                let failed = failed_tx.clone();
+                tokio::spawn(async move {
+                    let outcome = match task.await {
+                        Ok(r) => r,
+                        Err(e) => Err(anyhow::anyhow!("redis trigger task panicked: {e}")),
+                    };
+                    if let Err(e) = outcome {
+                        let _ = failed.try_send(e);
+                    }
+                })
+            })
+            .collect();
+        drop(failed_tx);
+        let failure = Arc::new(std::sync::Mutex::new(None::<anyhow::Error>));
+        let stopping = {
+            let failure = failure.clone();
+            async move {
+                tokio::select! {
+                    () = shutdown => {}
+                    Some(e) = failed_rx.recv() => {
+                        tracing::error!("a trigger exited unexpectedly, terminating: {e:#}");
+                        *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    }
+                }
+            }
+        };
+
+        let result = match (self.http, listener) {
+            (Some(http), Some(listener)) => {
+                Arc::new(http).serve(listener, stopping, self.grace).await
+            }
+            _ => {
+                stopping.await;
                 Ok(())
             }
         };
         let _ = stop_tx.send(true);
-        for t in redis_tasks {
-            let _ = t.await;
+        for w in watchers {
+            let _ = w.await;
         }
         self.services.shutdown().await;
-        result
+        let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match failed {
+            Some(e) => Err(e.context("a Redis trigger exited unexpectedly")),
+            None => result,
+        }
     }
 }
 

@@ -27,6 +27,9 @@ use crate::admission::Admission;
 use crate::instance::{ComponentContext, InstanceState};
 use crate::routes::Router;
 
+/// Paths Spin's HTTP trigger keeps for itself (`/.well-known/spin/health`, `.../info`).
+pub const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
+
 /// Default cap on a request body; larger bodies get 413 before any instance exists.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -122,6 +125,15 @@ impl HttpTrigger {
     ) -> (Option<&str>, Response<HyperOutgoingBody>) {
         let (mut parts, body) = req.into_parts();
         let uri = parts.uri.clone();
+        // Spin answers its own paths before routing, whatever the app's routes: `health`
+        // is 200 "OK" while the trigger serves (what a readiness check should ask: it
+        // says nothing about MySQL or Redis, which every replica shares), the rest 404.
+        if let Some(well_known) = uri.path().strip_prefix(WELL_KNOWN_PREFIX) {
+            return match well_known {
+                "health" => (None, plain(StatusCode::OK, "OK")),
+                _ => (None, plain(StatusCode::NOT_FOUND, "Not Found")),
+            };
+        }
         let Some(m) = self.router.route(uri.path()) else {
             return (None, plain(StatusCode::NOT_FOUND, "Not Found"));
         };
@@ -343,7 +355,7 @@ fn overloaded() -> Response<HyperOutgoingBody> {
     resp
 }
 
-/// A small runtime-generated response (404, 413, 500).
+/// A small runtime-generated response (Spin's health, 404, 413, 500).
 fn plain(status: StatusCode, text: &'static str) -> Response<HyperOutgoingBody> {
     let body = Full::new(Bytes::from_static(text.as_bytes()))
         .map_err(|never: Infallible| match never {})

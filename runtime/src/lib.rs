@@ -15,7 +15,8 @@
 //! - [`instance`]: the store data type, outbound-HTTP policy, prefixed guest stdio.
 //! - [`http`]: the HTTP trigger (hyper 1, fresh instance per request, body limit, drain).
 //! - [`admission`]: how many requests run at once, and how long the rest wait.
-//! - [`redis`]: the Redis trigger (fred subscriber, fresh instance per message).
+//! - [`redis`]: the Redis trigger (fred subscriber, fresh instance per message) and what it
+//!   does when Redis goes away ([`OnDisconnect`]: end the app as Spin does, or reconnect).
 //! - [`build`]: `rh-runtime build`.
 //! - [`host`]: the seam to rh-spin-host (Spin's host interfaces).
 
@@ -32,3 +33,4 @@ pub mod routes;
 pub mod variables;
 
 pub use app::{App, UpOptions};
+pub use redis::OnDisconnect;

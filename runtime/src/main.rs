@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use rh_runtime::{App, UpOptions};
+use rh_runtime::{App, OnDisconnect, UpOptions};
 
 /// A Spin-compatible runtime for local development, tests and CI.
 #[derive(Parser)]
@@ -49,6 +49,12 @@ enum Command {
         /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
         #[arg(long, default_value_t = 30)]
         shutdown_grace_secs: u64,
+        /// Keep Redis triggers running across a lost Redis connection (reconnect and
+        /// re-subscribe). Without it, rh-runtime does what Spin does: a Redis trigger that
+        /// cannot connect, or whose connection drops, ends the whole process with an error,
+        /// HTTP triggers included, and whoever supervises it restarts it.
+        #[arg(long)]
+        redis_trigger_reconnect: bool,
     },
     /// Run each component's [component.x.build] command in its workdir.
     Build {
@@ -105,6 +111,7 @@ async fn main() -> anyhow::Result<()> {
             max_concurrent_requests,
             queue_timeout_ms,
             shutdown_grace_secs,
+            redis_trigger_reconnect,
         } => {
             let opts = UpOptions {
                 manifest: from,
@@ -119,7 +126,17 @@ async fn main() -> anyhow::Result<()> {
                     max_concurrent_requests,
                     Duration::from_millis(queue_timeout_ms),
                 )
-                .with_shutdown_grace(Duration::from_secs(shutdown_grace_secs));
+                .with_shutdown_grace(Duration::from_secs(shutdown_grace_secs))
+                .with_redis_on_disconnect(if redis_trigger_reconnect {
+                    OnDisconnect::Reconnect
+                } else {
+                    OnDisconnect::Exit
+                });
+            if !app.has_http_trigger() {
+                // Redis triggers only (spin-worker.toml): like Spin, listen on nothing.
+                eprintln!("Running Redis triggers (no HTTP triggers: not listening)");
+                return app.run(shutdown_signal()).await;
+            }
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;

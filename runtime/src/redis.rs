@@ -1,9 +1,18 @@
 //! The Redis trigger: one subscriber connection per (address, channel set), a fresh instance
 //! per message calling `fermyon:spin/inbound-redis.handle-message`.
 //!
-//! As on Spin, this is plain pub/sub: every replica receives every message. fred reconnects
-//! with exponential backoff and `manage_subscriptions` re-subscribes after each reconnect.
-
+//! As on Spin, this is plain pub/sub: every replica receives every message. What happens
+//! when the subscriber's connection goes is [`OnDisconnect`]:
+//! - [`OnDisconnect::Exit`] (the default) is Spin's: a first connection that fails, or a
+//!   connection that drops, ends the trigger with an error, and [`App::serve`] then stops
+//!   the whole app, HTTP included (Spin's `spin up` prints `A trigger exited unexpectedly.
+//!   Terminating.`; containerd-shim-spin returns from its `select_all` over the triggers).
+//!   Messages are handled one after another, as Spin's subscriber loop awaits each
+//!   message's handlers before it reads the next.
+//! - [`OnDisconnect::Reconnect`]: fred reconnects with exponential backoff,
+//!   `manage_subscriptions` re-subscribes, and each message runs on its own task.
+//!
+//! [`App::serve`]: crate::App::serve
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -38,8 +47,23 @@ pub fn redis_pre(
     })
 }
 
-/// Starts one task per Redis address; each stops when `stop` turns true.
-pub fn spawn_all(subs: &[Subscription], stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+/// What a Redis trigger does when its subscriber connection fails or drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnDisconnect {
+    /// As Spin: the trigger ends with an error, and with it the app.
+    #[default]
+    Exit,
+    /// Reconnect and re-subscribe forever; the app keeps running.
+    Reconnect,
+}
+
+/// Starts one task per Redis address; each stops when `stop` turns true. A task ends with
+/// `Err` only under [`OnDisconnect::Exit`], when its connection failed or dropped.
+pub fn spawn_all(
+    subs: &[Subscription],
+    on_disconnect: OnDisconnect,
+    stop: watch::Receiver<bool>,
+) -> Vec<JoinHandle<anyhow::Result<()>>> {
     let mut by_address: BTreeMap<&str, Vec<&Subscription>> = BTreeMap::new();
     for s in subs {
         by_address.entry(&s.address).or_default().push(s);
@@ -62,24 +86,31 @@ pub fn spawn_all(subs: &[Subscription], stop: watch::Receiver<bool>) -> Vec<Join
             let address = address.to_string();
             let mut stop = stop.clone();
             tokio::spawn(async move {
+                if on_disconnect == OnDisconnect::Exit {
+                    let result = run(&address, &handlers, on_disconnect, stop).await;
+                    if let Err(e) = &result {
+                        tracing::error!("redis trigger for {}: {e:#}", redact(&address));
+                    }
+                    return result;
+                }
                 // fred retries a connection it once had, but not a first connection that
                 // fails (Redis down at start-up) nor a subscriber whose stream closed: this
                 // loop covers those, so the trigger always comes back when Redis does.
                 let mut backoff = RETRY_MIN;
                 loop {
-                    match run(&address, &handlers, stop.clone()).await {
-                        Ok(()) => return,
+                    match run(&address, &handlers, on_disconnect, stop.clone()).await {
+                        Ok(()) => return Ok(()),
                         Err(e) => tracing::error!(
                             "redis trigger for {}: {e:#}; retrying in {backoff:?}",
                             redact(&address)
                         ),
                     }
                     if *stop.borrow() {
-                        return;
+                        return Ok(());
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
-                        _ = stop.changed() => return,
+                        _ = stop.changed() => return Ok(()),
                     }
                     backoff = (backoff * 2).min(RETRY_MAX);
                 }
@@ -97,37 +128,52 @@ struct Handler {
     pre: RedisTriggerPre<InstanceState>,
 }
 
-/// One connection's life: `Ok` only when `stop` fired; any failure is an `Err` for the
-/// caller's retry loop.
+/// Messages a subscriber may hold while a handler runs ([`OnDisconnect::Exit`] handles
+/// them one at a time, as Spin does); more are dropped with a warning. fred's default
+/// (32) is less than a minute of one-second ticks behind a slow handler.
+const MESSAGE_BUFFER: usize = 4096;
+
+/// One connection's life: `Ok` only when `stop` fired; any failure is an `Err` (for the
+/// caller's retry loop, or the app's end under [`OnDisconnect::Exit`]).
 async fn run(
     address: &str,
     handlers: &[(String, Arc<Handler>)],
+    on_disconnect: OnDisconnect,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let mut config = Config::from_url(address)
-        .with_context(|| format!("invalid address {}", redact(address)))?;
-    // Keep trying the first connection too (Redis may start after the runtime).
-    config.fail_fast = false;
-    let client = Builder::from_config(config)
+    let shown = redact(address);
+    let mut config =
+        Config::from_url(address).with_context(|| format!("invalid address {shown}"))?;
+    let mut builder = Builder::from_config({
+        // Reconnect: keep trying the first connection too (Redis may start after the
+        // runtime). Exit: one attempt, as Spin's `get_async_pubsub` makes.
+        config.fail_fast = on_disconnect == OnDisconnect::Exit;
+        config
+    });
+    builder.with_performance_config(|p| p.broadcast_channel_capacity = MESSAGE_BUFFER);
+    if on_disconnect == OnDisconnect::Reconnect {
         // Forever, 100 ms doubling to 10 s: a trigger outlives Redis restarts.
-        .set_policy(ReconnectPolicy::new_exponential(0, 100, 10_000, 2))
-        .build_subscriber_client()?;
+        builder.set_policy(ReconnectPolicy::new_exponential(0, 100, 10_000, 2));
+    }
+    let client = builder.build_subscriber_client()?;
     let mut messages = client.message_rx();
-    tokio::select! {
+    // Without a reconnect policy this task ends when the connection does: Exit's signal.
+    let mut connection = tokio::select! {
         connected = client.init() => {
-            connected.with_context(|| format!("connecting to {}", redact(address)))?;
+            connected.with_context(|| format!("Redis trigger failed to connect to {shown}"))?
         }
         _ = stop.changed() => return Ok(()),
-    }
-    let resubscriber = client.manage_subscriptions();
+    };
+    let resubscriber =
+        (on_disconnect == OnDisconnect::Reconnect).then(|| client.manage_subscriptions());
     let channels: Vec<String> = handlers.iter().map(|(c, _)| c.clone()).collect();
-    client.subscribe(channels.clone()).await?;
-    tracing::info!(
-        "redis trigger subscribed to {channels:?} on {}",
-        redact(address)
-    );
+    client
+        .subscribe(channels.clone())
+        .await
+        .with_context(|| format!("Redis trigger failed to subscribe on {shown}"))?;
+    tracing::info!("redis trigger subscribed to {channels:?} on {shown}");
 
-    loop {
+    let outcome = loop {
         tokio::select! {
             msg = messages.recv() => match msg {
                 Ok(msg) => {
@@ -135,10 +181,14 @@ async fn run(
                         Some(b) => b.to_vec(),
                         None => msg.value.as_string().unwrap_or_default().into_bytes(),
                     };
-                    for (channel, handler) in handlers {
-                        if *channel == *msg.channel {
-                            let handler = handler.clone();
-                            let payload = payload.clone();
+                    let matching = handlers.iter().filter(|(c, _)| *c == *msg.channel);
+                    if on_disconnect == OnDisconnect::Exit {
+                        // Spin awaits every handler of a message before the next one.
+                        let calls = matching.map(|(c, h)| h.handle(c, payload.clone()));
+                        futures::future::join_all(calls).await;
+                    } else {
+                        for (channel, handler) in matching {
+                            let (handler, payload) = (handler.clone(), payload.clone());
                             let channel = channel.clone();
                             tokio::spawn(async move { handler.handle(&channel, payload).await });
                         }
@@ -148,17 +198,24 @@ async fn run(
                     tracing::warn!("redis trigger dropped {n} messages (handlers too slow)");
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                    resubscriber.abort();
-                    anyhow::bail!("the subscriber's message stream closed");
+                    break Err(anyhow::anyhow!("the subscriber's message stream closed"));
                 }
             },
-            _ = stop.changed() => break,
+            _ = &mut connection, if on_disconnect == OnDisconnect::Exit => {
+                break Err(anyhow::anyhow!("disconnected from {shown}"));
+            }
+            _ = stop.changed() => break Ok(()),
         }
+    };
+    if let Some(r) = resubscriber {
+        r.abort();
     }
-    resubscriber.abort();
-    // Bounded: a quit to a Redis that is gone must not hold up shutdown.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), client.quit()).await;
-    Ok(())
+    if outcome.is_ok() {
+        // Bounded: a quit to a Redis that is gone must not hold up shutdown.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), client.quit()).await;
+    }
+    connection.abort();
+    outcome
 }
 
 impl Handler {

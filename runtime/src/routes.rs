@@ -97,12 +97,14 @@ impl Match<'_, '_> {
         }
     }
 
-    /// Replaces any client-sent `spin-*` header and sets Spin's request headers.
+    /// Adds Spin's request headers after the client's, as Spin does: Spin keeps every
+    /// header the client sent, `spin-*` ones included, and appends its own, so a guest
+    /// that reads the first `spin-client-addr` reads whatever the client chose. Guests
+    /// must read the last value (rh-app's `Req::client_ip` does).
     pub fn set_spin_headers(&self, headers: &mut HeaderMap, full_url: &str, client: SocketAddr) {
-        strip_spin_headers(headers);
         let r = self.route;
         let mut put = |name: &'static str, value: HeaderValue| {
-            headers.insert(HeaderName::from_static(name), value);
+            headers.append(HeaderName::from_static(name), value);
         };
         if let Ok(v) = HeaderValue::from_str(full_url) {
             put("spin-full-url", v);
@@ -118,27 +120,23 @@ impl Match<'_, '_> {
             put("spin-client-addr", v);
         }
         for (name, value) in self.captures.iter() {
-            let name = format!("spin-path-match-{}", name.to_ascii_lowercase());
-            if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value)) {
-                headers.insert(n, v);
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::try_from(path_match_header(name)),
+                HeaderValue::from_str(value),
+            ) {
+                headers.append(n, v);
             }
         }
     }
 }
 
-/// Removes every header whose name starts with `spin-`: only the runtime sets those.
-pub fn strip_spin_headers(headers: &mut HeaderMap) {
-    let has_any = headers.keys().any(|k| k.as_str().starts_with("spin-"));
-    if has_any {
-        let names: Vec<HeaderName> = headers
-            .keys()
-            .filter(|k| k.as_str().starts_with("spin-"))
-            .cloned()
-            .collect();
-        for n in names {
-            headers.remove(n);
-        }
-    }
+/// The header of a `:name` route wildcard. Spin builds `SPIN_PATH_MATCH_<NAME>` and turns
+/// every `_` into `-` and the whole into lower case (its `prepare_header_key`), so
+/// `:path_segment` and `:path-segment` both arrive as `spin-path-match-path-segment`.
+pub fn path_match_header(wildcard: &str) -> String {
+    format!("spin-path-match-{wildcard}")
+        .replace('_', "-")
+        .to_ascii_lowercase()
 }
 
 /// Spin's base handling with base `/`: make absolute, drop one trailing slash.
@@ -220,20 +218,27 @@ mod tests {
     }
 
     #[test]
-    fn spin_headers_are_set_and_client_ones_stripped() {
+    fn spin_headers_follow_the_clients_as_on_spin() {
         let r = router(&[("/foo/:userid/...", "c")]);
         let m = r.route("/foo/42/bar").unwrap();
         let mut h = HeaderMap::new();
         h.insert("spin-evil", HeaderValue::from_static("x"));
-        h.insert("spin-path-info", HeaderValue::from_static("forged"));
+        h.insert("spin-client-addr", HeaderValue::from_static("6.6.6.6:6"));
         h.insert("accept", HeaderValue::from_static("*/*"));
         m.set_spin_headers(
             &mut h,
             "http://h/foo/42/bar?q=1",
             "127.0.0.1:9".parse().unwrap(),
         );
+        // Spin keeps what the client sent and appends its own value after it.
+        let all =
+            |k: &str| -> Vec<&str> { h.get_all(k).iter().map(|v| v.to_str().unwrap()).collect() };
+        assert_eq!(all("spin-client-addr"), ["6.6.6.6:6", "127.0.0.1:9"]);
+        assert_eq!(all("spin-evil"), ["x"]);
+        h.remove("spin-evil");
+        h.remove("spin-client-addr");
+        h.insert("spin-client-addr", HeaderValue::from_static("127.0.0.1:9"));
         let get = |k: &str| h.get(k).map(|v| v.to_str().unwrap().to_string());
-        assert_eq!(get("spin-evil"), None);
         assert_eq!(get("accept").as_deref(), Some("*/*"));
         assert_eq!(
             get("spin-full-url").as_deref(),
@@ -254,5 +259,44 @@ mod tests {
         assert_eq!(get("spin-path-match-userid").as_deref(), Some("42"));
         let spin_count = h.keys().filter(|k| k.as_str().starts_with("spin-")).count();
         assert_eq!(spin_count, 8);
+    }
+
+    #[test]
+    fn wildcard_headers_are_named_as_spin_names_them() {
+        // The conformance suite's request-shape route, then hyphens and capitals.
+        let r = router(&[
+            ("/base/:path_segment/:path_end/...", "shape"),
+            ("/other/:user-id/:Tab_Name", "other"),
+        ]);
+        let mut h = HeaderMap::new();
+        r.route("/base/path/end/rest").unwrap().set_spin_headers(
+            &mut h,
+            "http://example.com/base/path/end/rest?key=value",
+            "127.0.0.1:9".parse().unwrap(),
+        );
+        let get = |h: &HeaderMap, k: &str| h.get(k).map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(
+            get(&h, "spin-path-match-path-segment").as_deref(),
+            Some("path")
+        );
+        assert_eq!(get(&h, "spin-path-match-path-end").as_deref(), Some("end"));
+        assert_eq!(get(&h, "spin-path-info").as_deref(), Some("/rest"));
+        assert_eq!(
+            get(&h, "spin-component-route").as_deref(),
+            Some("/base/:path_segment/:path_end")
+        );
+        assert!(h.keys().all(|k| !k.as_str().contains('_')), "{h:?}");
+
+        let mut h = HeaderMap::new();
+        r.route("/other/42/games").unwrap().set_spin_headers(
+            &mut h,
+            "http://h/other/42/games",
+            "127.0.0.1:9".parse().unwrap(),
+        );
+        assert_eq!(get(&h, "spin-path-match-user-id").as_deref(), Some("42"));
+        assert_eq!(
+            get(&h, "spin-path-match-tab-name").as_deref(),
+            Some("games")
+        );
     }
 }

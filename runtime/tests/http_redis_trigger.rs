@@ -1,8 +1,13 @@
 //! The Redis trigger: a publish on the trigger's channel runs the listener fixture (a fresh
 //! instance per message), which republishes `seen:<message>` to a per-run reply channel
 //! through Spin's Redis host interface. One test uses the shared Redis at 127.0.0.1:6379;
-//! the restart test runs its own `redis-server` on a free port so it can stop and start it.
+//! the restart tests run their own `redis-server` on a free port so they can stop it.
+//!
+//! Both behaviours on a lost connection: Spin's (the default, [`OnDisconnect::Exit`]: the
+//! app ends, HTTP included) and [`OnDisconnect::Reconnect`].
 mod common;
+
+use rh_runtime::OnDisconnect;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -126,7 +131,7 @@ impl Drop for RedisServer {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_trigger_reconnects_and_resubscribes_after_a_redis_restart() {
+async fn with_reconnect_the_trigger_resubscribes_after_a_redis_restart() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -137,9 +142,10 @@ async fn the_trigger_reconnects_and_resubscribes_after_a_redis_restart() {
     let reply = format!("rh-runtime-test:reply:restart:{}", std::process::id());
 
     let server = RedisServer::start(port);
-    let app = common::spawn(
+    let app = common::spawn_with(
         "redis.toml",
         &[("redis_host", &host), ("reply_channel", &reply)],
+        reconnect,
     )
     .await;
     let mut observer = Observer::connect(&url, &reply).await;
@@ -156,7 +162,7 @@ async fn the_trigger_reconnects_and_resubscribes_after_a_redis_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_trigger_connects_once_redis_starts_after_the_runtime() {
+async fn with_reconnect_the_trigger_connects_once_redis_starts_after_the_runtime() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -166,9 +172,10 @@ async fn the_trigger_connects_once_redis_starts_after_the_runtime() {
     let reply = format!("rh-runtime-test:reply:late:{}", std::process::id());
 
     // Nothing listens on `port` yet: the app still starts, and its trigger keeps trying.
-    let app = common::spawn(
+    let app = common::spawn_with(
         "redis.toml",
         &[("redis_host", &host), ("reply_channel", &reply)],
+        reconnect,
     )
     .await;
     let _server = RedisServer::start(port);
@@ -177,4 +184,63 @@ async fn the_trigger_connects_once_redis_starts_after_the_runtime() {
 
     observer.close().await;
     app.shutdown().await.unwrap();
+}
+
+fn reconnect(app: rh_runtime::App) -> rh_runtime::App {
+    app.with_redis_on_disconnect(OnDisconnect::Reconnect)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (bounded) for the app's `serve` to return and gives its error text.
+async fn serve_error(app: &mut common::Running) -> String {
+    let result = tokio::time::timeout(Duration::from_secs(60), &mut app.task)
+        .await
+        .expect("the app did not stop")
+        .expect("serve panicked");
+    format!(
+        "{:#}",
+        result.expect_err("serve must end with the trigger's error")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_on_spin_a_lost_redis_connection_ends_the_app_http_included() {
+    let port = free_port();
+    let host = format!("127.0.0.1:{port}");
+    let reply = format!("rh-runtime-test:reply:exit:{}", std::process::id());
+    let server = RedisServer::start(port);
+    let mut app = common::spawn(
+        "http-and-redis.toml",
+        &[("redis_host", &host), ("reply_channel", &reply)],
+    )
+    .await;
+    let mut observer = Observer::connect(&format!("redis://{host}"), &reply).await;
+    assert_eq!(observer.roundtrip("before").await, "seen:before");
+    let hello = common::client().get(app.url("/")).send().await.unwrap();
+    assert_eq!(hello.status(), 200);
+    observer.close().await;
+
+    server.stop();
+
+    let error = serve_error(&mut app).await;
+    assert!(error.contains("disconnected from"), "{error}");
+    assert!(
+        common::client().get(app.url("/")).send().await.is_err(),
+        "the HTTP trigger went down with the app"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_on_spin_redis_down_at_start_ends_the_app() {
+    let host = format!("127.0.0.1:{}", free_port());
+    let mut app = common::spawn("http-and-redis.toml", &[("redis_host", &host)]).await;
+    let error = serve_error(&mut app).await;
+    assert!(error.contains("failed to connect"), "{error}");
 }

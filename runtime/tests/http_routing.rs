@@ -19,11 +19,9 @@ async fn routes_follow_spin_precedence_and_set_spin_headers() {
     assert_eq!(status, 200);
     assert_eq!(lines(&body)["spin-matched-route"], "/users/me");
 
-    // `:param` segment, with its capture header; a client-sent spin-* header never arrives.
+    // `:param` segment, with its capture header.
     let r = client()
         .get(app.url("/users/42?tab=1"))
-        .header("spin-path-info", "/forged")
-        .header("spin-evil", "1")
         .send()
         .await
         .unwrap();
@@ -41,13 +39,26 @@ async fn routes_follow_spin_precedence_and_set_spin_headers() {
         format!("http://{}/users/42?tab=1", app.addr)
     );
     assert!(h["spin-client-addr"].starts_with("127.0.0.1:"), "{h:?}");
-    assert!(!h.contains_key("spin-evil"));
     let spin_headers: Vec<&String> = h.keys().filter(|k| k.starts_with("spin-")).collect();
     assert_eq!(
         spin_headers.len(),
         8,
         "exactly Spin's headers: {spin_headers:?}"
     );
+
+    // A client's own spin-* headers reach the guest before Spin's, as on Spin (which
+    // keeps the client's headers and appends its own; routes.rs's unit test sees both
+    // values). spin-sdk's `Request` keeps the last value of a name: Spin's.
+    let r = client()
+        .get(app.url("/users/42"))
+        .header("spin-client-addr", "6.6.6.6:6")
+        .header("spin-evil", "1")
+        .send()
+        .await
+        .unwrap();
+    let h = lines(&r.text().await.unwrap());
+    assert!(h["spin-client-addr"].starts_with("127.0.0.1:"), "{h:?}");
+    assert_eq!(h["spin-evil"], "1", "{h:?}");
 
     // `:param` then wildcard: the longer route wins over `/users/:id`.
     let (_, body) = get(&app.url("/users/42/games/7")).await;
@@ -79,6 +90,91 @@ async fn routes_follow_spin_precedence_and_set_spin_headers() {
     let (status, _) = get(&app.url("/exact/more")).await;
     assert_eq!(status, 404);
 
+    app.shutdown().await.unwrap();
+}
+
+/// What the conformance suite's `request-shape` case (fermyon/conformance-tests) checks,
+/// on its route and request: every `spin-*` header exactly once with Spin's value, and no
+/// other `spin-*` header. Wildcard names keep Spin's spelling: `_` becomes `-`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_shape_headers_match_spin_for_underscored_and_hyphenated_wildcards() {
+    let app = spawn("probe.toml", &[TOKEN]).await;
+
+    let r = client()
+        .get(app.url("/base/path/end/rest?key=value"))
+        .header("host", "example.com")
+        .header("user-agent", "my-agent")
+        .header("accept", "*/*")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    let h = lines(&body);
+    let expected = [
+        (
+            "spin-raw-component-route",
+            "/base/:path_segment/:path_end/...",
+        ),
+        (
+            "spin-full-url",
+            "http://example.com/base/path/end/rest?key=value",
+        ),
+        ("spin-path-info", "/rest"),
+        ("spin-base-path", "/"),
+        ("spin-component-route", "/base/:path_segment/:path_end"),
+        ("spin-path-match-path-segment", "path"),
+        ("spin-path-match-path-end", "end"),
+        ("spin-matched-route", "/base/:path_segment/:path_end/..."),
+    ];
+    for (name, value) in expected {
+        assert_eq!(
+            h.get(name).map(String::as_str),
+            Some(value),
+            "{name}: {body}"
+        );
+    }
+    assert!(
+        h["spin-client-addr"]
+            .parse::<std::net::SocketAddr>()
+            .is_ok(),
+        "{body}"
+    );
+    let mut spin: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(k, _)| k))
+        .filter(|k| k.starts_with("spin-") || k.starts_with("spin_"))
+        .collect();
+    spin.sort();
+    let mut want: Vec<&str> = expected.iter().map(|(k, _)| *k).collect();
+    want.push("spin-client-addr");
+    want.sort();
+    assert_eq!(spin, want, "each spin-* header once, and no other");
+
+    // Hyphens stay hyphens, capitals become lower case.
+    let (status, body) = get(&app.url("/hyphen/42/games")).await;
+    assert_eq!(status, 200);
+    let h = lines(&body);
+    assert_eq!(h["spin-path-match-user-id"], "42", "{body}");
+    assert_eq!(h["spin-path-match-tab-name"], "games", "{body}");
+    assert_eq!(h["spin-matched-route"], "/hyphen/:user-id/:Tab_Name");
+
+    app.shutdown().await.unwrap();
+}
+
+/// Spin answers `/.well-known/spin/health` itself, before the app's routes (a catch-all
+/// included): what the SpinApp's readiness check asks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spins_own_health_path_answers_before_any_app_route() {
+    let app = spawn("hello.toml", &[]).await;
+    assert_eq!(
+        get(&app.url("/.well-known/spin/health")).await,
+        (200, "OK".to_string())
+    );
+    assert_eq!(get(&app.url("/.well-known/spin/nothing")).await.0, 404);
+    let (status, body) = get(&app.url("/.well-known/other")).await;
+    assert_eq!(status, 200, "not Spin's prefix: the app's catch-all");
+    assert_ne!(body, "OK");
     app.shutdown().await.unwrap();
 }
 

@@ -1,5 +1,5 @@
-"""Checks of deploy/ against the code it deploys: the SpinApp against SpinKube and
-spin.toml, Secret and ConfigMap references against the overlays and docs/deploy.md, the
+"""Checks of deploy/ against the code it deploys: the SpinApps against SpinKube and
+their manifests (spin.toml, spin-worker.toml), Secret and ConfigMap references against the overlays and docs/deploy.md, the
 sidecar Deployment against sidecar/src, the migrations Job against tools/migrate/src."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import yaml
 
 import kustomize
 from repo import (
+    API_APP,
+    APP_MANIFESTS,
     Repo,
     SPINAPP_API,
     all_refs,
@@ -31,7 +33,11 @@ from repo import (
 )
 
 SPIN_EXECUTOR = "containerd-shim-spin"
+# The sidecar's health route, and the one SpinApp checks use: Spin's own, answered by the
+# runtime while its HTTP trigger serves. The app's /health reports MySQL and Redis, which
+# every replica shares: as a readiness check it would empty the Service in an outage.
 HEALTH_PATH = "/health"
+SPIN_HEALTH_PATH = "/.well-known/spin/health"
 # The SpinApp spec fields deploy/ may use (SpinKube's SpinAppSpec as of spin-operator 0.5,
 # which added serviceAccountName).
 SPINAPP_FIELDS = {
@@ -45,90 +51,132 @@ SIDECAR_BASE_BYTES = 32 * 1024 * 1024
 
 
 def check_spinapp(repo: Repo) -> list[str]:
-    """The SpinApp has what SpinKube needs and nothing it does not know."""
+    """Each SpinApp has what SpinKube needs and nothing it does not know; the API's
+    manifest has no Redis trigger (on Spin one that loses Redis ends the process, HTTP
+    with it) and the worker's no HTTP trigger."""
     errors = []
+    for file, kinds in ((APP_MANIFESTS[API_APP], ("redis",)),
+                        *((f, ("http",)) for n, f in APP_MANIFESTS.items() if n != API_APP)):
+        if not repo.manifest(file):
+            errors.append(f"{file} is missing")
+        for kind in kinds:
+            for t in repo.spin_triggers(file, kind):
+                errors.append(f"{file}: has a {kind} trigger for {t.get('component')!r}: "
+                              + ("a Redis trigger that loses its connection ends Spin's process, "
+                                 "the API's routes with it: it belongs in the worker"
+                                 if kind == "redis" else "the worker serves no HTTP"))
     for where, objects in repo.app_renders().items():
-        apps = spinapps(objects)
-        if len(apps) != 1:
-            errors.append(f"{where}: expected one SpinApp, found {len(apps)}")
-            continue
-        app = apps[0]
-        spec = app.get("spec") or {}
-        what = f"{where}: SpinApp {name_of(app)}"
-        if app.get("apiVersion") != SPINAPP_API:
-            errors.append(f"{what}: apiVersion must be {SPINAPP_API}")
-        for field in sorted(set(spec) - SPINAPP_FIELDS):
-            errors.append(f"{what}: unknown spec field {field}")
-        if not spec.get("image") or not image_tag(spec["image"]) or image_tag(spec["image"]) == "latest":
-            errors.append(f"{what}: spec.image must name a pinned tag, got {spec.get('image')!r}")
-        if spec.get("executor") != SPIN_EXECUTOR:
-            errors.append(f"{what}: spec.executor must be {SPIN_EXECUTOR}")
-        executor = find(objects, "SpinAppExecutor", spec.get("executor", ""))
-        executor_spec = (executor or {}).get("spec") or {}
-        if executor is None or executor.get("apiVersion") != SPINAPP_API:
-            errors.append(f"{what}: SpinAppExecutor {spec.get('executor')} is not in the overlay "
-                          "(SpinKube looks it up in the SpinApp's namespace)")
-        elif not executor_spec.get("createDeployment") or not (
-            (executor_spec.get("deploymentConfig") or {}).get("runtimeClassName")
-        ):
-            errors.append(f"{what}: SpinAppExecutor must set createDeployment and a runtimeClassName")
-        # SpinKube's admission rules: replicas >= 1 without autoscaling, unset with it.
-        if spec.get("enableAutoscaling"):
-            if "replicas" in spec:
-                errors.append(f"{what}: replicas must be unset when enableAutoscaling is true")
-            hpas = [h for h in of_kind(objects, "HorizontalPodAutoscaler")
-                    if h["spec"]["scaleTargetRef"].get("name") == name_of(app)]
-            if not hpas:
-                errors.append(f"{what}: enableAutoscaling is true but no HPA targets Deployment {name_of(app)}")
-        elif not isinstance(spec.get("replicas"), int) or spec["replicas"] < 1:
-            errors.append(f"{what}: replicas must be at least 1 (or enableAutoscaling true)")
-        errors += check_resources(what, spec.get("resources"))
-        readiness = (spec.get("checks") or {}).get("readiness") or {}
-        for probe_name, probe in (spec.get("checks") or {}).items():
+        apps = {name_of(a): a for a in spinapps(objects)}
+        if sorted(apps) != sorted(APP_MANIFESTS) or len(apps) != len(spinapps(objects)):
+            errors.append(f"{where}: expected the SpinApps {sorted(APP_MANIFESTS)}, found "
+                          f"{sorted(name_of(a) for a in spinapps(objects))}")
+        images = [(a.get("spec") or {}).get("image") for a in apps.values()]
+        if len(set(images)) != len(images):
+            errors.append(f"{where}: each SpinApp runs its own artefact (spin registry push of its manifest), "
+                          f"got {images}")
+        for name, app in apps.items():
+            errors += check_one_spinapp(repo, where, objects, app, APP_MANIFESTS.get(name))
+    return errors
+
+def check_one_spinapp(repo: Repo, where: str, objects: list[dict], app: dict, file: str | None) -> list[str]:
+    errors = []
+    spec = app.get("spec") or {}
+    what = f"{where}: SpinApp {name_of(app)}"
+    if app.get("apiVersion") != SPINAPP_API:
+        errors.append(f"{what}: apiVersion must be {SPINAPP_API}")
+    for field in sorted(set(spec) - SPINAPP_FIELDS):
+        errors.append(f"{what}: unknown spec field {field}")
+    if not spec.get("image") or not image_tag(spec["image"]) or image_tag(spec["image"]) == "latest":
+        errors.append(f"{what}: spec.image must name a pinned tag, got {spec.get('image')!r}")
+    if spec.get("executor") != SPIN_EXECUTOR:
+        errors.append(f"{what}: spec.executor must be {SPIN_EXECUTOR}")
+    executor = find(objects, "SpinAppExecutor", spec.get("executor", ""))
+    executor_spec = (executor or {}).get("spec") or {}
+    if executor is None or executor.get("apiVersion") != SPINAPP_API:
+        errors.append(f"{what}: SpinAppExecutor {spec.get('executor')} is not in the overlay "
+                      "(SpinKube looks it up in the SpinApp's namespace)")
+    elif not executor_spec.get("createDeployment") or not (
+        (executor_spec.get("deploymentConfig") or {}).get("runtimeClassName")
+    ):
+        errors.append(f"{what}: SpinAppExecutor must set createDeployment and a runtimeClassName")
+    # SpinKube's admission rules: replicas >= 1 without autoscaling, unset with it.
+    if spec.get("enableAutoscaling"):
+        if "replicas" in spec:
+            errors.append(f"{what}: replicas must be unset when enableAutoscaling is true")
+        hpas = [h for h in of_kind(objects, "HorizontalPodAutoscaler")
+                if h["spec"]["scaleTargetRef"].get("name") == name_of(app)]
+        if not hpas:
+            errors.append(f"{what}: enableAutoscaling is true but no HPA targets Deployment {name_of(app)}")
+    elif not isinstance(spec.get("replicas"), int) or spec["replicas"] < 1:
+        errors.append(f"{what}: replicas must be at least 1 (or enableAutoscaling true)")
+    errors += check_resources(what, spec.get("resources"))
+    checks = spec.get("checks") or {}
+    if file and repo.spin_triggers(file, "http"):
+        for probe_name, probe in checks.items():
             path = ((probe or {}).get("httpGet") or {}).get("path")
-            if path != HEALTH_PATH:
-                errors.append(f"{what}: {probe_name} probe must get {HEALTH_PATH}, not {path!r}")
-        if not readiness:
-            errors.append(f"{what}: needs a readiness check on {HEALTH_PATH}")
-        if HEALTH_PATH not in repo.spin_routes:
-            errors.append(f"spin.toml has no {HEALTH_PATH} route for the SpinApp's probe")
-        secret = (spec.get("runtimeConfig") or {}).get("loadFromSecret")
-        if not secret:
-            errors.append(f"{what}: runtimeConfig.loadFromSecret must name the runtime config Secret")
-        elif set((spec.get("runtimeConfig") or {})) != {"loadFromSecret"}:
-            errors.append(f"{what}: loadFromSecret ignores the other runtimeConfig fields")
-        account = spec.get("serviceAccountName")
-        if account and find(objects, "ServiceAccount", account) is None:
-            errors.append(f"{what}: ServiceAccount {account} is not in the overlay")
+            if path != SPIN_HEALTH_PATH:
+                errors.append(f"{what}: {probe_name} probe must get {SPIN_HEALTH_PATH} (Spin's own; "
+                              f"not a route that fails with a shared dependency), not {path!r}")
+        if not checks.get("readiness"):
+            errors.append(f"{what}: needs a readiness check on {SPIN_HEALTH_PATH}")
+    elif checks:
+        # A pod of Redis triggers alone listens on no port: any HTTP probe fails forever.
+        errors.append(f"{what}: {file} serves no HTTP, so it takes no checks, got {sorted(checks)}")
+    secret = (spec.get("runtimeConfig") or {}).get("loadFromSecret")
+    if not secret:
+        errors.append(f"{what}: runtimeConfig.loadFromSecret must name the runtime config Secret")
+    elif set((spec.get("runtimeConfig") or {})) != {"loadFromSecret"}:
+        errors.append(f"{what}: loadFromSecret ignores the other runtimeConfig fields")
+    account = spec.get("serviceAccountName")
+    if account and find(objects, "ServiceAccount", account) is None:
+        errors.append(f"{what}: ServiceAccount {account} is not in the overlay")
     return errors
 
 def check_variables(repo: Repo) -> list[str]:
-    """SpinApp variables against spin.toml [variables]."""
+    """Each SpinApp's variables against its manifest's [variables]; a variable both
+    manifests declare is declared alike (one setting, one meaning)."""
     errors = []
-    declared = repo.spin_variables
-    required = {n for n, v in declared.items() if v.get("required") or "default" not in v}
-    secret = {n for n, v in declared.items() if v.get("secret")}
+    files = list(APP_MANIFESTS.values())
+    for i, a in enumerate(files):
+        for b in files[i + 1:]:
+            va, vb = repo.spin_variables(a), repo.spin_variables(b)
+            for name in sorted(set(va) & set(vb)):
+                strip = lambda d: {k: v for k, v in d.items() if k != "description"}
+                if strip(va[name]) != strip(vb[name]):
+                    errors.append(f"variable {name} is declared differently in {a} ({va[name]}) "
+                                  f"and {b} ({vb[name]})")
     for where, objects in repo.app_renders().items():
         for app in spinapps(objects):
-            what = f"{where}: SpinApp {name_of(app)}"
-            bound: dict[str, dict] = {}
-            for var in (app.get("spec") or {}).get("variables") or []:
-                name = var.get("name", "")
-                if name in bound:
-                    errors.append(f"{what}: variable {name} is bound twice")
-                bound[name] = var
-                if name not in declared:
-                    errors.append(f"{what}: variable {name} is not declared in spin.toml")
-                if ("value" in var) == ("valueFrom" in var):
-                    errors.append(f"{what}: variable {name} needs exactly one of value and valueFrom")
-                src = env_source(var)
-                if name in secret and (src is None or src[0] != "secret"):
-                    errors.append(f"{what}: secret variable {name} must come from a Secret (secretKeyRef)")
-                if name in required and src is not None and src[3]:
-                    errors.append(f"{what}: required variable {name} must not be optional")
-            for name in sorted(required - set(bound)):
-                errors.append(f"{what}: spin.toml requires variable {name}, which the SpinApp does not bind")
-            errors += check_origins(what, objects, bound, declared)
+            file = APP_MANIFESTS.get(name_of(app))
+            if file is None:
+                continue  # check_spinapp reports it
+            errors += check_app_variables(f"{where}: SpinApp {name_of(app)}", objects, app,
+                                          file, repo.spin_variables(file))
+    return errors
+
+def check_app_variables(what: str, objects: list[dict], app: dict, file: str,
+                        declared: dict[str, dict]) -> list[str]:
+    errors = []
+    required = {n for n, v in declared.items() if v.get("required") or "default" not in v}
+    secret = {n for n, v in declared.items() if v.get("secret")}
+    bound: dict[str, dict] = {}
+    for var in (app.get("spec") or {}).get("variables") or []:
+        name = var.get("name", "")
+        if name in bound:
+            errors.append(f"{what}: variable {name} is bound twice")
+        bound[name] = var
+        if name not in declared:
+            errors.append(f"{what}: variable {name} is not declared in {file}")
+        if ("value" in var) == ("valueFrom" in var):
+            errors.append(f"{what}: variable {name} needs exactly one of value and valueFrom")
+        src = env_source(var)
+        if name in secret and (src is None or src[0] != "secret"):
+            errors.append(f"{what}: secret variable {name} must come from a Secret (secretKeyRef)")
+        if name in required and src is not None and src[3]:
+            errors.append(f"{what}: required variable {name} must not be optional")
+    for name in sorted(required - set(bound)):
+        errors.append(f"{what}: {file} requires variable {name}, which the SpinApp does not bind")
+    errors += check_origins(what, objects, bound, declared)
     return errors
 
 def check_origins(what: str, objects: list[dict], bound: dict, declared: dict) -> list[str]:
@@ -165,6 +213,8 @@ def check_trusted_proxies(repo: Repo) -> list[str]:
     errors = []
     for where, objects in repo.app_renders().items():
         for app in spinapps(objects):
+            if "trusted_proxies" not in repo.spin_variables(APP_MANIFESTS.get(name_of(app), "spin.toml")):
+                continue  # the worker takes no client requests
             what = f"{where}: SpinApp {name_of(app)}"
             var = next((v for v in (app.get("spec") or {}).get("variables") or []
                         if v.get("name") == "trusted_proxies"), None)
@@ -276,8 +326,8 @@ def check_sidecar(repo: Repo) -> list[str]:
             errors.append(f"{what}: RH_SIDECAR_LISTEN {listen!r} must be 0.0.0.0 on a declared containerPort")
 
         # Same JWT key and same Redis as the app.
-        apps = spinapps(objects)
-        app_vars = {v["name"]: v for v in (apps[0]["spec"].get("variables") or [])} if apps else {}
+        api = find(objects, "SpinApp", API_APP)
+        app_vars = {v["name"]: v for v in (api["spec"].get("variables") or [])} if api else {}
         if "RH_JWT_SECRET" in env and env_source(env["RH_JWT_SECRET"]) != env_source(app_vars.get("jwt_secret", {})):
             errors.append(f"{what}: RH_JWT_SECRET must come from the same Secret key as the app's jwt_secret")
         want = f"redis://{resolve(objects, app_vars.get('redis_host'))}/{resolve(objects, app_vars.get('redis_db'))}"

@@ -156,8 +156,8 @@ def check_workloads(repo: Repo) -> list[str]:
     return errors
 
 def check_images(repo: Repo) -> list[str]:
-    """One release per overlay: the app, sidecar and migrate images carry the same tag,
-    and each has a Dockerfile that builds it."""
+    """One release per overlay: the app, worker, sidecar and migrate images carry the same
+    tag, and each container image has a Dockerfile that builds it."""
     errors = []
     for overlay in repo.overlays:
         where = repo.rel(overlay)
@@ -167,9 +167,11 @@ def check_images(repo: Repo) -> list[str]:
         tags = {image_tag(i) for i in images}
         if len(tags) != 1:
             errors.append(f"{where}: images of one release must share a tag: {sorted(images)}")
-        for image in images:
+        # SpinApp images are Spin artefacts (spin registry push); the others are Docker builds.
+        workload_images = images[len(spinapps(repo.renders.get(where, []))):]
+        for image in workload_images:
             component = kustomize.split_image(image)[0].rsplit("/", 1)[-1]
-            if component != "app" and not (repo.deploy / "docker" / f"{component}.Dockerfile").is_file():
+            if not (repo.deploy / "docker" / f"{component}.Dockerfile").is_file():
                 errors.append(f"{where}: no deploy/docker/{component}.Dockerfile builds {image}")
     return errors
 

@@ -5,8 +5,10 @@ self-tests) and returns a list of problems, empty when all is well. `CHECKS` lis
 test_deploy.py runs each one on the real tree and proves each can fail on broken copies.
 
 What ties deploy/ to the code, so that neither drifts alone:
-- spin.toml `[variables]`: the SpinApp binds every required one, binds nothing spin.toml
-  does not declare, and binds secret ones from a Secret only;
+- spin.toml and spin-worker.toml: one SpinApp each (the API, HTTP triggers only; the
+  worker, Redis triggers only, so a Redis restart never ends an API pod); each binds every
+  variable its manifest requires, nothing it does not declare, and secret ones from a
+  Secret only; a variable both manifests declare is declared alike;
 - sidecar/src: the sidecar Deployment sets only environment variables the binary reads,
   and its shutdown budget follows the close timeout in sidecar/src/config.rs;
 - tools/migrate/src: the Job runs a real subcommand with the variable rh-migrate reads;

@@ -1,5 +1,6 @@
-"""The repository under check (its rendered overlays, spin.toml, sources and docs/deploy.md)
-and small helpers over rendered Kubernetes objects, shared by the check modules."""
+"""The repository under check (its rendered overlays, its two Spin manifests, sources and
+docs/deploy.md) and small helpers over rendered Kubernetes objects, shared by the check
+modules."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ import yaml
 import kustomize
 
 SPINAPP_API = "core.spinkube.dev/v1alpha1"
+# Each SpinApp of deploy/ and the manifest its OCI artefact is pushed from: the API (HTTP
+# triggers only) and the worker (Redis triggers only). On Spin a Redis trigger that loses
+# its connection ends its process, so the two never share one (docs/deploy.md).
+APP_MANIFESTS = {"rankedhonor": "spin.toml", "rankedhonor-worker": "spin-worker.toml"}
+API_APP = "rankedhonor"
 
 
 class Repo:
@@ -47,16 +53,23 @@ class Repo:
     def rel(self, path: Path) -> str:
         return str(path.relative_to(self.root))
 
-    @functools.cached_property
-    def spin_variables(self) -> dict[str, dict]:
-        with (self.root / "spin.toml").open("rb") as f:
-            return tomllib.load(f).get("variables", {})
+    @functools.cache
+    def manifest(self, file: str) -> dict:
+        """A Spin manifest of the repository root, parsed ({} when it is missing)."""
+        path = self.root / file
+        if not path.is_file():
+            return {}
+        with path.open("rb") as f:
+            return tomllib.load(f)
 
-    @functools.cached_property
-    def spin_routes(self) -> set[str]:
-        with (self.root / "spin.toml").open("rb") as f:
-            triggers = tomllib.load(f).get("trigger", {}).get("http", [])
-        return {t.get("route") for t in triggers}
+    def spin_variables(self, file: str = "spin.toml") -> dict[str, dict]:
+        return self.manifest(file).get("variables", {})
+
+    def spin_triggers(self, file: str, kind: str) -> list[dict]:
+        return self.manifest(file).get("trigger", {}).get(kind, [])
+
+    def spin_routes(self, file: str = "spin.toml") -> set[str]:
+        return {t.get("route") for t in self.spin_triggers(file, "http")}
 
     def source(self, directory: str) -> str:
         return "\n".join(p.read_text() for p in sorted((self.root / directory).rglob("*.rs")))

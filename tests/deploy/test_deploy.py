@@ -19,7 +19,7 @@ import kustomize
 
 ROOT = Path(__file__).resolve().parents[2]
 # What the checks read: a broken copy needs these and nothing else.
-COPIED = ["deploy", "spin.toml", "sidecar/src", "tools/migrate/src", "docs/deploy.md"]
+COPIED = ["deploy", "spin.toml", "spin-worker.toml", "sidecar/src", "tools/migrate/src", "docs/deploy.md"]
 
 
 class RealTree(unittest.TestCase):
@@ -99,6 +99,41 @@ class BrokenCopies(unittest.TestCase):
         self.broken("deploy/base/spinapp.yaml", "- name: team_size_cap", "- name: team_size_limit",
                     "variable team_size_limit is not declared in spin.toml")
 
+    def test_a_redis_trigger_in_the_apis_manifest_is_refused(self):
+        self.broken("spin.toml", "[[trigger.http]]\n",
+                    '[[trigger.redis]]\nchannel = "feed"\ncomponent = "auth"\n\n[[trigger.http]]\n',
+                    "it belongs in the worker")
+
+    def test_an_http_trigger_in_the_workers_manifest_is_refused(self):
+        self.broken("spin-worker.toml", "[[trigger.redis]]\n",
+                    '[[trigger.http]]\nroute = "/tick"\ncomponent = "queue-tick"\n\n[[trigger.redis]]\n',
+                    "the worker serves no HTTP")
+
+    def test_a_variable_declared_differently_in_the_two_manifests_is_refused(self):
+        self.broken("spin-worker.toml", 'regions = { default = "na,eu,sa,asia,oce"',
+                    'regions = { default = "na,eu"', "variable regions is declared differently")
+
+    def test_a_worker_variable_its_manifest_does_not_declare_is_refused(self):
+        self.broken("deploy/base/spinapp-worker.yaml", "- name: regions", "- name: region",
+                    "variable region is not declared in spin-worker.toml")
+
+    def test_a_missing_worker_variable_is_reported(self):
+        self.broken("deploy/base/spinapp-worker.yaml", "    - name: integration_key\n",
+                    "    - name: integration_kee\n", "spin-worker.toml requires variable integration_key")
+
+    def test_an_http_check_on_the_worker_is_refused(self):
+        self.broken("deploy/base/spinapp-worker.yaml", "  resources:\n",
+                    "  checks:\n    readiness:\n      httpGet:\n        path: /.well-known/spin/health\n"
+                    "  resources:\n", "serves no HTTP, so it takes no checks")
+
+    def test_a_missing_worker_spinapp_is_reported(self):
+        self.broken("deploy/base/kustomization.yaml", "  - spinapp-worker.yaml\n", "",
+                    "expected the SpinApps")
+
+    def test_the_worker_on_the_apis_artefact_is_refused(self):
+        self.broken("deploy/overlays/production/spinapp-worker.yaml", "rankedhonor/worker:", "rankedhonor/app:",
+                    "each SpinApp runs its own artefact")
+
     def test_a_missing_required_variable_is_reported(self):
         self.broken("deploy/base/spinapp.yaml", "    - name: game_server_key\n", "    - name: game_server_kee\n",
                     "requires variable game_server_key")
@@ -152,7 +187,8 @@ class BrokenCopies(unittest.TestCase):
                     "replicas must be unset when enableAutoscaling is true")
 
     def test_an_app_probe_off_health_is_refused(self):
-        self.broken("deploy/base/spinapp.yaml", "path: /health", "path: /healthz", "must get /health")
+        self.broken("deploy/base/spinapp.yaml", "path: /.well-known/spin/health", "path: /health",
+                    "must get /.well-known/spin/health")
 
     def test_a_sidecar_probe_off_health_is_refused(self):
         self.broken("deploy/base/sidecar-deployment.yaml", "path: /health", "path: /", "must get /health")

@@ -1,6 +1,8 @@
 //! A local cluster for the cross-instance tests (`tests/tests/cluster.rs`): two
-//! `rh-runtime` processes and two `rh-sidecar` processes, all on the test database and
-//! Redis, behind a real HAProxy configured by `scripts/haproxy-config` (the generator
+//! `rh-runtime` processes serving the API (`spin.toml`) and two `rh-sidecar` processes,
+//! behind a real HAProxy, and two worker `rh-runtime`s (`spin-worker.toml`, the Redis
+//! triggers, as production's two worker pods), all on the test database and Redis. The
+//! API and sidecars sit behind HAProxy configured by `scripts/haproxy-config` (the generator
 //! `./scripts/cluster` uses, so what the tests check is what the script runs).
 //!
 //! Processes, not threads: nothing in memory may be shared between instances, and the
@@ -309,6 +311,27 @@ fn start() -> Result<Cluster, String> {
             &app_env,
         )?);
     }
+    // Workers listen on nothing. rh-runtime's default is Spin's: one that loses Redis
+    // exits (no cluster test restarts Redis).
+    let worker_args = [
+        "up",
+        "--from",
+        "spin-worker.toml",
+        "--runtime-config-file",
+        "runtime-config.toml",
+    ];
+    let mut worker_logs = Vec::new();
+    for i in 1..=2 {
+        let worker = Proc::spawn(
+            &dir,
+            &format!("worker-{i}"),
+            &runtime_bin,
+            &worker_args,
+            &app_env,
+        )?;
+        worker_logs.push(worker.log.clone());
+        procs.push(worker);
+    }
     let mut sidecar_addrs = Vec::new();
     for i in 1..=2 {
         let addr = format!("127.0.0.1:{}", free_port()?);
@@ -332,6 +355,13 @@ fn start() -> Result<Cluster, String> {
             Some(line.trim_start_matches("Serving http://").trim().to_owned())
         })?;
         runtime_addrs.push(addr);
+    }
+    // Workers: once their triggers subscribed (a message before that reaches nobody).
+    for (i, log) in worker_logs.iter().enumerate() {
+        wait_for(&format!("worker-{}", i + 1), &mut procs, || {
+            let text = std::fs::read_to_string(log).ok()?;
+            text.contains("redis trigger subscribed").then_some(())
+        })?;
     }
     // Sidecars: healthy once subscribed to Redis.
     for addr in &sidecar_addrs {

@@ -9,10 +9,12 @@
 //!
 //! # Layout
 //! - `lib.rs`: [`spawn_app`] / [`spawn_app_with`], [`TestApp`] and its request helpers.
-//! - [`server`]: starting the runtime on its own thread, shared per test binary.
+//! - [`server`]: starting the runtime on its own thread (the API and the worker, as
+//!   production runs them), shared per test binary.
 //! - [`cluster`]: two runtime and two sidecar processes behind HAProxy, for the
 //!   cross-instance tests.
 //! - [`problem`]: assertions on RFC 9457 problem responses.
+//! - [`private_redis`]: a `redis-server` of a test's own, for tests that restart Redis.
 //!
 //! # Environment
 //! | variable | default | meaning |
@@ -21,10 +23,12 @@
 //! | `RH_DB_HOST` / `RH_DB_PORT` | `127.0.0.1` / `3306` | MariaDB |
 //! | `RH_DB_USER` / `RH_DB_PASSWORD` | `rankedhonor` / `rankedhonor-dev` | the app's account |
 //! | `RH_REDIS_HOST` / `RH_REDIS_PORT` | `127.0.0.1` / `6379` | Redis (db 1 is used) |
-//! | `RH_TEST_MANIFEST` | `spin.toml` | manifest to run, relative to the repository root |
+//! | `RH_TEST_MANIFEST` | `spin.toml` | the API's manifest, relative to the repository root |
+//! | `RH_TEST_WORKER_MANIFEST` | `spin-worker.toml` | the worker's (Redis triggers); empty: none |
 
 pub mod cluster;
 pub mod fake_provider;
+pub mod private_redis;
 pub mod problem;
 pub mod server;
 
@@ -170,7 +174,19 @@ pub fn unique_suffix() -> String {
 
 impl TestApp {
     async fn connect(base_url: String, server: Option<server::Dedicated>) -> TestApp {
-        let vars = test_variables();
+        TestApp::connect_with(base_url, server, &test_variables()).await
+    }
+
+    /// A client of an app a test runs itself, on `vars`' database and Redis.
+    pub async fn attach(base_url: String, vars: &HashMap<String, String>) -> TestApp {
+        TestApp::connect_with(base_url, None, vars).await
+    }
+
+    async fn connect_with(
+        base_url: String,
+        server: Option<server::Dedicated>,
+        vars: &HashMap<String, String>,
+    ) -> TestApp {
         let (host, port) = vars["db_host"]
             .rsplit_once(':')
             .expect("db_host is host:port");

@@ -2,6 +2,12 @@
 //! runtime: each `#[tokio::test]` has a runtime that ends with the test, and a server
 //! spawned on it would die with the first test that finishes.
 //!
+//! The app is production's two Spin apps: the API (`spin.toml`, HTTP triggers) served on
+//! a port, and the worker (`spin-worker.toml`, the Redis triggers) run beside it, both
+//! with rh-runtime's default, Spin's behaviour: a worker whose Redis connection drops
+//! exits (and is not restarted here: no test of the shared server restarts Redis;
+//! `tests/redis_outage.rs` runs its own pair and restarts the worker itself).
+//!
 //! [`shared`] starts one server per test binary (components are compiled once, which
 //! is most of the start-up time); [`Dedicated`] starts one with its own variables and
 //! stops it when dropped.
@@ -20,11 +26,25 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn options(vars: HashMap<String, String>) -> UpOptions {
+/// The API's manifest: `RH_TEST_MANIFEST` (relative to the repository root) runs another
+/// one, e.g. a trimmed copy while a component is being written; the default is the real one.
+pub fn http_manifest() -> String {
+    std::env::var("RH_TEST_MANIFEST").unwrap_or_else(|_| "spin.toml".into())
+}
+
+/// The worker's manifest: `RH_TEST_WORKER_MANIFEST`, default `spin-worker.toml`; empty
+/// runs no worker.
+pub fn worker_manifest() -> Option<String> {
+    match std::env::var("RH_TEST_WORKER_MANIFEST") {
+        Ok(m) if m.is_empty() => None,
+        Ok(m) => Some(m),
+        Err(_) => Some("spin-worker.toml".into()),
+    }
+}
+
+/// Options for `manifest` (relative to the repository root) with the test variables.
+pub fn options(manifest: &str, vars: HashMap<String, String>) -> UpOptions {
     let root = repo_root();
-    // RH_TEST_MANIFEST (relative to the repository root) runs another manifest, e.g. a
-    // trimmed copy while a component is being written; the default is the real one.
-    let manifest = std::env::var("RH_TEST_MANIFEST").unwrap_or_else(|_| "spin.toml".into());
     UpOptions {
         manifest: root.join(manifest),
         runtime_config: Some(root.join("runtime-config.toml")),
@@ -130,28 +150,57 @@ fn serve_on_this_thread(
     };
     rt.block_on(async move {
         let loaded = async {
-            let app = App::load(options(vars))
-                .await
-                .map_err(|e| format!("{e:#}"))?;
+            let load_worker = async {
+                match worker_manifest() {
+                    Some(m) => App::load(options(&m, vars.clone())).await.map(Some),
+                    None => Ok(None),
+                }
+            };
+            // Compiling is most of the start-up: both apps at once.
+            let (app, worker) = tokio::join!(
+                App::load(options(&http_manifest(), vars.clone())),
+                load_worker
+            );
+            let app = app.map_err(|e| format!("{e:#}"))?;
+            let worker = worker.map_err(|e| format!("worker: {e:#}"))?;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .map_err(|e| e.to_string())?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            Ok::<_, String>((app, listener, format!("http://{addr}")))
+            Ok::<_, String>((app, worker, listener, format!("http://{addr}")))
         }
         .await;
         match loaded {
-            Ok((app, listener, url)) => {
+            Ok((app, worker, listener, url)) => {
                 let _ = started.send(Ok(url));
-                let shutdown = async move {
+                let (stopping, stopped) = tokio::sync::watch::channel(false);
+                tokio::spawn(async move {
                     let _ = stop.await;
+                    let _ = stopping.send(true);
+                });
+                let until_stopped = move || {
+                    let mut stopped = stopped.clone();
+                    async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    }
                 };
+                let worker = worker.map(|w| {
+                    let shutdown = until_stopped();
+                    tokio::spawn(async move {
+                        if let Err(e) = w.run(shutdown).await {
+                            eprintln!("test worker stopped with an error: {e:#}");
+                        }
+                    })
+                });
                 if let Err(e) = app
                     .with_shutdown_grace(std::time::Duration::from_secs(5))
-                    .serve(listener, shutdown)
+                    .serve(listener, until_stopped())
                     .await
                 {
                     eprintln!("test app stopped with an error: {e:#}");
+                }
+                if let Some(w) = worker {
+                    let _ = w.await;
                 }
             }
             Err(e) => {

@@ -4,7 +4,7 @@
 //! across instances: a rate limit counted over both runtimes, a logout on one refused on
 //! the other, concurrent ticks on both never double-booking a player, a result submitted
 //! to both applied once, leaderboards repaired by both at once agreeing with MySQL, one
-//! streams refresh however many runtimes hear the message, and an event reaching a
+//! streams refresh however many workers hear the message, and an event reaching a
 //! WebSocket client on each sidecar.
 //!
 //! Requests go straight to a chosen runtime where the property is "one instance sees
@@ -274,7 +274,7 @@ async fn concurrent_ticks_on_both_runtimes_never_double_book_a_player() {
         users.push(lb.register_user().await);
     }
     // Everyone joins through the load balancer (each join publishes a tick, which both
-    // runtimes' queue-tick triggers receive; the sidecars publish one every second too)
+    // workers' queue-tick triggers receive; the sidecars publish one every second too)
     // while unlocked signed ticks race on both runtimes at once.
     let mut tasks = tokio::task::JoinSet::new();
     for user in &users {
@@ -567,7 +567,7 @@ async fn one_streams_refresh_message_refreshes_once_across_both_runtimes() {
     let _: i64 = lb.redis.del(CLAIM).await.unwrap();
     let (runs_before, skipped_before) = counters().await;
 
-    // Both runtimes' streams-refresh triggers receive this one message.
+    // Both workers' streams-refresh triggers receive this one message.
     let _: i64 = lb.redis.publish("streams:refresh", "{}").await.unwrap();
 
     let handled = poll(Duration::from_secs(60), || async {

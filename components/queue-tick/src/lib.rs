@@ -1,6 +1,6 @@
 //! `queue-tick`: the Redis-triggered matchmaking tick.
 //!
-//! Subscribed to `matchmaking:tick` (`[[trigger.redis]]` in spin.toml). The WebSocket
+//! Subscribed to `matchmaking:tick` (`[[trigger.redis]]` in spin-worker.toml). The WebSocket
 //! sidecar publishes a tick every second and every queue join publishes one, so
 //! tolerance widens with waiting time even when nobody new joins.
 //!

@@ -37,6 +37,27 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// Whether MySQL could not be reached (down, restarting, the connection lost):
+    /// the request may succeed a moment later, so it answers 503, not 500.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            DbError::Connect(_) => true,
+            DbError::Query(why) => {
+                let why = why.to_ascii_lowercase();
+                [
+                    "connection",
+                    "broken pipe",
+                    "os error",
+                    "gone away",
+                    "lost connection",
+                ]
+                .iter()
+                .any(|sign| why.contains(sign))
+            }
+            _ => false,
+        }
+    }
+
     /// Whether this is a unique-key violation of `key`.
     pub fn is_duplicate_of(&self, key: &str) -> bool {
         matches!(self, DbError::Duplicate { key: k } if k == key)

@@ -110,6 +110,8 @@ impl AppError {
             AppError::Validation(_) => 422,
             AppError::RateLimited { .. } => 429,
             AppError::Db(DbError::Deadlock(_)) => 503,
+            AppError::Db(e) if e.is_unreachable() => 503,
+            AppError::Redis(e) if e.is_unreachable() => 503,
             AppError::Db(_) | AppError::Redis(_) | AppError::Config(_) | AppError::Internal(_) => {
                 500
             }
@@ -191,6 +193,22 @@ impl AppError {
                     .with_detail("the database was busy and nothing was changed; retry")
                     .with_header("retry-after", "1")
             }
+            AppError::Db(e) if e.is_unreachable() => {
+                // MySQL out of reach (down, restarting): a 503 the client may retry.
+                eprintln!("mysql unavailable: {e}");
+                Problem::new(status, "unavailable", "Service Unavailable")
+                    .with_detail("the database is unavailable; retry shortly")
+                    .with_header("retry-after", "1")
+            }
+            AppError::Redis(e) if e.is_unreachable() => {
+                // Redis out of reach (down, restarting, the connection lost under a
+                // command): a 503 the client may retry, on Spin as on rh-runtime. Spin
+                // connects at `open`, so a stopped Redis fails there.
+                eprintln!("redis unavailable: {e}");
+                Problem::new(status, "unavailable", "Service Unavailable")
+                    .with_detail("Redis is unavailable; retry shortly")
+                    .with_header("retry-after", "1")
+            }
             AppError::Db(_) | AppError::Redis(_) | AppError::Config(_) | AppError::Internal(_) => {
                 // The cause may hold SQL or host details: log it, never send it.
                 eprintln!("internal error: {self:#}");
@@ -257,6 +275,35 @@ mod tests {
         let challenge = header(&p, "www-authenticate").unwrap();
         assert!(challenge.contains("error=\"invalid_token\""));
         assert!(challenge.ends_with("'expired'\""), "{challenge}");
+    }
+
+    #[test]
+    fn redis_out_of_reach_is_503_and_a_redis_error_500() {
+        let down = AppError::from(crate::redis::RedisError::Connect("refused".into()));
+        assert_eq!(down.status(), 503);
+        let bug = AppError::from(crate::redis::RedisError::Command {
+            command: "ZADD".into(),
+            why: "WRONGTYPE".into(),
+        });
+        assert_eq!(bug.status(), 500);
+    }
+
+    #[test]
+    fn redis_or_mysql_out_of_reach_is_503_and_a_redis_error_500() {
+        let down = AppError::from(RedisError::Connect("refused".into()));
+        assert_eq!(down.status(), 503);
+        assert_eq!(header(&down.to_problem(), "retry-after"), Some("1"));
+        let bug = AppError::from(RedisError::Command {
+            command: "ZADD".into(),
+            why: "WRONGTYPE".into(),
+        });
+        assert_eq!(bug.status(), 500);
+        let db_down = AppError::from(DbError::Connect("Connection refused".into()));
+        assert_eq!(db_down.status(), 503);
+        assert_eq!(
+            AppError::from(DbError::Query("syntax".into())).status(),
+            500
+        );
     }
 
     #[test]

@@ -151,9 +151,13 @@ impl Req {
     }
 
     /// [`Req::client_ip`] with the trusted proxies given (no variable read).
+    ///
+    /// The last `spin-client-addr`: Spin passes on the headers a client sent, `spin-*`
+    /// ones included, and appends its own after them, so the first may be the client's
+    /// invention.
     pub fn client_ip_behind(&self, trusted: &TrustedProxies) -> Option<String> {
         client_addr::client_ip(
-            self.header("spin-client-addr"),
+            self.header_all("spin-client-addr").last().copied(),
             &self.header_all("x-forwarded-for"),
             trusted,
         )
@@ -463,6 +467,19 @@ mod tests {
             proxied.client_ip_behind(&lb).as_deref(),
             Some("198.51.100.7")
         );
+        // On Spin a client's own spin-client-addr comes first and Spin's last: a forged
+        // trusted peer must not let the client pick its address.
+        let forged = Req::new(
+            Method::Get,
+            "/",
+            vec![
+                ("spin-client-addr".into(), "127.0.0.1:1".into()),
+                ("x-forwarded-for".into(), "6.6.6.6".into()),
+                ("spin-client-addr".into(), "203.0.113.9:40000".into()),
+            ],
+            vec![],
+        );
+        assert_eq!(forged.client_ip_behind(&lb).as_deref(), Some("203.0.113.9"));
         assert_eq!(
             proxied.client_ip_behind(&none).as_deref(),
             Some("127.0.0.1")

@@ -32,6 +32,30 @@ pub enum RedisError {
     Reply { command: String, reply: String },
 }
 
+impl RedisError {
+    /// Whether Redis could not be reached (rather than answering with an error). Spin's
+    /// host reports I/O failures as text (`other(<message>)`), so the message decides.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            RedisError::Connect(_) => true,
+            RedisError::Command { why, .. } => {
+                let why = why.to_ascii_lowercase();
+                [
+                    "connection",
+                    "broken pipe",
+                    "os error",
+                    "timed out",
+                    "io error",
+                    "canceled",
+                ]
+                .iter()
+                .any(|sign| why.contains(sign))
+            }
+            RedisError::Config(_) | RedisError::Reply { .. } => false,
+        }
+    }
+}
+
 /// An argument of a Redis command or script.
 #[derive(Debug, Clone, Copy)]
 pub enum Arg<'a> {
@@ -374,6 +398,27 @@ mod tests {
         assert_eq!(reply_int(&RedisResult::Int64(3)), Some(3));
         assert_eq!(reply_int(&RedisResult::Binary(b"42".to_vec())), Some(42));
         assert_eq!(reply_int(&RedisResult::Nil), None);
+    }
+
+    #[test]
+    fn a_redis_out_of_reach_is_told_from_a_redis_that_answered_an_error() {
+        let command = |why: &str| RedisError::Command {
+            command: "GET".into(),
+            why: why.into(),
+        };
+        assert!(RedisError::Connect("Connection refused (os error 111)".into()).is_unreachable());
+        assert!(command("Broken pipe (os error 32)").is_unreachable());
+        assert!(command("IO Error: connection reset by peer").is_unreachable());
+        assert!(command("connecting to Redis timed out after 10 s").is_unreachable());
+        assert!(
+            !command("WRONGTYPE Operation against a key holding the wrong kind of value")
+                .is_unreachable()
+        );
+        assert!(!RedisError::Reply {
+            command: "EVAL".into(),
+            reply: "[]".into()
+        }
+        .is_unreachable());
     }
 
     #[test]

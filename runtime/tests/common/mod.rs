@@ -109,10 +109,20 @@ pub async fn serve(app: App) -> Running {
 
 /// Loads `manifest` with variable overrides and serves it.
 pub async fn spawn(manifest: &str, overrides: &[(&str, &str)]) -> Running {
+    spawn_with(manifest, overrides, |app| app).await
+}
+
+/// As [`spawn`], with `configure` applied to the loaded app (e.g. its Redis triggers'
+/// `OnDisconnect`).
+pub async fn spawn_with(
+    manifest: &str,
+    overrides: &[(&str, &str)],
+    configure: impl FnOnce(App) -> App,
+) -> Running {
     let app = App::load(options(manifest, overrides))
         .await
         .expect("loading the app");
-    serve(app).await
+    serve(configure(app)).await
 }
 
 /// The probe manifest's required secret, so tests that don't care can load it.
