@@ -1,7 +1,21 @@
-//! The pure grouping step of the queue tick: queued tickets in, formed matches and
-//! leftover tickets out. The queue-tick component loads tickets from Redis, calls
-//! [`group`], then claims and creates each formed match atomically; nothing here knows
-//! about Redis, clocks or ids beyond what it is given.
+//! Matchmaking, pure: queued tickets in, formed matches and leftover tickets out.
+//!
+//! # Layout
+//! - [`quality`]: predicted win and draw probabilities (OpenSkill's formulas for our
+//!   Plackett-Luce model) and the quality score built on them;
+//! - [`teams`]: the split of a match's parties into teams with the smallest favourite's
+//!   edge (exact up to 8 players, a documented heuristic beyond);
+//! - [`settings`]: per-mode quality threshold schedule, σ widening and rematch penalty;
+//! - [`regions`]: multi-region tickets and the shared region with the lowest worst latency;
+//! - [`matcher`]: the quality matcher the queue tick runs ([`matcher::form_matches`]);
+//! - this file, `plan` and `search`: today's ±mmr grouping ([`group`]), kept as the
+//!   baseline the simulation benchmark (`examples/bench_matchmaking_sim.rs`) compares
+//!   against, and whose [`tolerance`] curve stays the quality matcher's outer bound.
+//!
+//! # The ±mmr grouping (the baseline)
+//! The queue tick used to load tickets from Redis, call [`group`], then claim and
+//! create each formed match atomically; nothing here knows about Redis, clocks or ids
+//! beyond what it is given.
 //!
 //! # Rules
 //! 1. Tickets only ever meet tickets of the same mode and region.
@@ -40,8 +54,13 @@
 //! whole step is O(n log n); see `docs/benchmarks.md` for 100,000 tickets
 //! (`cargo run --release -p rh-domain --example bench_grouping`).
 
+pub mod matcher;
 mod plan;
+pub mod quality;
+pub mod regions;
 mod search;
+pub mod settings;
+pub mod teams;
 
 use serde::{Deserialize, Serialize};
 
