@@ -15,8 +15,8 @@
 //!    (at most [`MAX_CANDIDATES`]), takes the first combination, closest first, that
 //!    fills the match exactly and whose mmr spread fits the window, and then improves it
 //!    by swapping in same-size candidates while that raises the group's score (at most
-//!    [`IMPROVE_SWEEPS`] sweeps, skipped when the group is already at least
-//!    [`GOOD_ENOUGH`]). A group's teams are split by [`super::teams::balance`] and its
+//!    [`IMPROVE_SWEEPS`] sweeps, skipped when the group already reaches both the
+//!    threshold and [`GOOD_ENOUGH`]). A group's teams are split by [`super::teams::balance`] and its
 //!    score is its [quality](super::quality), less
 //!    [`QualitySettings::rematch_penalty`] if someone in it met someone else in it
 //!    within the mode's rematch window.
@@ -42,21 +42,23 @@
 //! looks at no more than [`MAX_CANDIDATES`] neighbours per region with bounded searches:
 //! O(n log n) overall (see `docs/benchmarks.md`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::quality::{Prediction, TeamStrength};
-use super::regions::RegionLatency;
+use super::quality::{predict_strengths, Prediction, TeamStrength};
+use super::regions::{RegionLatency, MAX_REGIONS};
 use super::settings::QualitySettings;
-use super::teams::balance;
+use super::teams::{balance, Split};
 use super::tolerance;
 use crate::error::{DomainError, FieldError};
 use crate::modes::Mode;
 use crate::rating::{Rating, RatingParams};
 
-/// Nearest tickets an anchor considers per region.
+/// Nearest tickets an anchor considers per region: three times the match's players,
+/// at least [`MIN_CANDIDATES`], at most [`MAX_CANDIDATES`].
 pub const MAX_CANDIDATES: usize = 32;
+pub const MIN_CANDIDATES: usize = 8;
 /// Search nodes one anchor may spend finding a first group per region.
 const SELECT_BUDGET: u32 = 2_000;
 /// Improvement sweeps over the first group.
@@ -136,14 +138,25 @@ struct Rec {
     strength: TeamStrength,
     size: u32,
     joined_at_ms: u64,
-    /// Nodes (one per accepted region) in the region lists.
-    nodes: Vec<u32>,
+    /// Nodes (one per accepted region, at most [`MAX_REGIONS`]) in the region lists;
+    /// a fixed array, so 100,000 tickets do not mean 100,000 small allocations.
+    nodes: [u32; MAX_REGIONS],
+    regions: u8,
+}
+
+impl Rec {
+    fn nodes(&self) -> &[u32] {
+        &self.nodes[..usize::from(self.regions)]
+    }
 }
 
 /// A node: one ticket in one region's mmr-sorted list.
 struct Node {
     rec: u32,
     region: u32,
+    /// Copies of the ticket's, so a walk along a list reads only the list.
+    mmr: i64,
+    sigma_max: f64,
     latency_ms: u32,
     prev: u32,
     next: u32,
@@ -159,84 +172,107 @@ pub fn form_matches(
 ) -> MatchOutcome {
     let mut out = MatchOutcome::default();
 
-    // 1. Age order; validity; one ticket per player (the older wins).
+    // 1. Age order; validity; one ticket per player (the older wins). Duplicates are
+    //    rare (the queue refuses a second ticket), so a sorted copy first proves there
+    //    are none and the set is only built when there are.
     let mut order: Vec<usize> = (0..tickets.len()).collect();
     order.sort_by_key(|&i| (tickets[i].joined_at_ms, tickets[i].ticket_id));
-    let mut seen: HashSet<u64> = HashSet::with_capacity(tickets.len() * 2);
+    let mut all: Vec<u64> = tickets
+        .iter()
+        .flat_map(|t| t.members.iter().map(|m| m.user_id))
+        .collect();
+    all.sort_unstable();
+    let any_duplicate = all.windows(2).any(|w| w[0] == w[1]);
+    drop(all);
+    let mut seen: HashSet<u64> = HashSet::new();
     let mut recs: Vec<Rec> = Vec::with_capacity(tickets.len());
     let mut no_region: Vec<usize> = Vec::new();
     for &i in &order {
         let t = &tickets[i];
-        let ids: Vec<u64> = t.members.iter().map(|m| m.user_id).collect();
-        if let Err(reason) = mode.validate_party(&ids) {
-            out.rejected.push(Rejected {
-                ticket_id: t.ticket_id,
-                reason,
-            });
-            continue;
+        if !party_fits(&t.members, mode.team_size) {
+            let ids: Vec<u64> = t.members.iter().map(|m| m.user_id).collect();
+            if let Err(reason) = mode.validate_party(&ids) {
+                out.rejected.push(Rejected {
+                    ticket_id: t.ticket_id,
+                    reason,
+                });
+                continue;
+            }
         }
-        if let Some(dup) = ids.iter().find(|p| seen.contains(p)) {
-            out.rejected.push(Rejected {
-                ticket_id: t.ticket_id,
-                reason: DomainError::Invalid(vec![FieldError::new(
-                    "members",
-                    format!("user {dup} is already in an older ticket"),
-                )]),
-            });
-            continue;
+        if any_duplicate {
+            if let Some(dup) = t.members.iter().find(|m| seen.contains(&m.user_id)) {
+                out.rejected.push(Rejected {
+                    ticket_id: t.ticket_id,
+                    reason: DomainError::Invalid(vec![FieldError::new(
+                        "members",
+                        format!("user {} is already in an older ticket", dup.user_id),
+                    )]),
+                });
+                continue;
+            }
+            seen.extend(t.members.iter().map(|m| m.user_id));
         }
-        seen.extend(ids.iter().copied());
         if t.regions.is_empty() {
             no_region.push(i);
             continue;
         }
-        let ratings: Vec<Rating> = t.members.iter().map(|m| m.rating).collect();
+        let mut strength = TeamStrength::default();
+        let mut sigma_max: f64 = 0.0;
+        for m in &t.members {
+            strength.add(m.rating);
+            sigma_max = sigma_max.max(m.rating.sigma);
+        }
         recs.push(Rec {
             ticket: i,
             mmr: t.mmr(),
-            sigma_max: ratings.iter().map(|r| r.sigma).fold(0.0, f64::max),
-            strength: TeamStrength::of(&ratings),
+            sigma_max,
+            strength,
             size: t.members.len() as u32,
             joined_at_ms: t.joined_at_ms,
-            nodes: Vec::new(),
+            nodes: [NIL; MAX_REGIONS],
+            regions: 0,
         });
     }
 
-    // 2. Region lists: every (ticket, region) node sorted by (region, mmr, age), linked.
-    let mut region_ids: HashMap<&str, u32> = HashMap::new();
+    // 2. Region lists: every (ticket, region) node sorted by (region, mmr, age) and
+    //    stored in that order, so walking a list walks memory in order (a linked list
+    //    scattered over 100,000 nodes spent most of its time in cache misses). The
+    //    few region names are found by a linear scan, cheaper than hashing each one.
     let mut region_names: Vec<&str> = Vec::new();
-    let mut nodes: Vec<Node> = Vec::new();
+    // (region, mmr, rec, latency, σ max); a ticket's regions past MAX_REGIONS (the
+    // queue refuses them) are ignored.
+    let mut raw: Vec<(u32, i64, u32, u32, f64)> = Vec::with_capacity(recs.len());
     for (r, rec) in recs.iter().enumerate() {
-        for rl in &tickets[rec.ticket].regions {
-            let next_id = region_names.len() as u32;
-            let id = *region_ids.entry(rl.region.as_str()).or_insert_with(|| {
-                region_names.push(rl.region.as_str());
-                next_id
-            });
-            nodes.push(Node {
-                rec: r as u32,
-                region: id,
-                latency_ms: rl.latency_ms,
-                prev: NIL,
-                next: NIL,
-            });
+        for rl in tickets[rec.ticket].regions.iter().take(MAX_REGIONS) {
+            let id = match region_names.iter().position(|n| *n == rl.region) {
+                Some(id) => id,
+                None => {
+                    region_names.push(rl.region.as_str());
+                    region_names.len() - 1
+                }
+            } as u32;
+            raw.push((id, rec.mmr, r as u32, rl.latency_ms, rec.sigma_max));
         }
     }
-    let mut sorted: Vec<u32> = (0..nodes.len() as u32).collect();
-    sorted.sort_by_key(|&n| {
-        let node = &nodes[n as usize];
-        (node.region, recs[node.rec as usize].mmr, node.rec)
-    });
-    for w in sorted.windows(2) {
-        let (a, b) = (w[0] as usize, w[1] as usize);
-        if nodes[a].region == nodes[b].region {
-            nodes[a].next = b as u32;
-            nodes[b].prev = a as u32;
-        }
+    raw.sort_unstable_by_key(|&(region, mmr, rec, _, _)| (region, mmr, rec));
+    let mut nodes: Vec<Node> = Vec::with_capacity(raw.len());
+    for (k, &(region, mmr, rec, latency_ms, sigma_max)) in raw.iter().enumerate() {
+        let same_prev = k > 0 && raw[k - 1].0 == region;
+        let same_next = k + 1 < raw.len() && raw[k + 1].0 == region;
+        nodes.push(Node {
+            rec,
+            region,
+            mmr,
+            sigma_max,
+            latency_ms,
+            prev: if same_prev { k as u32 - 1 } else { NIL },
+            next: if same_next { k as u32 + 1 } else { NIL },
+        });
+        let r = &mut recs[rec as usize];
+        r.nodes[usize::from(r.regions)] = k as u32;
+        r.regions += 1;
     }
-    for (n, node) in nodes.iter().enumerate() {
-        recs[node.rec as usize].nodes.push(n as u32);
-    }
+    drop(raw);
 
     // 3. Anchors in age order.
     let mut search = Search {
@@ -280,6 +316,16 @@ pub fn form_matches(
     left.sort_by_key(|&i| (tickets[i].joined_at_ms, tickets[i].ticket_id));
     out.leftover = left.into_iter().map(|i| tickets[i].ticket_id).collect();
     out
+}
+
+/// The common case of [`Mode::validate_party`] without allocating: 1..=team_size
+/// distinct players. Only when this fails is the full check run for its messages.
+fn party_fits(members: &[Member], team_size: usize) -> bool {
+    (1..=team_size).contains(&members.len())
+        && members
+            .iter()
+            .enumerate()
+            .all(|(i, m)| !members[..i].iter().any(|o| o.user_id == m.user_id))
 }
 
 /// A candidate group for one region.
@@ -336,7 +382,7 @@ impl Search<'_> {
     /// Removes a ticket from every region list.
     fn kill(&mut self, r: usize) {
         self.alive[r] = false;
-        for &n in &self.recs[r].nodes {
+        for &n in self.recs[r].nodes() {
             let (p, q) = (self.nodes[n as usize].prev, self.nodes[n as usize].next);
             if p != NIL {
                 self.nodes[p as usize].next = q;
@@ -356,9 +402,9 @@ impl Search<'_> {
     fn anchor(&mut self, anchor: usize, wait_ms: u64) -> Option<Group> {
         let threshold = self.settings.threshold(wait_ms);
         let mut best: Option<Group> = None;
-        for slot in 0..self.recs[anchor].nodes.len() {
+        for slot in 0..usize::from(self.recs[anchor].regions) {
             let node = self.recs[anchor].nodes[slot];
-            let Some(group) = self.region_group(anchor, node, wait_ms) else {
+            let Some(group) = self.region_group(anchor, node, wait_ms, threshold) else {
                 continue;
             };
             if threshold.is_some_and(|t| group.score < t) {
@@ -376,7 +422,13 @@ impl Search<'_> {
     }
 
     /// The anchor's best group in the region of `node`, whatever its score.
-    fn region_group(&mut self, anchor: usize, node: u32, wait_ms: u64) -> Option<Group> {
+    fn region_group(
+        &mut self,
+        anchor: usize,
+        node: u32,
+        wait_ms: u64,
+        threshold: Option<f64>,
+    ) -> Option<Group> {
         self.gather(anchor, node, wait_ms);
         let need = self.mode.match_size() as u32 - self.recs[anchor].size;
         let available: u32 = self.cands.iter().map(|&(r, _)| self.recs[r].size).sum();
@@ -402,7 +454,7 @@ impl Search<'_> {
         let mut group = self.evaluate(anchor, node, &self.chosen.clone())?;
         // Improve by same-size swaps.
         for _ in 0..IMPROVE_SWEEPS {
-            if group.score >= GOOD_ENOUGH {
+            if group.score >= GOOD_ENOUGH.max(threshold.unwrap_or(0.0)) {
                 break;
             }
             let mut improved = false;
@@ -449,8 +501,9 @@ impl Search<'_> {
             r = self.nodes[r as usize].next;
         }
         let max_window = i64::from(tolerance(wait_ms)) + i64::from(self.settings.max_widening);
-        while self.cands.len() < MAX_CANDIDATES {
-            let dist = |n: u32| (self.recs[self.nodes[n as usize].rec as usize].mmr - a.mmr).abs();
+        let cap = (3 * self.mode.match_size()).clamp(MIN_CANDIDATES, MAX_CANDIDATES);
+        while self.cands.len() < cap {
+            let dist = |n: u32| (self.nodes[n as usize].mmr - a.mmr).abs();
             let dl = (l != NIL).then(|| dist(l)).filter(|d| *d <= max_window);
             let dr = (r != NIL).then(|| dist(r)).filter(|d| *d <= max_window);
             let take_left = match (dl, dr) {
@@ -464,7 +517,7 @@ impl Search<'_> {
             let n = if take_left { l } else { r };
             let c = self.nodes[n as usize].rec as usize;
             let d = if take_left { dl } else { dr }.unwrap_or(i64::MAX);
-            let sigma = a.sigma_max.max(self.recs[c].sigma_max);
+            let sigma = a.sigma_max.max(self.nodes[n as usize].sigma_max);
             if d <= self.window(wait_ms, sigma) {
                 self.cands.push((c, n));
             }
@@ -575,17 +628,37 @@ impl Search<'_> {
         let mut members: Vec<usize> = Vec::with_capacity(chosen.len() + 1);
         members.push(anchor);
         members.extend_from_slice(chosen);
-        let parties: Vec<TeamStrength> = members.iter().map(|&r| self.recs[r].strength).collect();
-        let split = balance(
-            self.params,
-            &parties,
-            self.mode.teams,
-            self.mode.team_size as u32,
-        )?;
+        let split = if members.len() == 2 && self.mode.teams == 2 {
+            // One party per team (1v1, or two full parties): nothing to choose.
+            let teams = [
+                self.recs[members[0]].strength,
+                self.recs[members[1]].strength,
+            ];
+            if teams
+                .iter()
+                .any(|t| t.players != self.mode.team_size as u32)
+            {
+                return None;
+            }
+            Split {
+                team_of: vec![0, 1],
+                prediction: predict_strengths(self.params, &teams),
+                teams: teams.to_vec(),
+            }
+        } else {
+            let parties: Vec<TeamStrength> =
+                members.iter().map(|&r| self.recs[r].strength).collect();
+            balance(
+                self.params,
+                &parties,
+                self.mode.teams,
+                self.mode.team_size as u32,
+            )?
+        };
         let mut worst = 0;
         for &r in &members {
             let latency = self.recs[r]
-                .nodes
+                .nodes()
                 .iter()
                 .map(|&n| &self.nodes[n as usize])
                 .find(|n| n.region == region)

@@ -3,6 +3,7 @@
 use super::*;
 use crate::modes::ModeTable;
 use proptest::prelude::*;
+use std::collections::HashMap;
 
 const NOW: u64 = 1_000_000_000;
 
@@ -76,11 +77,11 @@ fn a_lopsided_pair_waits_until_the_floor_even_inside_the_mmr_window() {
     let out = run(&young, "1v1");
     assert!(out.matches.is_empty(), "{out:?}");
     assert_eq!(out.leftover, vec![1, 2]);
-    // Half-way to the floor (threshold 0.5) still not.
-    let out = run(&[solo(1, 1500, 22_000), solo(2, 1690, 0)], "1v1");
+    // Half-way to the floor (threshold 0.725) still not.
+    let out = run(&[solo(1, 1500, 10_000), solo(2, 1690, 0)], "1v1");
     assert!(out.matches.is_empty());
     // Past the floor the best available group forms.
-    let out = run(&[solo(1, 1500, 45_000), solo(2, 1690, 0)], "1v1");
+    let out = run(&[solo(1, 1500, 20_000), solo(2, 1690, 0)], "1v1");
     assert_eq!(out.matches.len(), 1);
     assert!(out.matches[0].quality < 0.5);
 }

@@ -38,7 +38,7 @@ pub fn parse_regions(
         ));
     }
     for (i, c) in choices.iter().enumerate() {
-        if !known.iter().any(|k| *k == c.region) {
+        if !known.contains(&c.region) {
             errors.push(FieldError::new(
                 format!("regions[{i}].region"),
                 format!("unknown region {:?}", c.region),

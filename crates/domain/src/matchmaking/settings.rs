@@ -12,15 +12,19 @@
 //! throughout, widened for uncertain players by [`QualitySettings::widening`].
 //!
 //! # Why these defaults
-//! Two teams: quality 0.7 is a 65 % favourite, 0.3 an 85 % one. Today's matcher forms a
-//! pair 200 mmr apart at once, which between settled players (σ ≈ 2) is a 78 %
-//! favourite (quality 0.44); starting at 0.7 refuses that while anyone closer may come,
-//! and 45 s to the floor keeps the worst case inside the 80 s the ±mmr window takes to
-//! open fully. σ above `settled_sigma` (a player still being placed: a new player has
-//! σ = 8.33, a settled one 1–3) widens the window by `sigma_widening` mmr per unit of σ,
-//! at most `max_widening`: their μ is a guess, so a 250-mmr gap to them is no more
-//! telling than a 100-mmr gap between settled players, and their predictions (which
-//! include σ) stay close anyway.
+//! Two teams: quality 0.95 is a 52.5 % favourite, 0.5 a 75 % one. Today's matcher
+//! forms a pair 200 mmr apart at once, which between settled players (σ ≈ 2) is a 78 %
+//! favourite (quality 0.44); starting at 0.95 refuses anything but a close match while
+//! a closer player may still arrive, and 20 s to the floor keeps the worst case well
+//! inside the 80 s the ±mmr window takes to open fully. The simulation benchmark
+//! (`examples/bench_matchmaking_sim.rs`, `docs/benchmarks.md`) chose these: in 1v1 they
+//! cut the median favourite's edge to a third for under a second more median wait.
+//! Team modes are balanced by the split already, so their rows in V6 start higher
+//! (0.98 for 2v2, 0.99 for 4v4). σ above `settled_sigma` (a player still being
+//! placed: a new player has σ = 8.33, a settled one 1–3) widens the window by
+//! `sigma_widening` mmr per unit of σ, at most `max_widening`: their μ is a guess, so a
+//! 250-mmr gap to them is no more telling than a 100-mmr gap between settled players,
+//! and their predictions (which include σ) stay close anyway.
 
 use serde::{Deserialize, Serialize};
 
@@ -48,9 +52,9 @@ pub struct QualitySettings {
 impl Default for QualitySettings {
     fn default() -> Self {
         QualitySettings {
-            quality_start: 0.7,
-            quality_floor: 0.3,
-            seconds_to_floor: 45,
+            quality_start: 0.95,
+            quality_floor: 0.5,
+            seconds_to_floor: 20,
             settled_sigma: 3.0,
             sigma_widening: 20.0,
             max_widening: 150,
@@ -122,11 +126,11 @@ mod tests {
     #[test]
     fn the_threshold_falls_linearly_to_the_floor_then_lifts() {
         let s = QualitySettings::default();
-        assert_eq!(s.threshold(0), Some(0.7));
-        let mid = s.threshold(22_500).unwrap();
-        assert!((mid - 0.5).abs() < 1e-12, "{mid}");
-        assert!(s.threshold(44_999).unwrap() > 0.3);
-        assert_eq!(s.threshold(45_000), None);
+        assert_eq!(s.threshold(0), Some(0.95));
+        let mid = s.threshold(10_000).unwrap();
+        assert!((mid - 0.725).abs() < 1e-12, "{mid}");
+        assert!(s.threshold(19_999).unwrap() > 0.5);
+        assert_eq!(s.threshold(20_000), None);
         assert_eq!(s.threshold(u64::MAX), None);
     }
 
@@ -149,7 +153,7 @@ mod tests {
                 ..Default::default()
             },
             QualitySettings {
-                quality_floor: 0.9,
+                quality_floor: 0.99,
                 ..Default::default()
             },
             QualitySettings {
