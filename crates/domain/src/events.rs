@@ -189,6 +189,16 @@ pub enum UserEvent {
         team: usize,
         teammates: Vec<u64>,
         opponents: Vec<u64>,
+        /// The match's predicted quality (1 = coin flip, 0 = certain winner), when the
+        /// matchmaker formed it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        quality: Option<f64>,
+        /// The recipient's team's predicted chance of winning.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        win_probability: Option<f64>,
+        /// Every team's predicted chance of winning, in team order.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        predicted_win: Option<Vec<f64>>,
     },
 }
 

@@ -163,6 +163,25 @@ fn user_channel_messages() {
             team: 1,
             teammates: vec![4],
             opponents: vec![1, 2],
+            quality: None,
+            win_probability: None,
+            predicted_win: None,
+        },
+    );
+    agrees(
+        json!({"type": "match_found", "match_id": 7, "mode": "1v1", "region": "na", "team": 0,
+               "teammates": [], "opponents": [2], "quality": 0.9,
+               "win_probability": 0.55, "predicted_win": [0.55, 0.45]}),
+        UserEvent::MatchFound {
+            match_id: 7,
+            mode: "1v1".into(),
+            region: "na".into(),
+            team: 0,
+            teammates: vec![],
+            opponents: vec![2],
+            quality: Some(0.9),
+            win_probability: Some(0.55),
+            predicted_win: Some(vec![0.55, 0.45]),
         },
     );
 }

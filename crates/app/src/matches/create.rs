@@ -41,6 +41,36 @@ pub struct NewMatch {
     pub region: String,
     /// Team index → user ids.
     pub teams: Vec<Vec<u64>>,
+    /// What the matchmaker predicted; never taken from a request body.
+    #[serde(skip)]
+    pub prediction: Option<MatchPrediction>,
+}
+
+/// What the quality matcher predicted for a match it formed (stored on the match,
+/// migration V6): its quality, each team's win probability, the draw probability and
+/// the slowest player's latency to its region (when tickets reported latencies).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MatchPrediction {
+    pub quality: f64,
+    pub predicted_win: Vec<f64>,
+    pub draw_probability: f64,
+    pub worst_latency_ms: Option<u32>,
+}
+
+impl MatchPrediction {
+    /// `predicted_win` as stored: comma-separated, 6 decimals.
+    pub fn win_csv(&self) -> String {
+        self.predicted_win
+            .iter()
+            .map(|p| format!("{p:.6}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Parses the stored `predicted_win` (None when malformed).
+    pub fn parse_win_csv(csv: &str) -> Option<Vec<f64>> {
+        csv.split(',').map(|p| p.trim().parse().ok()).collect()
+    }
 }
 
 /// The created match, as `POST /api/v1/matches` returns it.
@@ -228,14 +258,15 @@ fn insert(db: &Db, matches: &[&(Mode, NewMatch)], now_ms: i64) -> Result<Vec<u64
     for chunk in matches.chunks(CHUNK_MATCHES) {
         let key = rh_infra::ids::random_bytes::<16>().to_vec();
         let mut sql = String::from(
-            "INSERT INTO matches (mode, region, status, created_at_ms, batch_key, batch_index) VALUES ",
+            "INSERT INTO matches (mode, region, status, created_at_ms, batch_key, batch_index, \
+             quality, predicted_win, draw_probability, worst_latency_ms) VALUES ",
         );
-        let mut params = Vec::with_capacity(chunk.len() * 5);
+        let mut params = Vec::with_capacity(chunk.len() * 9);
         for (index, (mode, new)) in chunk.iter().enumerate() {
             if index > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str("(?, ?, 'pending', ?, ?, ?)");
+            sql.push_str("(?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)");
             params.extend([
                 ParameterValue::Str(mode.name.clone()),
                 ParameterValue::Str(new.region.clone()),
@@ -243,6 +274,16 @@ fn insert(db: &Db, matches: &[&(Mode, NewMatch)], now_ms: i64) -> Result<Vec<u64
                 ParameterValue::Binary(key.clone()),
                 ParameterValue::Uint16(index as u16),
             ]);
+            match &new.prediction {
+                Some(p) => params.extend([
+                    ParameterValue::Floating64(p.quality),
+                    ParameterValue::Str(p.win_csv()),
+                    ParameterValue::Floating64(p.draw_probability),
+                    p.worst_latency_ms
+                        .map_or(ParameterValue::DbNull, ParameterValue::Uint32),
+                ]),
+                None => params.extend(std::iter::repeat_n(ParameterValue::DbNull, 4)),
+            }
         }
         db.execute(&sql, &params)?;
         ids.extend(read_back(db, key, chunk.len())?);

@@ -5,7 +5,7 @@ use spin_sdk::mysql::ParameterValue;
 
 use rh_infra::db::Db;
 
-use super::{in_transaction, MatchError};
+use super::{in_transaction, MatchError, MatchPrediction};
 
 /// One participant as the match page shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -41,12 +41,31 @@ pub struct MatchView {
     pub participants: Vec<ParticipantView>,
     pub created_at: i64,
     pub completed_at: Option<i64>,
+    /// What the matchmaker predicted when it formed the match (null for matches a game
+    /// server created directly).
+    pub prediction: Option<MatchPrediction>,
+}
+
+/// The stored prediction columns as one value (none unless all required are set).
+fn prediction_of(
+    quality: Option<f64>,
+    predicted_win: Option<String>,
+    draw_probability: Option<f64>,
+    worst_latency_ms: Option<u32>,
+) -> Option<MatchPrediction> {
+    Some(MatchPrediction {
+        quality: quality?,
+        predicted_win: MatchPrediction::parse_win_csv(&predicted_win?)?,
+        draw_probability: draw_probability?,
+        worst_latency_ms,
+    })
 }
 
 /// The match `id` with participants ordered by team then user id, or `NotFound`.
 pub fn get_match(db: &Db, id: u64) -> Result<MatchView, MatchError> {
     let rows = db.query(
-        "SELECT id, mode, region, status, winner_team, duration_s, created_at_ms, completed_at_ms \
+        "SELECT id, mode, region, status, winner_team, duration_s, created_at_ms, completed_at_ms, \
+                quality, predicted_win, draw_probability, worst_latency_ms \
          FROM matches WHERE id = ?",
         &[ParameterValue::Uint64(id)],
     )?;
@@ -64,6 +83,12 @@ pub fn get_match(db: &Db, id: u64) -> Result<MatchView, MatchError> {
         participants: Vec::new(),
         created_at: m.get("created_at_ms")?,
         completed_at: m.get("completed_at_ms")?,
+        prediction: prediction_of(
+            m.get("quality")?,
+            m.get("predicted_win")?,
+            m.get("draw_probability")?,
+            m.get("worst_latency_ms")?,
+        ),
     };
     let rows = db.query(
         "SELECT user_id, team, kills, deaths, assists, hero, result, mmr_before, mmr_after, \

@@ -26,7 +26,7 @@ use rh_infra::redis::{Arg, Redis};
 use super::error::QueueError;
 use super::tick::{Formation, FormedMatch, TickOutcome};
 use super::{keys, scripts, CLAIM_TTL_MS, MATCH_MARKER_TTL_MS, TICKET_TTL_MS, WAITS_KEPT};
-use crate::matches::{create_matches, CreatedMatch, MatchError, NewMatch};
+use crate::matches::{create_matches, CreatedMatch, MatchError, MatchPrediction, NewMatch};
 use rh_infra::db::Db;
 
 /// One queue: its mode, region and Redis names, derived once.
@@ -137,6 +137,7 @@ pub(super) fn create_and_announce(
                         region: m.region.clone(),
                         teams: formation.teams.clone(),
                         ticket_ids: formation.ticket_ids.clone(),
+                        prediction: formation.prediction.clone(),
                     });
                     formations.push(formation);
                     continue;
@@ -173,6 +174,7 @@ fn create_all(db: &Db, regions: &[String], claims: &[QueueClaim], now_ms: u64) -
                     mode: c.queue.mode.name.clone(),
                     region: c.queue.region.clone(),
                     teams: f.teams.clone(),
+                    prediction: Some(f.prediction.clone()),
                 })
             })
             .collect()
@@ -245,7 +247,13 @@ fn finalize(
         for (&ticket, members) in formation.ticket_ids.iter().zip(&formation.ticket_members) {
             let _ = writeln!(tickets, "{ticket}:{}:{}", m.match_id, csv(members));
         }
-        for (channel, payload) in events(m.match_id, &m.mode, &m.region, &m.teams) {
+        for (channel, payload) in events(
+            m.match_id,
+            &m.mode,
+            &m.region,
+            &m.teams,
+            Some(&m.prediction),
+        ) {
             let _ = writeln!(published, "{channel}\t{payload}");
         }
     }
@@ -262,7 +270,13 @@ fn csv(ids: &[u64]) -> String {
 /// `matched` on their `queue:{id}`, as (channel, JSON payload) pairs. Serialised from
 /// the domain's types straight to text (no `serde_json::Value` in between: a burst
 /// tick writes tens of thousands of these).
-fn events(match_id: u64, mode: &str, region: &str, teams: &[Vec<u64>]) -> Vec<(String, String)> {
+fn events(
+    match_id: u64,
+    mode: &str,
+    region: &str,
+    teams: &[Vec<u64>],
+    prediction: Option<&MatchPrediction>,
+) -> Vec<(String, String)> {
     fn text(event: &impl serde::Serialize) -> String {
         // Plain strings and integers: serialising cannot fail.
         serde_json::to_string(event).unwrap_or_default()
@@ -284,6 +298,9 @@ fn events(match_id: u64, mode: &str, region: &str, teams: &[Vec<u64>]) -> Vec<(S
                 team: team_index,
                 teammates: team.iter().copied().filter(|&u| u != user).collect(),
                 opponents: opponents.clone(),
+                quality: prediction.map(|p| p.quality),
+                win_probability: prediction.and_then(|p| p.predicted_win.get(team_index).copied()),
+                predicted_win: prediction.map(|p| p.predicted_win.clone()),
             };
             out.push((keys::user_channel(user), text(&found)));
             out.push((keys::queue_channel(user), matched.clone()));
@@ -304,7 +321,7 @@ mod tests {
 
     #[test]
     fn every_player_hears_of_the_match_with_their_own_teammates() {
-        let events = events(9, "2v2", "eu", &[vec![1, 2], vec![3, 4]]);
+        let events = events(9, "2v2", "eu", &[vec![1, 2], vec![3, 4]], None);
         assert_eq!(events.len(), 8);
         assert_eq!(
             parsed(&events, 0),
@@ -326,8 +343,25 @@ mod tests {
     }
 
     #[test]
+    fn match_found_carries_the_prediction_and_the_own_teams_chance() {
+        let p = MatchPrediction {
+            quality: 0.8,
+            predicted_win: vec![0.6, 0.4],
+            draw_probability: 0.1,
+            worst_latency_ms: None,
+        };
+        let events = events(3, "1v1", "eu", &[vec![1], vec![2]], Some(&p));
+        let (_, a) = parsed(&events, 0);
+        let (_, b) = parsed(&events, 2);
+        assert_eq!(a["quality"], 0.8);
+        assert_eq!(a["win_probability"], 0.6);
+        assert_eq!(b["win_probability"], 0.4);
+        assert_eq!(b["predicted_win"], json!([0.6, 0.4]));
+    }
+
+    #[test]
     fn payloads_are_one_line_of_valid_json_whatever_the_names() {
-        let events = events(1, "odd\t\"mode\"\n", "r\\", &[vec![5], vec![6]]);
+        let events = events(1, "odd\t\"mode\"\n", "r\\", &[vec![5], vec![6]], None);
         for (_, payload) in &events {
             assert!(!payload.contains(['\t', '\n']), "{payload}");
         }

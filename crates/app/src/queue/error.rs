@@ -15,6 +15,9 @@ pub enum QueueError {
         field: &'static str,
         message: String,
     },
+    /// 422: several request fields at once (a ticket's region list).
+    #[error("invalid request: {0:?}")]
+    Invalid(Vec<rh_domain::FieldError>),
     /// 409: already queued, in an unfinished match, or the match already formed.
     #[error("{0}")]
     Conflict(String),
@@ -49,6 +52,7 @@ impl From<QueueError> for AppError {
     fn from(e: QueueError) -> Self {
         match e {
             QueueError::Unprocessable { field, message } => AppError::invalid_field(field, message),
+            QueueError::Invalid(errors) => AppError::Validation(errors),
             QueueError::Conflict(m) => AppError::Conflict(m),
             QueueError::NotFound(m) => AppError::NotFound(m),
             QueueError::Forbidden(m) => AppError::Forbidden(m),

@@ -48,6 +48,9 @@ pub mod store;
 pub mod tick;
 
 pub use error::QueueError;
+
+use rh_domain::matchmaking::matcher::{Member, QueuedTicket};
+use rh_domain::matchmaking::regions::RegionLatency;
 pub use store::{join, leave, status, JoinRequest, Joined, Status};
 pub use tick::{active_queues, run_tick, FormedMatch, TickOptions, TickOutcome};
 
@@ -63,7 +66,7 @@ pub const MATCH_MARKER_TTL_MS: u64 = 6 * 60 * 60 * 1000;
 pub const WAITS_KEPT: usize = 50;
 
 /// A ticket as the scripts report it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ticket {
     pub ticket_id: u64,
     pub state: String,
@@ -74,6 +77,12 @@ pub struct Ticket {
     pub consented: Vec<u64>,
     /// (user id, mmr at join) for every member who joined.
     pub mmrs: Vec<(u64, i32)>,
+    /// σ at join of each member in `mmrs`, in the same order (the starting σ for
+    /// tickets written before σ was recorded).
+    pub sigmas: Vec<f64>,
+    /// The regions a multi-region ticket accepts with the reported latency, lowest
+    /// first; empty for a single-region ticket (just `region`).
+    pub regions: Vec<RegionLatency>,
 }
 
 fn parse_ids(csv: &str) -> Result<Vec<u64>, QueueError> {
@@ -83,17 +92,57 @@ fn parse_ids(csv: &str) -> Result<Vec<u64>, QueueError> {
         .collect()
 }
 
-fn parse_mmrs(csv: &str) -> Result<Vec<(u64, i32)>, QueueError> {
+/// (user id, mmr) per member and, in the same order, their σ.
+type MmrsAndSigmas = (Vec<(u64, i32)>, Vec<f64>);
+
+/// `uid=mmr` or `uid=mmr~sigma` entries (σ is recorded since the quality matcher).
+fn parse_mmrs(csv: &str) -> Result<MmrsAndSigmas, QueueError> {
+    let mut mmrs = Vec::new();
+    let mut sigmas = Vec::new();
+    for pair in csv.split(',').filter(|s| !s.is_empty()) {
+        let (u, rating) = pair.split_once('=').ok_or_else(|| bad(pair))?;
+        let (m, sigma) = match rating.split_once('~') {
+            Some((m, s)) => (m, s.parse::<f64>().map_err(|_| bad(pair))?),
+            None => (rating, rh_domain::rating::Rating::default().sigma),
+        };
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return Err(bad(pair));
+        }
+        mmrs.push((
+            u.parse().map_err(|_| bad(pair))?,
+            m.parse().map_err(|_| bad(pair))?,
+        ));
+        sigmas.push(sigma);
+    }
+    Ok((mmrs, sigmas))
+}
+
+/// A member's rating as the join scripts store it: `mmr~sigma`.
+pub fn rating_value(mmr: i32, sigma: f64) -> String {
+    format!("{mmr}~{sigma:.6}")
+}
+
+/// `region=latency,...` as stored in a multi-region ticket's `regions` field.
+fn parse_regions(csv: &str) -> Result<Vec<RegionLatency>, QueueError> {
     csv.split(',')
         .filter(|s| !s.is_empty())
         .map(|pair| {
-            let (u, m) = pair.split_once('=').ok_or_else(|| bad(pair))?;
-            Ok((
-                u.parse().map_err(|_| bad(pair))?,
-                m.parse().map_err(|_| bad(pair))?,
-            ))
+            let (r, l) = pair.split_once('=').ok_or_else(|| bad(pair))?;
+            Ok(RegionLatency {
+                region: r.to_owned(),
+                latency_ms: l.parse().map_err(|_| bad(pair))?,
+            })
         })
         .collect()
+}
+
+/// The `regions` field value for a list (empty for none).
+pub fn regions_value(regions: &[RegionLatency]) -> String {
+    regions
+        .iter()
+        .map(|r| format!("{}={}", r.region, r.latency_ms))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn bad(what: &str) -> QueueError {
@@ -111,6 +160,37 @@ impl Ticket {
         ((sum as f64) / (n as f64)).round() as i32
     }
 
+    /// The regions this ticket accepts: its list, or its one region at latency 0.
+    pub fn region_choices(&self) -> Vec<RegionLatency> {
+        if self.regions.is_empty() {
+            vec![RegionLatency {
+                region: self.region.clone(),
+                latency_ms: 0,
+            }]
+        } else {
+            self.regions.clone()
+        }
+    }
+
+    /// The ticket as the quality matcher sees it (μ from the stored mmr, σ as stored).
+    pub fn to_domain(&self) -> QueuedTicket {
+        QueuedTicket {
+            ticket_id: self.ticket_id,
+            members: self
+                .mmrs
+                .iter()
+                .zip(&self.sigmas)
+                .map(|(&(user_id, mmr), &sigma)| Member {
+                    user_id,
+                    rating: rh_domain::rating::Rating::from_mmr(mmr, sigma),
+                })
+                .collect(),
+            regions: self.region_choices(),
+            joined_at_ms: self.joined_at_ms,
+            recent_opponents: Vec::new(),
+        }
+    }
+
     /// Members who have not consented yet.
     pub fn waiting_for(&self) -> Vec<u64> {
         self.members
@@ -121,12 +201,13 @@ impl Ticket {
     }
 
     /// Parses the status script's
-    /// `ticket|{id}|{state}|{mode}|{region}|{joined}|{members}|{consented}|{mmrs}`.
+    /// `ticket|{id}|{state}|{mode}|{region}|{joined}|{members}|{consented}|{mmrs}|{regions}`.
     pub fn parse_status(line: &str) -> Result<Ticket, QueueError> {
         let f: Vec<&str> = line.split('|').collect();
-        if f.len() != 9 || f[0] != "ticket" {
+        if !(9..=10).contains(&f.len()) || f[0] != "ticket" {
             return Err(bad(line));
         }
+        let (mmrs, sigmas) = parse_mmrs(f[8])?;
         Ok(Ticket {
             ticket_id: f[1].parse().map_err(|_| bad(line))?,
             state: f[2].to_owned(),
@@ -135,19 +216,24 @@ impl Ticket {
             joined_at_ms: f[5].parse().map_err(|_| bad(line))?,
             members: parse_ids(f[6])?,
             consented: parse_ids(f[7])?,
-            mmrs: parse_mmrs(f[8])?,
+            mmrs,
+            sigmas,
+            regions: parse_regions(f.get(9).copied().unwrap_or(""))?,
         })
     }
 
-    /// Parses one line of the read-queue script, `{id}|{joined}|{uid=mmr,...}`; every
-    /// listed ticket is `queued` and fully consented.
+    /// Parses one line of the read-queue script,
+    /// `{id}|{joined}|{uid=mmr~sigma,...}|{region=latency,...}`; every listed ticket is
+    /// `queued` and fully consented. `region` is the queue's region the line was read
+    /// from (a multi-region ticket's regions are in its last field).
     pub fn parse_queue_line(line: &str, mode: &str, region: &str) -> Result<Ticket, QueueError> {
         let mut f = line.split('|');
-        let (Some(id), Some(joined), Some(mmrs), None) = (f.next(), f.next(), f.next(), f.next())
+        let (Some(id), Some(joined), Some(mmrs), regions, None) =
+            (f.next(), f.next(), f.next(), f.next(), f.next())
         else {
             return Err(bad(line));
         };
-        let mmrs = parse_mmrs(mmrs)?;
+        let (mmrs, sigmas) = parse_mmrs(mmrs)?;
         let members: Vec<u64> = mmrs.iter().map(|&(u, _)| u).collect();
         Ok(Ticket {
             ticket_id: id.parse().map_err(|_| bad(line))?,
@@ -158,6 +244,8 @@ impl Ticket {
             consented: members.clone(),
             members,
             mmrs,
+            sigmas,
+            regions: parse_regions(regions.unwrap_or(""))?,
         })
     }
 }
@@ -184,7 +272,27 @@ mod tests {
     }
 
     #[test]
+    fn sigma_and_regions_are_read_when_present() {
+        let t = Ticket::parse_queue_line("13|1300|3=1700~2.500000,4=1500|eu=30,na=80", "2v2", "eu")
+            .unwrap();
+        assert_eq!(t.sigmas[0], 2.5);
+        assert_eq!(t.sigmas[1], rh_domain::rating::Rating::default().sigma);
+        assert_eq!(regions_value(&t.regions), "eu=30,na=80");
+        let d = t.to_domain();
+        assert_eq!(d.members[0].rating.mmr(), 1700);
+        assert_eq!(d.regions.len(), 2);
+        let single = Ticket::parse_queue_line("14|1300|5=1500", "1v1", "sa").unwrap();
+        assert_eq!(single.region_choices()[0].region, "sa");
+        let st = Ticket::parse_status("ticket|13|queued|2v2|eu|1300|3|3|3=1700~1.5|eu=30,na=80")
+            .unwrap();
+        assert_eq!(st.regions.len(), 2);
+    }
+
+    #[test]
     fn malformed_lines_are_errors_not_panics() {
+        assert!(Ticket::parse_queue_line("13|1|3=1700~x", "1v1", "eu").is_err());
+        assert!(Ticket::parse_queue_line("13|1|3=1700~0", "1v1", "eu").is_err());
+        assert!(Ticket::parse_queue_line("13|1|3=1700|eu=x", "1v1", "eu").is_err());
         assert!(Ticket::parse_queue_line("13|x|3=1700", "1v1", "eu").is_err());
         assert!(Ticket::parse_queue_line("13|1|3=17=1", "1v1", "eu").is_err());
         assert!(Ticket::parse_status("ticket|1|queued").is_err());

@@ -20,7 +20,8 @@ pub struct QueueSize {
     pub tickets: u64,
     /// How long the oldest eligible ticket has waited; `None` when the queue is empty.
     pub oldest_wait_s: Option<u64>,
-    /// Mean of the last [`WAITS_KEPT`] waits, as `POST /queue` reports it.
+    /// Mean of the last [`WAITS_KEPT`] waits capped by the mode's time to the quality
+    /// floor, as `POST /queue` reports it.
     pub estimated_wait_s: Option<u64>,
 }
 
@@ -70,7 +71,13 @@ pub fn overview(
         .flat_map(|(m, r)| [keys::queue(m, r), keys::waits(m, r)])
         .collect();
     let reply = redis.eval(&SCRIPT, &keys, &[Arg::Uint(WAITS_KEPT as u64)])?;
-    let queues = decode(&pairs, reply.values(), now_ms)?;
+    let mut queues = decode(&pairs, reply.values(), now_ms)?;
+    // Capped by each mode's schedule, as a join's estimate is.
+    let settings = queue_db::quality_settings(db)?;
+    for q in &mut queues {
+        let cap = queue_db::settings_of(&settings, &q.mode).max_expected_wait_s();
+        q.estimated_wait_s = q.estimated_wait_s.map(|w| w.min(cap));
+    }
     Ok(Overview {
         modes,
         regions: regions.to_vec(),

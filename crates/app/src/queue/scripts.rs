@@ -35,6 +35,15 @@ local function count(csv)
   for _ in string.gmatch(csv or '', '[^,]+') do n = n + 1 end
   return n
 end
+-- Calls f(region) for each region of a multi-region ticket's `regions` field
+-- (`eu=30,na=80`), or once with `region` for a single-region ticket.
+local function each_region(regions, region, f)
+  if regions and regions ~= '' then
+    for r in string.gmatch(regions, '([^,=]+)=%d+') do f(r) end
+  else
+    f(region)
+  end
+end
 -- What keeps a player from joining: a live ticket, or a match the caller has not
 -- confirmed finished (`stale` is a `match:{id}` value MySQL says is over).
 local function player_busy(pkey, stale)
@@ -53,8 +62,10 @@ end
 /// for its members' consent.
 ///
 /// KEYS: player key of the caller, ticket key, queue key, active-queues set.
-/// ARGV: ticket id, mode, region, caller id, members csv, caller mmr, now ms, ttl ms,
-/// stale match value (or "").
+/// ARGV: ticket id, mode, region, caller id, members csv, caller rating (`mmr~sigma`),
+/// now ms, ttl ms, stale match value (or ""), regions (`eu=30,na=80`, or "" for a
+/// single-region ticket). A multi-region ticket is listed in the queue of every region
+/// it names (`region` is its preferred one).
 /// Returns `ok:queued`, `ok:pending` or `busy:{current player value}`.
 pub const JOIN: Script = Script::new(
     "queue.join",
@@ -69,11 +80,14 @@ if solo then state = 'queued' end
 redis.call('HSET', KEYS[2], 'state', state, 'mode', ARGV[2], 'region', ARGV[3],
   'leader', ARGV[4], 'members', ARGV[5], 'consented', ARGV[4],
   'mmrs', ARGV[4] .. '=' .. ARGV[6], 'created_at_ms', ARGV[7], 'joined_at_ms', ARGV[7])
+if ARGV[10] ~= '' then redis.call('HSET', KEYS[2], 'regions', ARGV[10]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[8])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[8])
 if solo then
-  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[1])
-  redis.call('SADD', KEYS[4], ARGV[2] .. '|' .. ARGV[3])
+  each_region(ARGV[10], ARGV[3], function(r)
+    redis.call('ZADD', 'mm:queue:' .. ARGV[2] .. ':' .. r, ARGV[7], ARGV[1])
+    redis.call('SADD', KEYS[4], ARGV[2] .. '|' .. r)
+  end)
 end
 return 'ok:' .. state
 "#
@@ -83,7 +97,9 @@ return 'ok:' .. state
 /// A party member's consent. The last consent makes the ticket eligible.
 ///
 /// KEYS: player key of the member, ticket key, queue key, active-queues set.
-/// ARGV: ticket id, member id, member mmr, now ms, ttl ms, stale match value, mode, region.
+/// ARGV: ticket id, member id, member rating (`mmr~sigma`), now ms, ttl ms, stale match
+/// value, mode, region (the party's preferred region). The last consent lists the
+/// ticket in every region it names.
 /// Returns `ok:pending`, `ok:queued`, `busy:{value}`, `gone`, `not_member`, `mismatch`,
 /// `already` or `closed`.
 pub const CONSENT: Script = Script::new(
@@ -91,7 +107,7 @@ pub const CONSENT: Script = Script::new(
     concat!(
         helpers!(),
         r#"
-local t = redis.call('HMGET', KEYS[2], 'state', 'members', 'consented', 'mode', 'region', 'mmrs')
+local t = redis.call('HMGET', KEYS[2], 'state', 'members', 'consented', 'mode', 'region', 'mmrs', 'regions')
 if not t[1] then return 'gone' end
 if not has(t[2], ARGV[2]) then return 'not_member' end
 if t[4] ~= ARGV[7] or t[5] ~= ARGV[8] then return 'mismatch' end
@@ -111,8 +127,10 @@ end
 if count(consented) == count(t[2]) then
   redis.call('HSET', KEYS[2], 'state', 'queued', 'consented', consented, 'mmrs', mmrs,
     'joined_at_ms', ARGV[4])
-  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-  redis.call('SADD', KEYS[4], ARGV[7] .. '|' .. ARGV[8])
+  each_region(t[7], ARGV[8], function(r)
+    redis.call('ZADD', 'mm:queue:' .. ARGV[7] .. ':' .. r, ARGV[4], ARGV[1])
+    redis.call('SADD', KEYS[4], ARGV[7] .. '|' .. r)
+  end)
   return 'ok:queued'
 end
 redis.call('HSET', KEYS[2], 'consented', consented, 'mmrs', mmrs)
@@ -128,25 +146,28 @@ return 'ok:pending'
 /// Returns `idle`, `match:{id}`, `claimed` or `left:{ticket id}:{consented csv}`.
 pub const LEAVE: Script = Script::new(
     "queue.leave",
-    r#"
+    concat!(
+        helpers!(),
+        r#"
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 'idle' end
 if string.sub(cur, 1, 6) == 'match:' then return cur end
 local tk = 'mm:ticket:' .. cur
-local t = redis.call('HMGET', tk, 'state', 'mode', 'region', 'consented')
+local t = redis.call('HMGET', tk, 'state', 'mode', 'region', 'consented', 'regions')
 if not t[1] then
   redis.call('DEL', KEYS[1])
   return 'idle'
 end
 if t[1] == 'claimed' then return 'claimed' end
 redis.call('DEL', tk)
-redis.call('ZREM', ARGV[1] .. t[2] .. ':' .. t[3], cur)
+each_region(t[5], t[3], function(r) redis.call('ZREM', ARGV[1] .. t[2] .. ':' .. r, cur) end)
 for uid in string.gmatch(t[4], '[^,]+') do
   local pk = 'mm:player:' .. uid
   if redis.call('GET', pk) == cur then redis.call('DEL', pk) end
 end
 return 'left:' .. cur .. ':' .. t[4]
-"#,
+"#
+    ),
 );
 
 /// A player's state for `GET /queue`; a queued player's read also refreshes the
@@ -154,7 +175,7 @@ return 'left:' .. cur .. ':' .. t[4]
 ///
 /// KEYS: player key. ARGV: ttl ms.
 /// Returns nil (idle), `match:{id}`, or
-/// `ticket|{id}|{state}|{mode}|{region}|{joined_at_ms}|{members}|{consented}|{mmrs}`.
+/// `ticket|{id}|{state}|{mode}|{region}|{joined_at_ms}|{members}|{consented}|{mmrs}|{regions}`.
 pub const STATUS: Script = Script::new(
     "queue.status",
     r#"
@@ -162,7 +183,7 @@ local cur = redis.call('GET', KEYS[1])
 if not cur then return false end
 if string.sub(cur, 1, 6) == 'match:' then return cur end
 local tk = 'mm:ticket:' .. cur
-local t = redis.call('HMGET', tk, 'state', 'mode', 'region', 'joined_at_ms', 'members', 'consented', 'mmrs')
+local t = redis.call('HMGET', tk, 'state', 'mode', 'region', 'joined_at_ms', 'members', 'consented', 'mmrs', 'regions')
 if not t[1] then return false end
 if t[1] ~= 'claimed' then
   redis.call('PEXPIRE', tk, ARGV[1])
@@ -171,7 +192,7 @@ if t[1] ~= 'claimed' then
     if redis.call('GET', pk) == cur then redis.call('PEXPIRE', pk, ARGV[1]) end
   end
 end
-return table.concat({'ticket', cur, t[1], t[2], t[3], t[4], t[5], t[6], t[7]}, '|')
+return table.concat({'ticket', cur, t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8] or ''}, '|')
 "#,
 );
 
@@ -180,18 +201,20 @@ return table.concat({'ticket', cur, t[1], t[2], t[3], t[4], t[5], t[6], t[7]}, '
 /// join adds it back in the same script that fills it, so none is ever forgotten).
 ///
 /// KEYS: queue key, active-queues set. ARGV: limit, this queue's `mode|region`.
-/// Returns one string, a line per ticket: `{id}|{joined_at_ms}|{uid=mmr,...}`.
+/// Returns one string, a line per ticket:
+/// `{id}|{joined_at_ms}|{uid=mmr~sigma,...}|{region=latency,...}` (the last field empty
+/// for a single-region ticket). A multi-region ticket is listed in each of its queues.
 pub const READ_QUEUE: Script = Script::new(
     "queue.read_queue",
     r#"
 local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 local out = {}
 for _, id in ipairs(ids) do
-  local t = redis.call('HMGET', 'mm:ticket:' .. id, 'state', 'joined_at_ms', 'mmrs')
+  local t = redis.call('HMGET', 'mm:ticket:' .. id, 'state', 'joined_at_ms', 'mmrs', 'regions')
   if not t[1] then
     redis.call('ZREM', KEYS[1], id)
   elseif t[1] == 'queued' then
-    out[#out + 1] = id .. '|' .. t[2] .. '|' .. t[3]
+    out[#out + 1] = id .. '|' .. t[2] .. '|' .. t[3] .. '|' .. (t[4] or '')
   end
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
@@ -210,16 +233,19 @@ return table.concat(out, '\n')
 /// claimed or not yet eligible: another tick or a leave came first).
 ///
 /// A claimed ticket and its players' keys get a short expiry: if the runtime dies
-/// before creating the matches, the players are free again after it.
+/// before creating the matches, the players are free again after it. A claimed
+/// multi-region ticket also leaves its other regions' queues.
 pub const CLAIM: Script = Script::new(
     "queue.claim",
-    r#"
+    concat!(
+        helpers!(),
+        r#"
 local now = tonumber(ARGV[1])
 local out, claimed, waits = {}, {}, {}
 for group in string.gmatch(ARGV[4], '[^;]+') do
   local rows, ok = {}, true
   for id in string.gmatch(group, '[^,]+') do
-    local t = redis.call('HMGET', 'mm:ticket:' .. id, 'state', 'joined_at_ms', 'members')
+    local t = redis.call('HMGET', 'mm:ticket:' .. id, 'state', 'joined_at_ms', 'members', 'mode', 'regions')
     if t[1] ~= 'queued' then ok = false break end
     rows[#rows + 1] = {id, t}
   end
@@ -232,6 +258,9 @@ for group in string.gmatch(ARGV[4], '[^;]+') do
       for uid in string.gmatch(t[3], '[^,]+') do
         local pk = 'mm:player:' .. uid
         if redis.call('GET', pk) == id then redis.call('PEXPIRE', pk, ARGV[2]) end
+      end
+      if t[5] and t[5] ~= '' then
+        each_region(t[5], nil, function(r) redis.call('ZREM', 'mm:queue:' .. t[4] .. ':' .. r, id) end)
       end
       claimed[#claimed + 1] = id
       waits[#waits + 1] = math.max(0, now - tonumber(t[2]))
@@ -253,7 +282,8 @@ if #waits > 0 then
   redis.call('LTRIM', KEYS[2], 0, cap - 1)
 end
 return table.concat(out)
-"#,
+"#
+    ),
 );
 
 /// Undoes claims whose matches were not created: puts tickets back in the queue, or
@@ -261,14 +291,16 @@ return table.concat(out)
 ///
 /// KEYS: queue key, active-queues set, then ticket keys. ARGV: ttl ms, `mode|region`,
 /// one character per ticket (`r` release, `d` drop), then the ticket ids.
-/// Returns how many tickets went back.
+/// Returns how many tickets went back (a multi-region ticket to each of its queues).
 pub const RELEASE: Script = Script::new(
     "queue.release",
-    r#"
+    concat!(
+        helpers!(),
+        r#"
 local n = 0
 for i = 3, #KEYS do
   local id = ARGV[i + 1]
-  local t = redis.call('HMGET', KEYS[i], 'state', 'joined_at_ms', 'members')
+  local t = redis.call('HMGET', KEYS[i], 'state', 'joined_at_ms', 'members', 'mode', 'regions')
   if t[1] == 'claimed' then
     local drop = string.sub(ARGV[3], i - 2, i - 2) == 'd'
     for uid in string.gmatch(t[3], '[^,]+') do
@@ -283,13 +315,20 @@ for i = 3, #KEYS do
       redis.call('HSET', KEYS[i], 'state', 'queued')
       redis.call('PEXPIRE', KEYS[i], ARGV[1])
       redis.call('ZADD', KEYS[1], t[2], id)
+      if t[5] and t[5] ~= '' then
+        each_region(t[5], nil, function(r)
+          redis.call('ZADD', 'mm:queue:' .. t[4] .. ':' .. r, t[2], id)
+          redis.call('SADD', KEYS[2], t[4] .. '|' .. r)
+        end)
+      end
       n = n + 1
     end
   end
 end
 if n > 0 then redis.call('SADD', KEYS[2], ARGV[2]) end
 return n
-"#,
+"#
+    ),
 );
 
 /// Records the created matches: every player's key becomes `match:{id}`, the tickets go

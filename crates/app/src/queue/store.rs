@@ -8,16 +8,25 @@ use rh_infra::db::Db;
 use rh_infra::redis::{Arg, Redis};
 use serde::Serialize;
 
-use super::error::QueueError;
-use super::{db, keys, scripts, Ticket, TICKET_TTL_MS, WAITS_KEPT};
+use rh_domain::matchmaking::regions::{parse_regions, RegionLatency};
+use rh_domain::matchmaking::settings::QualitySettings;
 
-/// `POST /api/v1/matchmaking/queue` body. Exactly one of `party` (create a party
-/// ticket as its leader) and `party_id` (consent to a party that lists you) may be set.
+use super::error::QueueError;
+use super::{db, keys, rating_value, regions_value, scripts, Ticket, TICKET_TTL_MS, WAITS_KEPT};
+
+/// `POST /api/v1/matchmaking/queue` body. Exactly one of `region` (one region) and
+/// `regions` (up to three, each with the client's measured latency) names where to
+/// play. At most one of `party` (create a party ticket as its leader) and `party_id`
+/// (consent to a party that lists you) may be set; a consenting member names the
+/// party's mode and its preferred `region` (the leader's answer has both).
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JoinRequest {
     pub mode: String,
-    pub region: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub regions: Option<Vec<RegionLatency>>,
     #[serde(default)]
     pub party: Option<Vec<u64>>,
     #[serde(default)]
@@ -29,7 +38,10 @@ pub struct JoinRequest {
 pub struct Joined {
     pub ticket_id: u64,
     pub mode: String,
+    /// The preferred region (the only one for a single-region ticket).
     pub region: String,
+    /// Every region the ticket accepts with its latency, lowest first.
+    pub regions: Vec<RegionLatency>,
     /// The ticket's rating: the mean of its members' mmr when they joined.
     pub mmr: i32,
     /// Every member of the ticket, leader first (just the caller when solo).
@@ -41,7 +53,9 @@ pub struct Joined {
     pub state: &'static str,
     /// Members who have not consented yet.
     pub waiting_for: Vec<u64>,
-    /// Mean of recent waits in this mode and region; `null` before any match formed.
+    /// Mean of recent waits in this mode and region, capped by the mode's time to
+    /// the quality floor (after which the best available match forms); `null` before
+    /// any match formed.
     pub estimated_wait_s: Option<u64>,
 }
 
@@ -52,6 +66,14 @@ pub struct Status {
     pub state: &'static str,
     pub waited_s: u64,
     pub estimated_wait_s: Option<u64>,
+    /// The quality a match must reach for this ticket now (1 = coin flip); `null` once
+    /// the schedule reached its end and the best available match forms. Absent when
+    /// not queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality_threshold: Option<Option<f64>>,
+    /// Seconds until that happens (0 once it has). Absent when not queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_in_s: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub match_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +86,7 @@ pub struct TicketView {
     pub ticket_id: u64,
     pub mode: String,
     pub region: String,
+    pub regions: Vec<RegionLatency>,
     pub mmr: i32,
     pub party: Vec<u64>,
     /// `pending_party`, `queued`, or `forming` (a tick is creating its match).
@@ -71,12 +94,20 @@ pub struct TicketView {
     pub waiting_for: Vec<u64>,
 }
 
-/// Mean of the recent waits of a (mode, region), in whole seconds (rounded).
+/// Mean of the recent waits of a (mode, region), in whole seconds (rounded), capped by
+/// the schedule's end: after `seconds_to_floor` the best available match forms, so a
+/// history of long waits (from before a settings change, or a quiet hour) overstates.
 pub fn estimated_wait_s(
     redis: &Redis,
+    settings: &QualitySettings,
     mode: &str,
     region: &str,
 ) -> Result<Option<u64>, QueueError> {
+    Ok(recent_wait_s(redis, mode, region)?.map(|w| w.min(settings.max_expected_wait_s())))
+}
+
+/// Mean of the recent waits of a (mode, region), in whole seconds (rounded).
+fn recent_wait_s(redis: &Redis, mode: &str, region: &str) -> Result<Option<u64>, QueueError> {
     let waits = redis
         .execute(
             "LRANGE",
@@ -127,21 +158,46 @@ fn run_join_script(
     Ok(second)
 }
 
-fn check_mode_region(
+/// The request's mode and its regions, lowest latency first (one region at latency 0
+/// for a single-region request).
+fn check_mode_regions(
     db: &Db,
     regions: &[String],
-    mode: &str,
-    region: &str,
-) -> Result<rh_domain::modes::Mode, QueueError> {
-    let shape = db::mode(db, mode)?
-        .ok_or_else(|| QueueError::invalid("mode", format!("unknown mode {mode:?}")))?;
-    if !regions.iter().any(|r| r == region) {
-        return Err(QueueError::invalid(
-            "region",
-            format!("unknown region {region:?}"),
-        ));
-    }
-    Ok(shape)
+    req: &JoinRequest,
+) -> Result<(rh_domain::modes::Mode, Vec<RegionLatency>), QueueError> {
+    let shape = db::mode(db, &req.mode)?
+        .ok_or_else(|| QueueError::invalid("mode", format!("unknown mode {:?}", req.mode)))?;
+    let choices = match (&req.region, &req.regions) {
+        (Some(region), None) => {
+            if !regions.iter().any(|r| r == region) {
+                return Err(QueueError::invalid(
+                    "region",
+                    format!("unknown region {region:?}"),
+                ));
+            }
+            vec![RegionLatency {
+                region: region.clone(),
+                latency_ms: 0,
+            }]
+        }
+        (None, Some(list)) => parse_regions(list, regions).map_err(|e| match e {
+            rh_domain::DomainError::Invalid(errors) => QueueError::Invalid(errors),
+            other => QueueError::invalid("regions", other.to_string()),
+        })?,
+        (Some(_), Some(_)) => {
+            return Err(QueueError::invalid(
+                "regions",
+                "send either region or regions, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(QueueError::invalid(
+                "region",
+                "name a region (region) or up to three with latencies (regions)",
+            ))
+        }
+    };
+    Ok((shape, choices))
 }
 
 fn refuse_if_in_match(db: &Db, user_id: u64) -> Result<(), QueueError> {
@@ -162,7 +218,7 @@ pub fn join(
     req: &JoinRequest,
     now_ms: u64,
 ) -> Result<Joined, QueueError> {
-    let shape = check_mode_region(db, regions, &req.mode, &req.region)?;
+    let (shape, choices) = check_mode_regions(db, regions, req)?;
     if req.party.is_some() && req.party_id.is_some() {
         return Err(QueueError::invalid(
             "party_id",
@@ -170,10 +226,31 @@ pub fn join(
         ));
     }
     refuse_if_in_match(db, user_id)?;
-    let mmr = db::mmr(db, user_id, &req.mode)?;
+    let (mmr, sigma) = db::rating(db, user_id, &req.mode)?;
+    let settings = db::quality_settings_for(db, &req.mode)?;
     let joined = match req.party_id {
-        Some(party_id) => consent(db, redis, user_id, mmr, req, party_id, now_ms)?,
-        None => create(db, redis, &shape, user_id, mmr, req, now_ms)?,
+        Some(party_id) => consent(
+            db,
+            redis,
+            &settings,
+            user_id,
+            (mmr, sigma),
+            req,
+            &choices[0].region,
+            party_id,
+            now_ms,
+        )?,
+        None => create(
+            db,
+            redis,
+            &settings,
+            &shape,
+            user_id,
+            (mmr, sigma),
+            req,
+            &choices,
+            now_ms,
+        )?,
     };
     redis.publish_json(
         &keys::queue_channel(user_id),
@@ -196,15 +273,21 @@ pub fn join(
     Ok(joined)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn create(
     db: &Db,
     redis: &Redis,
+    settings: &QualitySettings,
     shape: &rh_domain::modes::Mode,
     user_id: u64,
-    mmr: i32,
+    (mmr, sigma): (i32, f64),
     req: &JoinRequest,
+    choices: &[RegionLatency],
     now_ms: u64,
 ) -> Result<Joined, QueueError> {
+    let region = choices[0].region.clone();
+    // A single-region ticket keeps today's shape (no `regions` field).
+    let multi = req.regions.is_some();
     // The leader first, then the listed friends in their order, without repeats.
     let mut members = vec![user_id];
     for &id in req.party.iter().flatten() {
@@ -239,20 +322,26 @@ fn create(
     let script_keys = [
         keys::player(user_id),
         keys::ticket(ticket_id),
-        keys::queue(&req.mode, &req.region),
+        keys::queue(&req.mode, &region),
         keys::ACTIVE_QUEUES.to_owned(),
     ];
+    let regions_field = if multi {
+        regions_value(choices)
+    } else {
+        String::new()
+    };
     let reply = run_join_script(db, |stale| {
         let args = [
             ticket_id.to_string(),
             req.mode.clone(),
-            req.region.clone(),
+            region.clone(),
             user_id.to_string(),
             csv(&members),
-            mmr.to_string(),
+            rating_value(mmr, sigma),
             now_ms.to_string(),
             TICKET_TTL_MS.to_string(),
             stale.to_owned(),
+            regions_field.clone(),
         ];
         Ok(redis
             .eval(&scripts::JOIN, &script_keys, &Arg::all(&args))?
@@ -268,7 +357,7 @@ fn create(
                     party_id: ticket_id,
                     leader: user_id,
                     mode: req.mode.clone(),
-                    region: req.region.clone(),
+                    region: region.clone(),
                     party: members.clone(),
                 },
             )?;
@@ -277,41 +366,45 @@ fn create(
     Ok(Joined {
         ticket_id,
         mode: req.mode.clone(),
-        region: req.region.clone(),
+        estimated_wait_s: estimated_wait_s(redis, settings, &req.mode, &region)?,
+        region,
+        regions: choices.to_vec(),
         mmr,
         party_id: (members.len() > 1).then_some(ticket_id),
         waiting_for: members[1..].to_vec(),
         party: members,
         state: if queued { "queued" } else { "pending_party" },
-        estimated_wait_s: estimated_wait_s(redis, &req.mode, &req.region)?,
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn consent(
     db: &Db,
     redis: &Redis,
+    settings: &QualitySettings,
     user_id: u64,
-    mmr: i32,
+    (mmr, sigma): (i32, f64),
     req: &JoinRequest,
+    region: &str,
     party_id: u64,
     now_ms: u64,
 ) -> Result<Joined, QueueError> {
     let script_keys = [
         keys::player(user_id),
         keys::ticket(party_id),
-        keys::queue(&req.mode, &req.region),
+        keys::queue(&req.mode, region),
         keys::ACTIVE_QUEUES.to_owned(),
     ];
     let reply = run_join_script(db, |stale| {
         let args = [
             party_id.to_string(),
             user_id.to_string(),
-            mmr.to_string(),
+            rating_value(mmr, sigma),
             now_ms.to_string(),
             TICKET_TTL_MS.to_string(),
             stale.to_owned(),
             req.mode.clone(),
-            req.region.clone(),
+            region.to_owned(),
         ];
         Ok(redis
             .eval(&scripts::CONSENT, &script_keys, &Arg::all(&args))?
@@ -354,7 +447,7 @@ fn consent(
                 &QueueEvent::PartyReady {
                     party_id,
                     mode: req.mode.clone(),
-                    region: req.region.clone(),
+                    region: region.to_owned(),
                     party: ticket.members.clone(),
                 },
             )?;
@@ -364,12 +457,13 @@ fn consent(
         ticket_id: party_id,
         mode: ticket.mode.clone(),
         region: ticket.region.clone(),
+        regions: ticket.region_choices(),
         mmr: ticket.mmr(),
         party_id: Some(party_id),
         waiting_for: ticket.waiting_for(),
         party: ticket.members.clone(),
         state: if queued { "queued" } else { "pending_party" },
-        estimated_wait_s: estimated_wait_s(redis, &req.mode, &req.region)?,
+        estimated_wait_s: estimated_wait_s(redis, settings, &req.mode, region)?,
     })
 }
 
@@ -431,15 +525,23 @@ pub fn status(db: &Db, redis: &Redis, user_id: u64, now_ms: u64) -> Result<Statu
     let reply = status_reply(redis, user_id)?;
     if let Some(line) = reply.as_deref().filter(|l| l.starts_with("ticket|")) {
         let t = Ticket::parse_status(line)?;
+        let settings = db::quality_settings_for(db, &t.mode)?;
+        let waited_ms = now_ms.saturating_sub(t.joined_at_ms);
+        // A pending party has not started waiting: its schedule starts at the last consent.
+        let schedule_ms = if t.state == "pending" { 0 } else { waited_ms };
+        let floor_ms = u64::from(settings.seconds_to_floor) * 1000;
         return Ok(Status {
             state: "queued",
-            waited_s: now_ms.saturating_sub(t.joined_at_ms) / 1000,
-            estimated_wait_s: estimated_wait_s(redis, &t.mode, &t.region)?,
+            waited_s: waited_ms / 1000,
+            estimated_wait_s: estimated_wait_s(redis, &settings, &t.mode, &t.region)?,
+            quality_threshold: Some(settings.threshold(schedule_ms)),
+            floor_in_s: Some(floor_ms.saturating_sub(schedule_ms).div_ceil(1000)),
             match_id: None,
             ticket: Some(TicketView {
                 ticket_id: t.ticket_id,
                 mode: t.mode.clone(),
                 region: t.region.clone(),
+                regions: t.region_choices(),
                 mmr: t.mmr(),
                 state: match t.state.as_str() {
                     "pending" => "pending_party",
@@ -473,6 +575,8 @@ pub fn status(db: &Db, redis: &Redis, user_id: u64, now_ms: u64) -> Result<Statu
         state: "idle",
         waited_s: 0,
         estimated_wait_s: None,
+        quality_threshold: None,
+        floor_in_s: None,
         match_id: None,
         ticket: None,
     })
@@ -483,6 +587,8 @@ fn matched(match_id: u64) -> Status {
         state: "matched",
         waited_s: 0,
         estimated_wait_s: None,
+        quality_threshold: None,
+        floor_in_s: None,
         match_id: Some(match_id),
         ticket: None,
     }

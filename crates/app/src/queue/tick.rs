@@ -6,10 +6,13 @@
 //! [`TickOutcome`].
 //!
 //! Only queues in the active set (`mm:active`, maintained by the scripts) are read.
-//! Per queue: (1) optionally take a short lock so replicas receiving the same tick do
-//! not all do the same work; (2) read the oldest tickets in one script; (3) group them
-//! with the pure domain step; (4) claim every formed match's tickets in one script (each
-//! group whole or not at all). Then, for the whole tick: (5) create every claimed match
+//! Per mode: (1) per region queue of the mode, optionally take a short lock so replicas
+//! receiving the same tick do not all do the same work; (2) read each locked queue's
+//! oldest tickets in one script (a multi-region ticket is listed in each of its
+//! queues and read once); (3) form the mode's matches with the pure quality matcher
+//! ([`rh_domain::matchmaking::matcher`]), which picks each match's region; (4) per
+//! region, claim every formed match's tickets in one script (each group whole or not
+//! at all). Then, for the whole tick: (5) create every claimed match
 //! in one MySQL transaction through `crate::matches::create_matches` (the code path of
 //! `POST /api/v1/matches`); (6) record them on the players and notify them in one
 //! script. So a tick costs a fixed number of round trips per queue, however many
@@ -19,6 +22,7 @@
 //! and its tickets wait for the next tick. Steps (4) to (6), and what happens when MySQL
 //! fails, are in [`super::batch`].
 
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use rh_infra::redis::{Arg, Lock, Redis};
@@ -29,6 +33,7 @@ use rh_domain::modes::Mode;
 use super::batch::{claim, create_and_announce, QueueClaim, QueueKeys};
 use super::error::QueueError;
 use super::{db, keys, scripts, Ticket};
+use crate::matches::MatchPrediction;
 use rh_infra::db::Db;
 
 /// How a tick runs.
@@ -60,17 +65,19 @@ impl Default for TickOptions {
 const TICK_LOCK_TTL_MS: u64 = 5_000;
 
 /// One match the tick formed.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FormedMatch {
     pub match_id: u64,
     pub mode: String,
     pub region: String,
     pub teams: Vec<Vec<u64>>,
     pub ticket_ids: Vec<u64>,
+    /// What the matcher predicted (quality, each team's win probability, draw).
+    pub prediction: MatchPrediction,
 }
 
 /// What one tick did.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct TickOutcome {
     pub queues_scanned: usize,
     /// Queues skipped because another tick held their lock.
@@ -98,13 +105,14 @@ pub struct TickOutcome {
 }
 
 /// A group of tickets the domain step formed into one match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Formation {
     pub ticket_ids: Vec<u64>,
     /// Each ticket's members, in `ticket_ids` order.
     pub ticket_members: Vec<Vec<u64>>,
     /// Team index → user ids (parties kept on one team).
     pub teams: Vec<Vec<u64>>,
+    pub prediction: MatchPrediction,
 }
 
 /// The queues that may hold tickets (`mode`, `region`), sorted.
@@ -159,7 +167,7 @@ pub fn run_tick(
     result.map(|()| outcome)
 }
 
-/// Steps (1) to (4) queue by queue, then (5) and (6) for every claimed match at once.
+/// Steps (1) to (4) mode by mode, then (5) and (6) for every claimed match at once.
 #[allow(clippy::too_many_arguments)]
 fn tick_queues(
     db: &Db,
@@ -172,36 +180,64 @@ fn tick_queues(
     outcome: &mut TickOutcome,
     locks: &mut Vec<Lock>,
 ) -> Result<(), QueueError> {
+    let settings = db::quality_settings(db)?;
+    let mut by_mode: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (mode, region) in active {
+        by_mode.entry(mode).or_default().push(region);
+    }
     let mut claims = Vec::new();
-    for (mode_name, region) in active {
+    for (mode_name, mode_regions) in by_mode {
         // A queue of a mode or region removed from configuration is left to expire.
         let Some(mode) = modes.iter().find(|m| m.name == mode_name) else {
             continue;
         };
-        if !regions.contains(&region) {
-            continue;
-        }
-        if opts.use_lock {
-            let key = keys::tick_lock(&mode.name, &region);
-            let Some(lock) = redis.try_lock(&key, TICK_LOCK_TTL_MS as i64)? else {
-                outcome.queues_locked += 1;
+        let mut tickets: Vec<Ticket> = Vec::new();
+        let mut seen: HashSet<u64> = HashSet::new();
+        for region in mode_regions {
+            if !regions.contains(&region) {
                 continue;
-            };
-            locks.push(lock);
+            }
+            if opts.use_lock {
+                let key = keys::tick_lock(&mode.name, &region);
+                let Some(lock) = redis.try_lock(&key, TICK_LOCK_TTL_MS as i64)? else {
+                    outcome.queues_locked += 1;
+                    continue;
+                };
+                locks.push(lock);
+            }
+            let queue = QueueKeys::new(mode, &region);
+            for t in read_queue(redis, &queue, opts, outcome)? {
+                if seen.insert(t.ticket_id) {
+                    tickets.push(t);
+                }
+            }
         }
-        let queue = QueueKeys::new(mode, &region);
-        let formations = read_and_group(redis, &queue, now_ms, opts, outcome)?;
-        if formations.is_empty() {
+        outcome.tickets_read += tickets.len();
+        outcome.tickets_left += tickets.len();
+        let players: usize = tickets.iter().map(|t| t.members.len()).sum();
+        if players < mode.match_size() {
             continue;
         }
         let started = Instant::now();
-        let claimed = claim(redis, &queue, formations, now_ms, outcome)?;
-        outcome.claim_us += started.elapsed().as_micros() as u64;
-        if !claimed.is_empty() {
-            claims.push(QueueClaim {
-                queue,
-                formations: claimed,
-            });
+        let mode_settings = db::settings_of(&settings, &mode.name);
+        let formed = super::grouping::form_matches(mode, &mode_settings, &tickets, regions, now_ms);
+        outcome.group_us += started.elapsed().as_micros() as u64;
+        // (4) One claim per region the matches formed in (regions in name order).
+        let mut per_region: BTreeMap<String, Vec<Formation>> = BTreeMap::new();
+        for (region, formation) in formed {
+            per_region.entry(region).or_default().push(formation);
+        }
+        for (region, formations) in per_region {
+            let queue = QueueKeys::new(mode, &region);
+            let started = Instant::now();
+            let claimed = claim(redis, &queue, formations, now_ms, outcome)?;
+            outcome.claim_us += started.elapsed().as_micros() as u64;
+            if !claimed.is_empty() {
+                claims.push(QueueClaim {
+                    queue,
+                    formations: claimed,
+                });
+            }
         }
     }
     if claims.is_empty() {
@@ -214,14 +250,13 @@ fn tick_queues(
     Ok(())
 }
 
-/// Steps (2) and (3) for one queue: its oldest tickets, grouped into matches.
-fn read_and_group(
+/// Step (2) for one queue: its oldest eligible tickets.
+fn read_queue(
     redis: &Redis,
     queue: &QueueKeys,
-    now_ms: u64,
     opts: &TickOptions,
     outcome: &mut TickOutcome,
-) -> Result<Vec<Formation>, QueueError> {
+) -> Result<Vec<Ticket>, QueueError> {
     outcome.queues_scanned += 1;
     let started = Instant::now();
     let listing = redis
@@ -240,15 +275,6 @@ fn read_and_group(
         .filter(|l| !l.is_empty())
         .map(|l| Ticket::parse_queue_line(l, &queue.mode.name, &queue.region))
         .collect::<Result<_, _>>()?;
-    outcome.tickets_read += tickets.len();
-    outcome.tickets_left += tickets.len();
     outcome.read_us += started.elapsed().as_micros() as u64;
-    let players: usize = tickets.iter().map(|t| t.members.len()).sum();
-    if players < queue.mode.match_size() {
-        return Ok(Vec::new());
-    }
-    let started = Instant::now();
-    let formations = super::grouping::form_matches(&queue.mode, &tickets, now_ms);
-    outcome.group_us += started.elapsed().as_micros() as u64;
-    Ok(formations)
+    Ok(tickets)
 }
