@@ -65,6 +65,15 @@ export type UserEvent =
       match_id: number;
       mode: string;
       opponents: number[];
+      /**
+       * Every team's predicted chance of winning, in team order.
+       */
+      predicted_win?: number[] | null;
+      /**
+       * The match's predicted quality (1 = coin flip, 0 = certain winner), when the
+       * matchmaker formed it.
+       */
+      quality?: number | null;
       region: string;
       /**
        * The recipient's team index.
@@ -72,6 +81,10 @@ export type UserEvent =
       team: number;
       teammates: number[];
       type: "match_found";
+      /**
+       * The recipient's team's predicted chance of winning.
+       */
+      win_probability?: number | null;
     };
 /**
  * How one match ended for one player.

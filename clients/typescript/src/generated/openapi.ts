@@ -1942,7 +1942,12 @@ export interface paths {
                             /** @enum {string} */
                             state: "queued" | "matched" | "idle";
                             waited_s: number;
+                            /** @description Mean of recent waits, at most the mode's seconds_to_floor */
                             estimated_wait_s?: number | null;
+                            /** @description When queued: the quality a match must reach for this ticket now; null once the floor's time has passed (the best available match forms) */
+                            quality_threshold?: number | null;
+                            /** @description When queued: seconds until then (0 once reached) */
+                            floor_in_s?: number;
                             /** @description When matched: the pending match */
                             match_id?: number;
                             /** @description When queued */
@@ -1950,6 +1955,7 @@ export interface paths {
                                 ticket_id?: number;
                                 mode?: string;
                                 region?: string;
+                                regions?: components["schemas"]["RegionLatency"][];
                                 mmr?: number;
                                 party?: number[];
                                 /** @enum {string} */
@@ -1981,6 +1987,18 @@ export interface paths {
          *     queue, always on one team; nobody is queued by someone else's request. A ticket
          *     not matched or refreshed (GET) within 10 minutes expires. Joining publishes a
          *     tick on `matchmaking:tick`.
+         *
+         *     Where: either `region` (one region, as before) or `regions`, up to three
+         *     `{region, latency_ms}` with the client's measured latency (0–1000 ms, each region
+         *     known and named once). A match forms only in a region every ticket of it
+         *     accepted, preferring the lowest worst latency; `region` in the answer is the
+         *     ticket's preferred (lowest-latency) region, which consenting party members name.
+         *     The party leader's list is the party's.
+         *
+         *     Matches form by predicted quality (1 = coin flip, 0 = a certain winner) under the
+         *     rating model: a match needs the mode's threshold, which starts high and falls with
+         *     the oldest ticket's wait; after the mode's `seconds_to_floor` the best available
+         *     match inside the ±mmr window forms (see `GET` for the ticket's current threshold).
          */
         post: {
             parameters: {
@@ -1998,8 +2016,13 @@ export interface paths {
                          * @example 4v4
                          */
                         mode: string;
-                        /** @example eu */
-                        region: string;
+                        /**
+                         * @description One region (or send regions)
+                         * @example eu
+                         */
+                        region?: string;
+                        /** @description Up to three acceptable regions with the measured latency (or send region) */
+                        regions?: components["schemas"]["RegionLatency"][];
                         /** @description Leader only: the friends to queue with */
                         party?: number[];
                         /** @description Member only: consent to this party */
@@ -2017,7 +2040,10 @@ export interface paths {
                         "application/json": {
                             ticket_id?: number;
                             mode?: string;
+                            /** @description The preferred (lowest-latency) region */
                             region?: string;
+                            /** @description Every accepted region, lowest latency first (latency 0 for a single-region ticket) */
+                            regions?: components["schemas"]["RegionLatency"][];
                             /** @description Mean mmr of the members who joined, each read when they joined */
                             mmr?: number;
                             /** @description Every member, leader first */
@@ -2027,7 +2053,7 @@ export interface paths {
                             /** @enum {string} */
                             state?: "queued" | "pending_party";
                             waiting_for?: number[];
-                            /** @description Mean of the last 50 waits in this mode and region; null before any */
+                            /** @description Mean of the last 50 waits in this mode and region, at most the mode's seconds_to_floor; null before any */
                             estimated_wait_s?: number | null;
                         };
                     };
@@ -2077,7 +2103,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Unknown mode or region, party too large or with unknown users, party and party_id together, unknown fields */
+                /** @description Unknown mode or region, region and regions together or neither, more than three regions, a region named twice, latency above 1000 ms, party too large or with unknown users, party and party_id together, unknown fields (errors name each field, e.g. regions[1].latency_ms) */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -2150,7 +2176,9 @@ export interface paths {
          * Every queue (mode × region) with its waiting tickets and wait estimates (public)
          * @description One Redis round trip; nothing from MySQL but the modes. `tickets` counts eligible
          *     tickets (a party is one ticket); `oldest_wait_s` is how long the oldest of them has
-         *     waited; `estimated_wait_s` is the mean of the last 50 waits, as a join returns it.
+         *     waited; `estimated_wait_s` is the mean of the last 50 waits capped by the mode's
+         *     `seconds_to_floor`, as a join returns it. A multi-region ticket counts in each of
+         *     its regions.
          *     Pending parties (not yet eligible) are not counted.
          */
         get: operations["queueOverview"];
@@ -2204,7 +2232,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description {queues_scanned, queues_locked, tickets_read, matches: [{match_id, mode, region, teams, ticket_ids}], tickets_left, claims_lost, creations_failed, tickets_dropped, read_us, group_us, create_us, claim_us, insert_us, finalize_us}. Each queue's formed matches are claimed in one script; all claimed matches of the tick are created in one MySQL transaction (queue by queue if that fails) and announced in one script; creations_failed counts matches whose tickets went back to the queue, tickets_dropped tickets removed because a member's account no longer exists; the *_us fields are where the time went (create_us = claim_us + insert_us + finalize_us). */
+                /** @description {queues_scanned, queues_locked, tickets_read, matches: [{match_id, mode, region, teams, ticket_ids, prediction}], tickets_left, claims_lost, creations_failed, tickets_dropped, read_us, group_us, create_us, claim_us, insert_us, finalize_us}. Each queue's formed matches are claimed in one script; all claimed matches of the tick are created in one MySQL transaction (queue by queue if that fails) and announced in one script; creations_failed counts matches whose tickets went back to the queue, tickets_dropped tickets removed because a member's account no longer exists; the *_us fields are where the time went (create_us = claim_us + insert_us + finalize_us). */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3033,6 +3061,23 @@ export interface components {
             created_at: number;
             /** Format: int64 */
             completed_at: number | null;
+            /** @description What the matchmaker predicted when it formed the match; null for a match a game server created */
+            prediction: null | components["schemas"]["MatchPrediction"];
+        };
+        MatchPrediction: {
+            /** @description 1 − the favourite's normalised edge: 1 for a coin flip, 0 for a certain winner */
+            quality: number;
+            /** @description Each team's predicted chance of winning, in team order (sums to 1) */
+            predicted_win: number[];
+            draw_probability: number;
+            /** @description The slowest player's reported latency to the region; null when the tickets reported none */
+            worst_latency_ms: number | null;
+        };
+        RegionLatency: {
+            /** @example eu */
+            region: string;
+            /** @description The client's measured round trip to the region */
+            latency_ms: number;
         };
         MatchResult: {
             match: components["schemas"]["Match"];
