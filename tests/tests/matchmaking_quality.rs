@@ -20,8 +20,7 @@ use serde_json::{json, Value};
 use matchmaking_support::*;
 
 /// The regions of this binary's tests (plus the defaults).
-const TEST_REGIONS: &str =
-    "na,eu,sa,asia,oce,mqqlop,mqqra,mqqrb,mqqbad,mqqparty,mqqlv1,mqqlv2";
+const TEST_REGIONS: &str = "na,eu,sa,asia,oce,mqqlop,mqqra,mqqrb,mqqbad,mqqparty,mqqlv1,mqqlv2";
 
 async fn app(regions: &[&str]) -> TestApp {
     app_with_regions(TEST_REGIONS, regions).await
@@ -99,12 +98,22 @@ async fn a_lopsided_pair_waits_while_a_balanced_one_forms_and_the_floor_forms_it
         .await
         .unwrap();
     let prediction = &page["prediction"];
-    assert!((prediction["quality"].as_f64().unwrap() - quality).abs() < 1e-6, "{page}");
+    assert!(
+        (prediction["quality"].as_f64().unwrap() - quality).abs() < 1e-6,
+        "{page}"
+    );
     assert_eq!(prediction["predicted_win"].as_array().unwrap().len(), 2);
     assert!(prediction["draw_probability"].as_f64().unwrap() > 0.0);
 
     // Past the floor (20 s) the best available match forms, lopsided or not.
-    age_ticket(&app, tb["ticket_id"].as_u64().unwrap(), "1v1", "mqqlop", 21_000).await;
+    age_ticket(
+        &app,
+        tb["ticket_id"].as_u64().unwrap(),
+        "1v1",
+        "mqqlop",
+        21_000,
+    )
+    .await;
     let mut events = Events::subscribe(&[b, d]).await;
     join_ok(&app, d, "1v1", "mqqlop").await;
     tick(&app, false).await;
@@ -129,7 +138,11 @@ async fn multi_region_tickets_meet_in_the_shared_region_with_the_lowest_worst_la
     .await;
     // Sorted by latency: the first is the preferred region.
     assert_eq!(ta["region"], "mqqra", "{ta}");
-    assert_eq!(ta["regions"][1], json!({"region": "mqqrb", "latency_ms": 90}), "{ta}");
+    assert_eq!(
+        ta["regions"][1],
+        json!({"region": "mqqrb", "latency_ms": 90}),
+        "{ta}"
+    );
     // Listed in both queues.
     let id = ta["ticket_id"].as_u64().unwrap().to_string();
     for region in ["mqqra", "mqqrb"] {
@@ -163,11 +176,7 @@ async fn multi_region_tickets_meet_in_the_shared_region_with_the_lowest_worst_la
     assert_eq!(page["region"], "mqqrb", "{page}");
     assert_eq!(page["prediction"]["worst_latency_ms"], 90, "{page}");
     // The claimed ticket left the other region's queue as well.
-    let left: Option<f64> = app
-        .redis
-        .zscore("mm:queue:1v1:mqqra", &id)
-        .await
-        .unwrap();
+    let left: Option<f64> = app.redis.zscore("mm:queue:1v1:mqqra", &id).await.unwrap();
     assert!(left.is_none(), "still listed in mqqra");
 }
 
@@ -230,7 +239,12 @@ async fn a_party_stays_on_one_team_in_a_balanced_match() {
     tick(&app, false).await;
     let found = events.match_found(&u.iter().collect::<Vec<_>>()).await;
     events.close().await;
-    assert_eq!(found[&leader.id]["teammates"], json!([friend.id]), "{:?}", found[&leader.id]);
+    assert_eq!(
+        found[&leader.id]["teammates"],
+        json!([friend.id]),
+        "{:?}",
+        found[&leader.id]
+    );
     assert_eq!(found[&friend.id]["team"], found[&leader.id]["team"]);
     assert!(found[&s1.id]["quality"].as_f64().unwrap() > 0.98);
 }
@@ -240,8 +254,14 @@ async fn bad_region_lists_are_problems() {
     let app = app(&["mqqbad"]).await;
     let a = app.register_user().await;
     let cases = [
-        (json!({"mode": "1v1", "regions": [{"region": "mars", "latency_ms": 10}]}), "regions[0].region"),
-        (json!({"mode": "1v1", "regions": [{"region": "mqqbad", "latency_ms": 1001}]}), "regions[0].latency_ms"),
+        (
+            json!({"mode": "1v1", "regions": [{"region": "mars", "latency_ms": 10}]}),
+            "regions[0].region",
+        ),
+        (
+            json!({"mode": "1v1", "regions": [{"region": "mqqbad", "latency_ms": 1001}]}),
+            "regions[0].latency_ms",
+        ),
         (
             json!({"mode": "1v1", "regions": [
                 {"region": "mqqbad", "latency_ms": 1}, {"region": "eu", "latency_ms": 2},
@@ -262,7 +282,11 @@ async fn bad_region_lists_are_problems() {
         (json!({"mode": "1v1"}), "region"),
     ];
     for (body, field) in cases {
-        let p = assert_problem(join(&app, &a, body.clone()).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let p = assert_problem(
+            join(&app, &a, body.clone()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
         let fields = rh_tests::problem::error_fields(&p);
         assert!(fields.iter().any(|f| f == field), "{body}: {p}");
     }

@@ -111,7 +111,8 @@ fn pct_u(sorted: &[u64], p: f64) -> u64 {
     sorted[((p / 100.0) * (sorted.len() - 1) as f64).round() as usize]
 }
 
-/// The defaults, or per-mode overrides from `RH_SIM_START`, `RH_SIM_FLOOR`,
+/// The rows migration V6 ships (start 0.95 / 0.98 / 0.99 for 1v1 / 2v2 / 4v4, floor
+/// 0.5, 20 s), or per-mode overrides from `RH_SIM_START`, `RH_SIM_FLOOR`,
 /// `RH_SIM_SECONDS` (one value for every mode, or three comma-separated for 1v1, 2v2,
 /// 4v4), to explore schedules.
 fn sim_settings() -> Vec<QualitySettings> {
@@ -122,7 +123,10 @@ fn sim_settings() -> Vec<QualitySettings> {
     };
     (0..3)
         .map(|m| {
-            let mut s = QualitySettings::default();
+            let mut s = QualitySettings {
+                quality_start: [0.95, 0.98, 0.99][m],
+                ..QualitySettings::default()
+            };
             if let Some(v) = env("RH_SIM_START", m) {
                 s.quality_start = v;
             }

@@ -36,16 +36,19 @@ pub(super) struct QueueKeys {
     pub(super) queue: String,
     pub(super) waits: String,
     pub(super) active_member: String,
+    /// The mode's rematch window (0: off): who met whom is recorded only when on.
+    pub(super) rematch_window_ms: u64,
 }
 
 impl QueueKeys {
-    pub(super) fn new(mode: &Mode, region: &str) -> Self {
+    pub(super) fn new(mode: &Mode, region: &str, rematch_window_ms: u64) -> Self {
         QueueKeys {
             mode: mode.clone(),
             region: region.to_owned(),
             queue: keys::queue(&mode.name, region),
             waits: keys::waits(&mode.name, region),
             active_member: keys::active_member(&mode.name, region),
+            rematch_window_ms,
         }
     }
 }
@@ -124,6 +127,7 @@ pub(super) fn create_and_announce(
     let started = Instant::now();
     let mut formed = Vec::new();
     let mut formations = Vec::new();
+    let mut windows = Vec::new();
     let mut creations = creations.into_iter();
     for claim in &claims {
         // (ticket id, drop it) for the tickets that go back to this queue.
@@ -140,6 +144,7 @@ pub(super) fn create_and_announce(
                         prediction: formation.prediction.clone(),
                     });
                     formations.push(formation);
+                    windows.push(claim.queue.rematch_window_ms);
                     continue;
                 }
                 Creation::Refused(MatchError::UnknownUsers(users)) => users,
@@ -157,7 +162,7 @@ pub(super) fn create_and_announce(
         }
     }
     if !formed.is_empty() {
-        finalize(redis, &formed, &formations)?;
+        finalize(redis, &formed, &formations, &windows, now_ms)?;
     }
     outcome.finalize_us += started.elapsed().as_micros() as u64;
     Ok(formed)
@@ -234,16 +239,34 @@ fn release(redis: &Redis, queue: &QueueKeys, tickets: &[(u64, bool)]) -> Result<
     Ok(())
 }
 
-/// Step (6): records every created match on its players and publishes their events, in
-/// one script. `formations[i]` is what `formed[i]` was created from.
+/// Step (6): records every created match on its players (and, where the mode's rematch
+/// window is on, who met whom) and publishes their events, in one script.
+/// `formations[i]` is what `formed[i]` was created from, `windows[i]` its mode's window.
 fn finalize(
     redis: &Redis,
     formed: &[FormedMatch],
     formations: &[&Formation],
+    windows: &[u64],
+    now_ms: u64,
 ) -> Result<(), QueueError> {
     let mut tickets = String::new();
     let mut published = String::new();
-    for (m, formation) in formed.iter().zip(formations) {
+    let mut recent = String::new();
+    for ((m, formation), &window) in formed.iter().zip(formations).zip(windows) {
+        if window > 0 {
+            for (t, team) in m.teams.iter().enumerate() {
+                let opponents: Vec<u64> = m
+                    .teams
+                    .iter()
+                    .enumerate()
+                    .filter(|&(o, _)| o != t)
+                    .flat_map(|(_, o)| o.iter().copied())
+                    .collect();
+                for &user in team {
+                    let _ = writeln!(recent, "{window}:{}:{user}:{}", m.mode, csv(&opponents));
+                }
+            }
+        }
         for (&ticket, members) in formation.ticket_ids.iter().zip(&formation.ticket_members) {
             let _ = writeln!(tickets, "{ticket}:{}:{}", m.match_id, csv(members));
         }
@@ -257,7 +280,13 @@ fn finalize(
             let _ = writeln!(published, "{channel}\t{payload}");
         }
     }
-    let args = [MATCH_MARKER_TTL_MS.to_string(), tickets, published];
+    let args = [
+        MATCH_MARKER_TTL_MS.to_string(),
+        tickets,
+        published,
+        now_ms.to_string(),
+        recent,
+    ];
     redis.eval(&scripts::FINALIZE, &[] as &[&str], &Arg::all(&args))?;
     Ok(())
 }

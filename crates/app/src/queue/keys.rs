@@ -50,6 +50,13 @@ pub fn tick_lock(mode: &str, region: &str) -> String {
     format!("mm:ticklock:{mode}:{region}")
 }
 
+/// `mm:recent:{mode}:{user_id}`: sorted set of the opponents a player met in a mode,
+/// scored by when (ms); kept only for modes whose rematch window is on, trimmed to it.
+/// The scripts derive it with the same prefix.
+pub fn recent(mode: &str, user_id: u64) -> String {
+    format!("mm:recent:{mode}:{user_id}")
+}
+
 /// `user:{id}`: a player's private event channel (`match_found` goes here).
 pub fn user_channel(user_id: u64) -> String {
     format!("user:{user_id}")

@@ -83,6 +83,9 @@ pub struct Ticket {
     /// The regions a multi-region ticket accepts with the reported latency, lowest
     /// first; empty for a single-region ticket (just `region`).
     pub regions: Vec<RegionLatency>,
+    /// Players the members met within the mode's rematch window (read by the tick only
+    /// when the mode's window is on).
+    pub recent_opponents: Vec<u64>,
 }
 
 fn parse_ids(csv: &str) -> Result<Vec<u64>, QueueError> {
@@ -187,7 +190,7 @@ impl Ticket {
                 .collect(),
             regions: self.region_choices(),
             joined_at_ms: self.joined_at_ms,
-            recent_opponents: Vec::new(),
+            recent_opponents: self.recent_opponents.clone(),
         }
     }
 
@@ -219,17 +222,19 @@ impl Ticket {
             mmrs,
             sigmas,
             regions: parse_regions(f.get(9).copied().unwrap_or(""))?,
+            recent_opponents: Vec::new(),
         })
     }
 
     /// Parses one line of the read-queue script,
-    /// `{id}|{joined}|{uid=mmr~sigma,...}|{region=latency,...}`; every listed ticket is
+    /// `{id}|{joined}|{uid=mmr~sigma,...}|{region=latency,...}|{recent opponents}`
+    /// (the last two fields may be empty or absent); every listed ticket is
     /// `queued` and fully consented. `region` is the queue's region the line was read
     /// from (a multi-region ticket's regions are in its last field).
     pub fn parse_queue_line(line: &str, mode: &str, region: &str) -> Result<Ticket, QueueError> {
         let mut f = line.split('|');
-        let (Some(id), Some(joined), Some(mmrs), regions, None) =
-            (f.next(), f.next(), f.next(), f.next(), f.next())
+        let (Some(id), Some(joined), Some(mmrs), regions, recent, None) =
+            (f.next(), f.next(), f.next(), f.next(), f.next(), f.next())
         else {
             return Err(bad(line));
         };
@@ -246,6 +251,7 @@ impl Ticket {
             mmrs,
             sigmas,
             regions: parse_regions(regions.unwrap_or(""))?,
+            recent_opponents: parse_ids(recent.unwrap_or(""))?,
         })
     }
 }
@@ -281,6 +287,8 @@ mod tests {
         let d = t.to_domain();
         assert_eq!(d.members[0].rating.mmr(), 1700);
         assert_eq!(d.regions.len(), 2);
+        let recent = Ticket::parse_queue_line("15|1300|5=1500||7,8", "1v1", "sa").unwrap();
+        assert_eq!(recent.to_domain().recent_opponents, vec![7, 8]);
         let single = Ticket::parse_queue_line("14|1300|5=1500", "1v1", "sa").unwrap();
         assert_eq!(single.region_choices()[0].region, "sa");
         let st = Ticket::parse_status("ticket|13|queued|2v2|eu|1300|3|3|3=1700~1.5|eu=30,na=80")

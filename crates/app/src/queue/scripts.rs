@@ -200,21 +200,36 @@ return table.concat({'ticket', cur, t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[
 /// drops ids whose ticket hash has expired. An empty queue leaves the active set (a
 /// join adds it back in the same script that fills it, so none is ever forgotten).
 ///
-/// KEYS: queue key, active-queues set. ARGV: limit, this queue's `mode|region`.
+/// KEYS: queue key, active-queues set. ARGV: limit, this queue's `mode|region`, the
+/// mode's rematch window in ms (0: off), now ms, the mode. With the window on, each line
+/// also lists the opponents its members met within it (from `mm:recent:{mode}:{uid}`).
 /// Returns one string, a line per ticket:
-/// `{id}|{joined_at_ms}|{uid=mmr~sigma,...}|{region=latency,...}` (the last field empty
-/// for a single-region ticket). A multi-region ticket is listed in each of its queues.
+/// `{id}|{joined_at_ms}|{uid=mmr~sigma,...}|{region=latency,...}|{opponents csv}` (the
+/// regions empty for a single-region ticket, the opponents empty with the window off). A
+/// multi-region ticket is listed in each of its queues.
 pub const READ_QUEUE: Script = Script::new(
     "queue.read_queue",
     r#"
 local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 local out = {}
+local window = tonumber(ARGV[3] or '0') or 0
+local since = (tonumber(ARGV[4] or '0') or 0) - window
 for _, id in ipairs(ids) do
   local t = redis.call('HMGET', 'mm:ticket:' .. id, 'state', 'joined_at_ms', 'mmrs', 'regions')
   if not t[1] then
     redis.call('ZREM', KEYS[1], id)
   elseif t[1] == 'queued' then
-    out[#out + 1] = id .. '|' .. t[2] .. '|' .. t[3] .. '|' .. (t[4] or '')
+    local recent = ''
+    if window > 0 then
+      local seen = {}
+      for uid in string.gmatch(t[3], '(%d+)=') do
+        for _, o in ipairs(redis.call('ZRANGEBYSCORE', 'mm:recent:' .. ARGV[5] .. ':' .. uid, since, '+inf')) do
+          seen[#seen + 1] = o
+        end
+      end
+      recent = table.concat(seen, ',')
+    end
+    out[#out + 1] = id .. '|' .. t[2] .. '|' .. t[3] .. '|' .. (t[4] or '') .. '|' .. recent
   end
 end
 if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
@@ -338,8 +353,10 @@ return n
 ///
 /// No KEYS (ticket and player keys are derived from the ids, see `keys`). ARGV:
 /// player-key ttl ms; one line per ticket, `{ticket id}:{match id}:{members csv}`;
-/// one line per event, `{channel}\t{payload}` (JSON never holds a raw tab or newline).
-/// Packed this way, thousands of matches travel as three arguments.
+/// one line per event, `{channel}\t{payload}` (JSON never holds a raw tab or newline);
+/// now ms; one line per player of a mode whose rematch window is on,
+/// `{window ms}:{mode}:{user id}:{opponents csv}`, recorded in `mm:recent:{mode}:{uid}`.
+/// Packed this way, thousands of matches travel as five arguments.
 pub const FINALIZE: Script = Script::new(
     "queue.finalize",
     r#"
@@ -357,6 +374,13 @@ for i = 1, #tickets, 1000 do
 end
 for channel, payload in string.gmatch(ARGV[3], '([^\t\n]+)\t([^\n]+)') do
   redis.call('PUBLISH', channel, payload)
+end
+local now = tonumber(ARGV[4] or '0') or 0
+for window, mode, uid, opponents in string.gmatch(ARGV[5] or '', '(%d+):([^:\n]+):(%d+):([%d,]+)') do
+  local key = 'mm:recent:' .. mode .. ':' .. uid
+  for o in string.gmatch(opponents, '%d+') do redis.call('ZADD', key, now, o) end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - tonumber(window))
+  redis.call('PEXPIRE', key, window)
 end
 return #tickets
 "#,

@@ -191,6 +191,8 @@ fn tick_queues(
         let Some(mode) = modes.iter().find(|m| m.name == mode_name) else {
             continue;
         };
+        let mode_settings = db::settings_of(&settings, &mode.name);
+        let window_ms = u64::from(mode_settings.rematch_window_s) * 1000;
         let mut tickets: Vec<Ticket> = Vec::new();
         let mut seen: HashSet<u64> = HashSet::new();
         for region in mode_regions {
@@ -205,8 +207,8 @@ fn tick_queues(
                 };
                 locks.push(lock);
             }
-            let queue = QueueKeys::new(mode, &region);
-            for t in read_queue(redis, &queue, opts, outcome)? {
+            let queue = QueueKeys::new(mode, &region, window_ms);
+            for t in read_queue(redis, &queue, now_ms, opts, outcome)? {
                 if seen.insert(t.ticket_id) {
                     tickets.push(t);
                 }
@@ -219,7 +221,6 @@ fn tick_queues(
             continue;
         }
         let started = Instant::now();
-        let mode_settings = db::settings_of(&settings, &mode.name);
         let formed = super::grouping::form_matches(mode, &mode_settings, &tickets, regions, now_ms);
         outcome.group_us += started.elapsed().as_micros() as u64;
         // (4) One claim per region the matches formed in (regions in name order).
@@ -228,7 +229,7 @@ fn tick_queues(
             per_region.entry(region).or_default().push(formation);
         }
         for (region, formations) in per_region {
-            let queue = QueueKeys::new(mode, &region);
+            let queue = QueueKeys::new(mode, &region, window_ms);
             let started = Instant::now();
             let claimed = claim(redis, &queue, formations, now_ms, outcome)?;
             outcome.claim_us += started.elapsed().as_micros() as u64;
@@ -254,6 +255,7 @@ fn tick_queues(
 fn read_queue(
     redis: &Redis,
     queue: &QueueKeys,
+    now_ms: u64,
     opts: &TickOptions,
     outcome: &mut TickOutcome,
 ) -> Result<Vec<Ticket>, QueueError> {
@@ -266,6 +268,9 @@ fn read_queue(
             &[
                 Arg::Uint(opts.max_tickets_per_queue as u64),
                 Arg::Str(&queue.active_member),
+                Arg::Uint(queue.rematch_window_ms),
+                Arg::Uint(now_ms),
+                Arg::Str(&queue.mode.name),
             ],
         )?
         .string()
