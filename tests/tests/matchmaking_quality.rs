@@ -148,7 +148,7 @@ async fn multi_region_tickets_meet_in_the_shared_region_with_the_lowest_worst_la
     for region in ["mqqra", "mqqrb"] {
         let score: Option<f64> = app
             .redis
-            .zscore(format!("mm:queue:1v1:{region}"), &id)
+            .zscore(format!("mm:queue:1v1:{region}"), id.as_str())
             .await
             .unwrap();
         assert!(score.is_some(), "not queued in {region}");
@@ -176,7 +176,11 @@ async fn multi_region_tickets_meet_in_the_shared_region_with_the_lowest_worst_la
     assert_eq!(page["region"], "mqqrb", "{page}");
     assert_eq!(page["prediction"]["worst_latency_ms"], 90, "{page}");
     // The claimed ticket left the other region's queue as well.
-    let left: Option<f64> = app.redis.zscore("mm:queue:1v1:mqqra", &id).await.unwrap();
+    let left: Option<f64> = app
+        .redis
+        .zscore("mm:queue:1v1:mqqra", id.as_str())
+        .await
+        .unwrap();
     assert!(left.is_none(), "still listed in mqqra");
 }
 
@@ -201,7 +205,7 @@ async fn a_multi_region_ticket_leaves_every_queue() {
     for region in ["mqqlv1", "mqqlv2"] {
         let score: Option<f64> = app
             .redis
-            .zscore(format!("mm:queue:2v2:{region}"), &id)
+            .zscore(format!("mm:queue:2v2:{region}"), id.as_str())
             .await
             .unwrap();
         assert!(score.is_none(), "still queued in {region}");
