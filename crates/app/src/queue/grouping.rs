@@ -76,3 +76,81 @@ pub fn form_matches(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rh_domain::matchmaking::regions::RegionLatency;
+
+    fn ticket(id: u64, user: u64, regions: &[(&str, u32)]) -> Ticket {
+        Ticket {
+            ticket_id: id,
+            state: "queued".into(),
+            mode: "1v1".into(),
+            region: regions[0].0.into(),
+            joined_at_ms: 1_000,
+            members: vec![user],
+            consented: vec![user],
+            mmrs: vec![(user, 1500)],
+            sigmas: vec![2.0],
+            regions: regions
+                .iter()
+                .map(|&(r, l)| RegionLatency {
+                    region: r.into(),
+                    latency_ms: l,
+                })
+                .collect(),
+            recent_opponents: Vec::new(),
+        }
+    }
+
+    fn mode() -> Mode {
+        Mode {
+            name: "1v1".into(),
+            teams: 2,
+            team_size: 1,
+        }
+    }
+
+    #[test]
+    fn a_region_no_longer_configured_is_never_chosen() {
+        // "old" would be the better shared region, but it is gone from configuration.
+        let tickets = [
+            ticket(1, 10, &[("old", 10), ("eu", 80)]),
+            ticket(2, 20, &[("old", 10), ("eu", 90)]),
+        ];
+        let regions = vec!["eu".to_owned()];
+        let formed = form_matches(
+            &mode(),
+            &QualitySettings::default(),
+            &tickets,
+            &regions,
+            2_000,
+        );
+        assert_eq!(formed.len(), 1);
+        let (region, f) = &formed[0];
+        assert_eq!(region, "eu");
+        assert_eq!(f.ticket_members, vec![vec![10], vec![20]]);
+        assert_eq!(f.prediction.worst_latency_ms, Some(90));
+        assert!(f.prediction.quality > 0.99);
+    }
+
+    #[test]
+    fn single_region_tickets_report_no_latency() {
+        let mut a = ticket(1, 10, &[("eu", 0)]);
+        let mut b = ticket(2, 20, &[("eu", 0)]);
+        a.regions.clear();
+        b.regions.clear();
+        let regions = vec!["eu".to_owned()];
+        let formed = form_matches(
+            &mode(),
+            &QualitySettings::default(),
+            &[a, b],
+            &regions,
+            2_000,
+        );
+        assert_eq!(formed[0].0, "eu");
+        assert_eq!(formed[0].1.prediction.worst_latency_ms, None);
+        assert_eq!(formed[0].1.prediction.predicted_win.len(), 2);
+    }
+}

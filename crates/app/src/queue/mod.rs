@@ -15,10 +15,20 @@
 //! # State in Redis
 //! - `mm:ticket:{id}` (hash, expires after [`TICKET_TTL_MS`]): a solo player or a party,
 //!   its members' mmr at join time, its state (`pending` → `queued` → `claimed`);
-//! - `mm:queue:{mode}:{region}` (sorted set): eligible ticket ids by joined time;
+//!   a multi-region ticket also has `regions` (`eu=30,na=80`, lowest latency first; its
+//!   `region` is the first), and each member's rating is stored as `uid=mmr~sigma`;
+//! - `mm:queue:{mode}:{region}` (sorted set): eligible ticket ids by joined time; a
+//!   multi-region ticket is listed in the queue of each of its regions;
 //! - `mm:player:{user_id}`: the player's ticket id, or `match:{id}` once matched;
 //! - `mm:waits:{mode}:{region}` (list): the last [`WAITS_KEPT`] waits in ms;
-//! - `mm:active` (set): `mode|region` of every queue that may hold tickets.
+//! - `mm:active` (set): `mode|region` of every queue that may hold tickets;
+//! - `mm:recent:{mode}:{user_id}` (sorted set, only for modes with a rematch window):
+//!   opponents met, scored by when, trimmed to the window.
+//!
+//! # Who plays whom
+//! The tick reads every region queue of a mode and runs the pure quality matcher
+//! ([`rh_domain::matchmaking::matcher`]) over the mode's tickets with the mode's row of
+//! `matchmaking_settings`; see [`grouping`].
 //!
 //! # Parties: nobody is queued against their will
 //! The leader sends `{mode, region, party: [ids]}`; that creates a `pending` ticket
