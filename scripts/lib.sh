@@ -406,6 +406,11 @@ run_node_tests() {
     "$RH_ROOT/target/release/rh-runtime" up --from "$RH_ROOT/spin.toml" --listen "$api" \
       --runtime-config-file "$RH_ROOT/runtime-config.toml" >"$logdir/runtime.log" 2>&1 &
     pids+=($!)
+    # The worker (spin-worker.toml's Redis triggers: the queue tick among them), as
+    # production runs it beside the API; without it no match ever forms.
+    "$RH_ROOT/target/release/rh-runtime" up --from "$RH_ROOT/spin-worker.toml" \
+      --runtime-config-file "$RH_ROOT/runtime-config.toml" >"$logdir/worker.log" 2>&1 &
+    pids+=($!)
     wait_for_port "${api%:*}" "${api##*:}" rh-runtime 120
     wait_for_port "${ws%:*}" "${ws##*:}" rh-sidecar 30
     export RH_TEST_API_URL="http://$api" RH_TEST_WS_URL="ws://$ws/ws"
