@@ -1,7 +1,7 @@
 //! A local cluster for the cross-instance tests (`tests/tests/api/cluster.rs`): two
 //! `rh-runtime` processes serving the API (`spin.toml`) and two `rh-sidecar` processes,
 //! behind a real HAProxy, and two worker `rh-runtime`s (`spin-worker.toml`, the Redis
-//! triggers, as production's two worker pods), all on the test database and Redis. The
+//! triggers, as production's two worker pods), all on the test database and a Redis of their own. The
 //! API and sidecars sit behind HAProxy configured by `scripts/haproxy-config` (the generator
 //! `./scripts/cluster` uses, so what the tests check is what the script runs).
 //!
@@ -32,6 +32,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::private_redis::PrivateRedis;
 use crate::TestApp;
 
 /// Register/login attempts per client address per minute in the cluster.
@@ -54,8 +55,12 @@ pub struct Cluster {
     pub sidecar_ws_urls: Vec<String>,
     /// Where the logs, the HAProxy configuration and its admin socket are.
     pub dir: PathBuf,
+    /// The variables every process runs with ([`variables`]); clients use them too.
+    vars: HashMap<String, String>,
     /// The wrappers; their stdin pipes are what keeps the processes alive.
     procs: Mutex<Vec<Proc>>,
+    /// The cluster's own Redis (see [`start`]); dropping it stops it.
+    redis: Mutex<Option<PrivateRedis>>,
 }
 
 /// The cluster shared by the tests of the calling module (started on first use, and
@@ -79,12 +84,12 @@ pub fn shared() -> &'static Cluster {
 impl Cluster {
     /// A client of the load balancer (the way players reach the API).
     pub async fn lb(&self) -> TestApp {
-        TestApp::connect_distinct(self.lb_url.clone()).await
+        TestApp::connect_distinct(self.lb_url.clone(), &self.vars).await
     }
 
     /// A client of runtime `i` (0-based) directly, bypassing the load balancer.
     pub async fn runtime(&self, i: usize) -> TestApp {
-        TestApp::connect_distinct(self.runtime_urls[i].clone()).await
+        TestApp::connect_distinct(self.runtime_urls[i].clone(), &self.vars).await
     }
 
     /// Sends one command to HAProxy's admin socket (`set server runtimes/runtime-1 state
@@ -107,6 +112,7 @@ impl Cluster {
             drop(proc.wrapper.stdin.take());
             let _ = proc.wrapper.wait();
         }
+        drop(self.redis.lock().unwrap_or_else(|e| e.into_inner()).take());
     }
 
     /// The end of a process's log (`runtime-1`, `sidecar-2`, `haproxy`), for messages.
@@ -115,9 +121,10 @@ impl Cluster {
     }
 }
 
-/// The variables every process of the cluster runs with.
-pub fn variables() -> HashMap<String, String> {
+/// The variables every process of the cluster runs with, on the Redis at `redis_host`.
+pub fn variables(redis_host: &str) -> HashMap<String, String> {
     let mut vars = crate::test_variables();
+    vars.insert("redis_host".into(), redis_host.into());
     vars.insert("trusted_proxies".into(), "127.0.0.1".into());
     vars.insert(
         "auth_rate_limit_per_minute".into(),
@@ -287,7 +294,11 @@ fn start() -> Result<Cluster, String> {
         .join(std::process::id().to_string());
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
 
-    let vars = variables();
+    // A Redis of the cluster's own: pub/sub ignores database numbers, so on the shared
+    // server the in-process app's worker (every other module's) would hear the cluster's
+    // messages too (a streams refresh, a tick) and answer some of them itself.
+    let redis = PrivateRedis::start();
+    let vars = variables(&redis.host());
     let app_env: Vec<(String, String)> = vars
         .iter()
         .map(|(k, v)| {
@@ -470,6 +481,8 @@ fn start() -> Result<Cluster, String> {
             .map(|a| format!("ws://{a}/ws"))
             .collect(),
         dir,
+        vars,
         procs: Mutex::new(procs),
+        redis: Mutex::new(Some(redis)),
     })
 }
