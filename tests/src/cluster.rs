@@ -1,7 +1,7 @@
 //! A local cluster for the cross-instance tests (`tests/tests/api/cluster.rs`): two
 //! `rh-runtime` processes serving the API (`spin.toml`) and two `rh-sidecar` processes,
 //! behind a real HAProxy, and two worker `rh-runtime`s (`spin-worker.toml`, the Redis
-//! triggers, as production's two worker pods), all on the test database and a Redis of their own. The
+//! triggers, as production's two worker pods), all on the test database and Redis. The
 //! API and sidecars sit behind HAProxy configured by `scripts/haproxy-config` (the generator
 //! `./scripts/cluster` uses, so what the tests check is what the script runs).
 //!
@@ -32,7 +32,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::private_redis::PrivateRedis;
 use crate::TestApp;
 
 /// Register/login attempts per client address per minute in the cluster.
@@ -55,21 +54,22 @@ pub struct Cluster {
     pub sidecar_ws_urls: Vec<String>,
     /// Where the logs, the HAProxy configuration and its admin socket are.
     pub dir: PathBuf,
-    /// The variables every process runs with ([`variables`]); clients use them too.
-    vars: HashMap<String, String>,
     /// The wrappers; their stdin pipes are what keeps the processes alive.
     procs: Mutex<Vec<Proc>>,
-    /// The cluster's own Redis (see [`start`]); dropping it stops it.
-    redis: Mutex<Option<PrivateRedis>>,
 }
 
 /// The cluster shared by the tests of the calling module (started on first use, and
 /// stopped when the next module of the binary begins: its workers tick every queue, so
-/// they must not outlive the module, see [`crate::isolation`]).
+/// they must not outlive the module, see [`crate::isolation`]). The shared in-process
+/// app is stopped first, so only the cluster answers the cluster's messages.
 pub fn shared() -> &'static Cluster {
     static SHARED: OnceLock<Result<Cluster, String>> = OnceLock::new();
     static STOP_ON_LEAVE: std::sync::Once = std::sync::Once::new();
-    match SHARED.get_or_init(start) {
+    match SHARED.get_or_init(|| {
+        crate::isolation::enter();
+        crate::server::stop_shared();
+        start()
+    }) {
         Ok(cluster) => {
             STOP_ON_LEAVE.call_once(|| {
                 crate::isolation::enter();
@@ -84,12 +84,12 @@ pub fn shared() -> &'static Cluster {
 impl Cluster {
     /// A client of the load balancer (the way players reach the API).
     pub async fn lb(&self) -> TestApp {
-        TestApp::connect_distinct(self.lb_url.clone(), &self.vars).await
+        TestApp::connect_distinct(self.lb_url.clone()).await
     }
 
     /// A client of runtime `i` (0-based) directly, bypassing the load balancer.
     pub async fn runtime(&self, i: usize) -> TestApp {
-        TestApp::connect_distinct(self.runtime_urls[i].clone(), &self.vars).await
+        TestApp::connect_distinct(self.runtime_urls[i].clone()).await
     }
 
     /// Sends one command to HAProxy's admin socket (`set server runtimes/runtime-1 state
@@ -112,7 +112,6 @@ impl Cluster {
             drop(proc.wrapper.stdin.take());
             let _ = proc.wrapper.wait();
         }
-        drop(self.redis.lock().unwrap_or_else(|e| e.into_inner()).take());
     }
 
     /// The end of a process's log (`runtime-1`, `sidecar-2`, `haproxy`), for messages.
@@ -121,10 +120,9 @@ impl Cluster {
     }
 }
 
-/// The variables every process of the cluster runs with, on the Redis at `redis_host`.
-pub fn variables(redis_host: &str) -> HashMap<String, String> {
+/// The variables every process of the cluster runs with.
+pub fn variables() -> HashMap<String, String> {
     let mut vars = crate::test_variables();
-    vars.insert("redis_host".into(), redis_host.into());
     vars.insert("trusted_proxies".into(), "127.0.0.1".into());
     vars.insert(
         "auth_rate_limit_per_minute".into(),
@@ -294,11 +292,7 @@ fn start() -> Result<Cluster, String> {
         .join(std::process::id().to_string());
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
 
-    // A Redis of the cluster's own: pub/sub ignores database numbers, so on the shared
-    // server the in-process app's worker (every other module's) would hear the cluster's
-    // messages too (a streams refresh, a tick) and answer some of them itself.
-    let redis = PrivateRedis::start();
-    let vars = variables(&redis.host());
+    let vars = variables();
     let app_env: Vec<(String, String)> = vars
         .iter()
         .map(|(k, v)| {
@@ -481,8 +475,6 @@ fn start() -> Result<Cluster, String> {
             .map(|a| format!("ws://{a}/ws"))
             .collect(),
         dir,
-        vars,
         procs: Mutex::new(procs),
-        redis: Mutex::new(Some(redis)),
     })
 }

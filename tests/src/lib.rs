@@ -238,13 +238,10 @@ impl TestApp {
 
     /// A client of an app behind trusted proxies ([`cluster`]) whose requests each come
     /// from a client address of their own.
-    pub(crate) async fn connect_distinct(
-        base_url: String,
-        vars: &HashMap<String, String>,
-    ) -> TestApp {
+    pub(crate) async fn connect_distinct(base_url: String) -> TestApp {
         TestApp {
             distinct_clients: true,
-            ..TestApp::connect_with(base_url, None, vars).await
+            ..TestApp::connect(base_url, None).await
         }
     }
 
