@@ -242,24 +242,45 @@ component_packages() {
   done
 }
 
-# Builds the native binaries and every component. The sidecar is optional while it
-# is being written: if it fails to build, up runs without it.
-build_all() {
-  cd "$RH_ROOT"
-  log "building native binaries (release)"
-  cargo build --release -p rh-runtime -p rh-migrate
-  cargo build --release -p rh-sidecar || warn "rh-sidecar did not build; continuing without it"
-  build_components
+# The cargo selection of every native crate: the workspace minus the wasm-only packages.
+native_selection() {
+  local pkg
+  printf '%s\n' --workspace
+  for pkg in $(wasm_packages); do printf -- '--exclude\n%s\n' "$pkg"; done
 }
 
-build_components() {
+# build_native : the native binaries (rh-runtime, rh-sidecar, rh-migrate) and every test
+# binary, by `cargo test --no-run` over native_selection. ./scripts/up, ./scripts/cluster
+# and ./scripts/test all build through here, so whichever runs second compiles nothing
+# again: a plain `cargo build -p rh-runtime` resolves features without the dev-
+# dependencies and compiled tokio, mysql_async, wasmtime and the rest a second time.
+# Cargo builds a package's binaries with its integration tests, so the binaries land in
+# target/release as usual.
+build_native() {
+  cd "$RH_ROOT"
+  log "building the native crates and their tests (release)"
+  local selection
+  mapfile -t selection < <(native_selection)
+  cargo test --release --no-run "${selection[@]}"
+}
+
+# build_wasm : the console (console/dist, which the console component embeds), then
+# every wasm package (components and the runtime's fixtures) for wasm32-wasip2 in one
+# cargo invocation, so their shared dependencies are resolved and compiled once, and
+# fixture-hello also as a wasm32-wasip1 core module (the runtime adapts it into a
+# component). One selection for up and test alike, as for build_native.
+build_wasm() {
   cd "$RH_ROOT"
   build_console
   local args=() pkg
-  for pkg in $(component_packages); do args+=(-p "$pkg"); done
+  for pkg in $(wasm_packages); do args+=(-p "$pkg"); done
   [ "${#args[@]}" -gt 0 ] || return 0
-  log "building components for wasm32-wasip2"
+  log "building components and runtime fixtures for wasm32-wasip2"
   cargo build --release --target wasm32-wasip2 "${args[@]}"
+  if [ -f runtime/fixtures/hello/Cargo.toml ]; then
+    ensure_rust_target wasm32-wasip1
+    cargo build --release --target wasm32-wasip1 -p fixture-hello
+  fi
 }
 
 # prepare_stack DB : everything ./scripts/up and ./scripts/cluster need before starting
@@ -270,7 +291,8 @@ prepare_stack() {
   ensure_mariadb
   ensure_redis
   ensure_app_db "$1"
-  build_all
+  build_wasm
+  build_native
   migrate_db "$1"
   dev_app_variables "$1"
 }
@@ -383,6 +405,11 @@ run_node_tests() {
     pids+=($!)
     "$RH_ROOT/target/release/rh-runtime" up --from "$RH_ROOT/spin.toml" --listen "$api" \
       --runtime-config-file "$RH_ROOT/runtime-config.toml" >"$logdir/runtime.log" 2>&1 &
+    pids+=($!)
+    # The worker (spin-worker.toml's Redis triggers: the queue tick among them), as
+    # production runs it beside the API; without it no match ever forms.
+    "$RH_ROOT/target/release/rh-runtime" up --from "$RH_ROOT/spin-worker.toml" \
+      --runtime-config-file "$RH_ROOT/runtime-config.toml" >"$logdir/worker.log" 2>&1 &
     pids+=($!)
     wait_for_port "${api%:*}" "${api##*:}" rh-runtime 120
     wait_for_port "${ws%:*}" "${ws##*:}" rh-sidecar 30

@@ -1,4 +1,4 @@
-//! A local cluster for the cross-instance tests (`tests/tests/cluster.rs`): two
+//! A local cluster for the cross-instance tests (`tests/tests/api/cluster.rs`): two
 //! `rh-runtime` processes serving the API (`spin.toml`) and two `rh-sidecar` processes,
 //! behind a real HAProxy, and two worker `rh-runtime`s (`spin-worker.toml`, the Redis
 //! triggers, as production's two worker pods), all on the test database and Redis. The
@@ -11,7 +11,7 @@
 //! builds them. Runtimes listen on port 0 and report their address on stderr
 //! (`Serving http://...`); sidecars and HAProxy get free loopback ports picked here.
 //!
-//! One cluster per test binary, started on first use ([`shared`]). Each process runs
+//! One cluster per module of the test binary, started on first use ([`shared`]) and stopped when the next module begins. Each process runs
 //! under a small shell wrapper that stops it when the test process exits, whatever way
 //! it exits (the wrapper waits for end-of-file on a pipe only this process holds), so
 //! no run leaves processes behind. Logs go to `target/cluster-tests/<pid>/<name>.log`,
@@ -55,14 +55,28 @@ pub struct Cluster {
     /// Where the logs, the HAProxy configuration and its admin socket are.
     pub dir: PathBuf,
     /// The wrappers; their stdin pipes are what keeps the processes alive.
-    _procs: Mutex<Vec<Proc>>,
+    procs: Mutex<Vec<Proc>>,
 }
 
-/// The cluster shared by every test of this binary (started on first use).
+/// The cluster shared by the tests of the calling module (started on first use, and
+/// stopped when the next module of the binary begins: its workers tick every queue, so
+/// they must not outlive the module, see [`crate::isolation`]). The shared in-process
+/// app is stopped first, so only the cluster answers the cluster's messages.
 pub fn shared() -> &'static Cluster {
     static SHARED: OnceLock<Result<Cluster, String>> = OnceLock::new();
-    match SHARED.get_or_init(start) {
-        Ok(cluster) => cluster,
+    static STOP_ON_LEAVE: std::sync::Once = std::sync::Once::new();
+    match SHARED.get_or_init(|| {
+        crate::isolation::enter();
+        crate::server::stop_shared();
+        start()
+    }) {
+        Ok(cluster) => {
+            STOP_ON_LEAVE.call_once(|| {
+                crate::isolation::enter();
+                crate::isolation::on_leave(|| cluster.stop());
+            });
+            cluster
+        }
         Err(e) => panic!("the test cluster did not start: {e}"),
     }
 }
@@ -88,6 +102,16 @@ impl Cluster {
         let mut answer = String::new();
         sock.read_to_string(&mut answer).unwrap();
         answer
+    }
+
+    /// Stops every process and waits for each to exit. The cluster is unusable after.
+    fn stop(&self) {
+        let procs = std::mem::take(&mut *self.procs.lock().unwrap_or_else(|e| e.into_inner()));
+        for mut proc in procs {
+            // End-of-file on its stdin makes the wrapper stop the process (WRAPPER).
+            drop(proc.wrapper.stdin.take());
+            let _ = proc.wrapper.wait();
+        }
     }
 
     /// The end of a process's log (`runtime-1`, `sidecar-2`, `haproxy`), for messages.
@@ -451,6 +475,6 @@ fn start() -> Result<Cluster, String> {
             .map(|a| format!("ws://{a}/ws"))
             .collect(),
         dir,
-        _procs: Mutex::new(procs),
+        procs: Mutex::new(procs),
     })
 }

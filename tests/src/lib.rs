@@ -28,6 +28,7 @@
 
 pub mod cluster;
 pub mod fake_provider;
+pub mod isolation;
 pub mod private_redis;
 pub mod problem;
 pub mod server;
@@ -56,6 +57,15 @@ pub const TEST_REDIS_DB: u8 = 1;
 /// The shared app's register/login limit: high, because every test registers users
 /// from 127.0.0.1 within the same minute. Rate-limit tests use [`spawn_app_with`].
 pub const SHARED_AUTH_RATE_LIMIT: &str = "100000";
+
+/// The shared app's queue regions: the defaults plus one per queue test of the
+/// matchmaking modules (`mq...`), so tests running in parallel never share a queue;
+/// `mqbatch_unstorable_region` is longer than `matches.region` on purpose (a batch there
+/// fails in MySQL). The cluster runs with its own list ([`cluster::REGIONS`]).
+pub const TEST_REGIONS: &str = "na,eu,sa,asia,oce,\
+    mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad,mqleaverace,mqview,\
+    mqbat1,mqbat2,mqgone,mqbatch_unstorable_region,\
+    mqb1,mqb2,mqb3,mqb4,mqb5";
 
 /// A running app plus clients onto the same database and Redis it uses.
 pub struct TestApp {
@@ -89,7 +99,11 @@ pub struct TestUser {
 }
 
 /// The variables every test app runs with (keys are the lowercase variable names).
+///
+/// Every app, cluster and client of a test is built from these, so this is where a test
+/// enters its module ([`isolation::enter`]): one module of the binary runs at a time.
 pub fn test_variables() -> HashMap<String, String> {
+    isolation::enter();
     let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
     let mut vars = HashMap::from([
         (
@@ -122,6 +136,7 @@ pub fn test_variables() -> HashMap<String, String> {
             "auth_rate_limit_per_minute".into(),
             SHARED_AUTH_RATE_LIMIT.into(),
         ),
+        ("regions".into(), TEST_REGIONS.into()),
     ]);
     // Every OAuth provider points at the local fake (started on first use).
     vars.extend(fake_provider::shared().variables());

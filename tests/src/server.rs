@@ -9,12 +9,12 @@
 //! `tests/redis_outage.rs` runs its own pair and restarts the worker itself).
 //!
 //! [`shared`] starts one server per test binary (components are compiled once, which
-//! is most of the start-up time); [`Dedicated`] starts one with its own variables and
-//! stops it when dropped.
+//! is most of the start-up time; [`stop_shared`] stops it for a module that must run
+//! alone); [`Dedicated`] starts one with its own variables and stops it when dropped.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 use rh_runtime::{App, UpOptions};
 
@@ -53,21 +53,41 @@ pub fn options(manifest: &str, vars: HashMap<String, String>) -> UpOptions {
     }
 }
 
-/// Base URL of the server shared by every test of this binary.
+/// The shared server, once started (or the error it failed with).
+static SHARED: Mutex<Option<Result<Shared, String>>> = Mutex::new(None);
+
+struct Shared {
+    base_url: String,
+    // Dropped by `stop_shared`, which stops it like a [`Dedicated`] one.
+    _running: Dedicated,
+}
+
+/// Base URL of the server shared by the tests of this binary (started on first use).
 pub fn shared(vars: HashMap<String, String>) -> String {
-    static SHARED: OnceLock<Result<String, String>> = OnceLock::new();
-    let started = SHARED.get_or_init(|| {
-        // The shutdown sender is leaked on purpose: the shared server serves until the
-        // test process exits.
-        start(vars).map(|running| {
-            std::mem::forget(running.stop);
-            running.base_url
+    let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    let started = slot.get_or_insert_with(|| {
+        start(vars).map(|running| Shared {
+            base_url: running.base_url.clone(),
+            _running: Dedicated {
+                base_url: running.base_url,
+                stop: Some(running.stop),
+                thread: Some(running.thread),
+            },
         })
     });
     match started {
-        Ok(url) => url.clone(),
+        Ok(shared) => shared.base_url.clone(),
         Err(e) => panic!("the test app did not start: {e}"),
     }
+}
+
+/// Stops the shared server, if it runs (the next [`shared`] starts a new one). The
+/// cluster module calls it before starting its processes: the shared app's worker
+/// listens on the same Redis, and pub/sub ignores database numbers, so it would hear
+/// the cluster's messages (a streams refresh, a tick) and answer some itself.
+pub fn stop_shared() {
+    let taken = SHARED.lock().unwrap_or_else(|e| e.into_inner()).take();
+    drop(taken);
 }
 
 /// A server of its own, stopped (and its thread joined) on drop.
@@ -131,7 +151,7 @@ fn start(vars: HashMap<String, String>) -> Result<Running, String> {
 }
 
 /// Loads the app, reports its URL (or the load error) on `started`, then serves until
-/// `stop` fires (or its sender is dropped... or forgotten, for the shared server).
+/// `stop` fires (or its sender is dropped).
 fn serve_on_this_thread(
     vars: HashMap<String, String>,
     stop: tokio::sync::oneshot::Receiver<()>,

@@ -5,9 +5,7 @@
 //! back.
 //!
 //! Needs the fixture (`cargo build --release --target wasm32-wasip2 -p fixture-storage`)
-//! and `redis-server` on the PATH. Run: `cargo test --release -p rh-runtime --test host_redis_faults`.
-
-mod common;
+//! and `redis-server` on the PATH. Run: `cargo test --release -p rh-runtime --test runtime -- host_redis_faults::`.
 
 use std::collections::HashMap;
 use std::io::{Read as _, Write as _};
@@ -95,8 +93,8 @@ impl Drop for PrivateRedis {
     }
 }
 
-async fn start_app(redis: &PrivateRedis) -> common::Running {
-    let wasm = common::fixture_wasm("wasm32-wasip2", "fixture-storage");
+async fn start_app(redis: &PrivateRedis) -> crate::common::Running {
+    let wasm = crate::common::fixture_wasm("wasm32-wasip2", "fixture-storage");
     let dir = std::env::temp_dir().join(format!(
         "rh-redis-faults-{}-{}",
         std::process::id(),
@@ -128,11 +126,11 @@ allowed_outbound_hosts = ["redis://127.0.0.1:{port}"]
         env: Vec::new(),
         variable_overrides: HashMap::new(),
     };
-    common::serve(App::load(options).await.expect("loading the app")).await
+    crate::common::serve(App::load(options).await.expect("loading the app")).await
 }
 
 /// SET then GET `value` through the component; the fixture's per-step results.
-async fn set_get(app: &common::Running, url: &str, value: &str) -> Value {
+async fn set_get(app: &crate::common::Running, url: &str, value: &str) -> Value {
     let body = json!({"url": url, "steps": [
         {"op": "set", "key": "k", "value": value},
         {"op": "get", "key": "k"},
@@ -206,7 +204,7 @@ async fn pooled_connections_survive_a_redis_restart_and_a_frozen_redis_times_out
 }
 
 /// Four concurrent SET/GET requests, each with its own value.
-async fn futures_join(app: &common::Running, url: &str, value: &str) -> Vec<Value> {
+async fn futures_join(app: &crate::common::Running, url: &str, value: &str) -> Vec<Value> {
     let (a, b, c, d) = tokio::join!(
         set_get(app, url, value),
         set_get(app, url, value),

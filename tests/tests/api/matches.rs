@@ -1,9 +1,7 @@
 //! Issue 5, matches: server-signed routes, creating matches, results applied exactly
 //! once (replayed and concurrent), match pages, history and the timeline.
 
-mod matches_support;
-
-use matches_support::*;
+use crate::matches_support::*;
 use reqwest::{Method, StatusCode};
 use rh_tests::{assert_problem, spawn_app};
 use serde_json::{json, Value};

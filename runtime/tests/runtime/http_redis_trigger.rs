@@ -5,7 +5,6 @@
 //!
 //! Both behaviours on a lost connection: Spin's (the default, [`OnDisconnect::Exit`]: the
 //! app ends, HTTP included) and [`OnDisconnect::Reconnect`].
-mod common;
 
 use rh_runtime::OnDisconnect;
 
@@ -73,7 +72,7 @@ impl Observer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_fires_the_redis_trigger() {
     let reply = format!("rh-runtime-test:reply:{}", std::process::id());
-    let app = common::spawn("redis.toml", &[("reply_channel", &reply)]).await;
+    let app = crate::common::spawn("redis.toml", &[("reply_channel", &reply)]).await;
     let mut observer = Observer::connect("redis://127.0.0.1:6379", &reply).await;
 
     let payload = format!("ping-{}", std::process::id());
@@ -142,7 +141,7 @@ async fn with_reconnect_the_trigger_resubscribes_after_a_redis_restart() {
     let reply = format!("rh-runtime-test:reply:restart:{}", std::process::id());
 
     let server = RedisServer::start(port);
-    let app = common::spawn_with(
+    let app = crate::common::spawn_with(
         "redis.toml",
         &[("redis_host", &host), ("reply_channel", &reply)],
         reconnect,
@@ -172,7 +171,7 @@ async fn with_reconnect_the_trigger_connects_once_redis_starts_after_the_runtime
     let reply = format!("rh-runtime-test:reply:late:{}", std::process::id());
 
     // Nothing listens on `port` yet: the app still starts, and its trigger keeps trying.
-    let app = common::spawn_with(
+    let app = crate::common::spawn_with(
         "redis.toml",
         &[("redis_host", &host), ("reply_channel", &reply)],
         reconnect,
@@ -199,7 +198,7 @@ fn free_port() -> u16 {
 }
 
 /// Waits (bounded) for the app's `serve` to return and gives its error text.
-async fn serve_error(app: &mut common::Running) -> String {
+async fn serve_error(app: &mut crate::common::Running) -> String {
     let result = tokio::time::timeout(Duration::from_secs(60), &mut app.task)
         .await
         .expect("the app did not stop")
@@ -216,14 +215,18 @@ async fn as_on_spin_a_lost_redis_connection_ends_the_app_http_included() {
     let host = format!("127.0.0.1:{port}");
     let reply = format!("rh-runtime-test:reply:exit:{}", std::process::id());
     let server = RedisServer::start(port);
-    let mut app = common::spawn(
+    let mut app = crate::common::spawn(
         "http-and-redis.toml",
         &[("redis_host", &host), ("reply_channel", &reply)],
     )
     .await;
     let mut observer = Observer::connect(&format!("redis://{host}"), &reply).await;
     assert_eq!(observer.roundtrip("before").await, "seen:before");
-    let hello = common::client().get(app.url("/")).send().await.unwrap();
+    let hello = crate::common::client()
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(hello.status(), 200);
     observer.close().await;
 
@@ -232,7 +235,11 @@ async fn as_on_spin_a_lost_redis_connection_ends_the_app_http_included() {
     let error = serve_error(&mut app).await;
     assert!(error.contains("disconnected from"), "{error}");
     assert!(
-        common::client().get(app.url("/")).send().await.is_err(),
+        crate::common::client()
+            .get(app.url("/"))
+            .send()
+            .await
+            .is_err(),
         "the HTTP trigger went down with the app"
     );
 }
@@ -240,7 +247,7 @@ async fn as_on_spin_a_lost_redis_connection_ends_the_app_http_included() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn as_on_spin_redis_down_at_start_ends_the_app() {
     let host = format!("127.0.0.1:{}", free_port());
-    let mut app = common::spawn("http-and-redis.toml", &[("redis_host", &host)]).await;
+    let mut app = crate::common::spawn("http-and-redis.toml", &[("redis_host", &host)]).await;
     let error = serve_error(&mut app).await;
     assert!(error.contains("failed to connect"), "{error}");
 }

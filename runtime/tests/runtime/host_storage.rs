@@ -4,9 +4,7 @@
 //! Needs the fixture: `cargo build --release --target wasm32-wasip2 -p fixture-storage`,
 //! MariaDB on 127.0.0.1:3306 (root, empty password: the tests create `rh_runtime_test`) and
 //! Redis on 127.0.0.1:6379 (databases 3 and 4, keys prefixed per test run).
-//! Run: `cargo test --release -p rh-runtime --test host_storage`.
-
-mod common;
+//! Run: `cargo test --release -p rh-runtime --test runtime -- host_storage::`.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -41,8 +39,8 @@ async fn ensure_database() {
 
 /// Writes a manifest (and optionally a runtime config) for the storage fixture into a fresh
 /// temporary directory and starts the app.
-async fn start(runtime_config: Option<&str>, overrides: &[(&str, &str)]) -> common::Running {
-    common::serve(
+async fn start(runtime_config: Option<&str>, overrides: &[(&str, &str)]) -> crate::common::Running {
+    crate::common::serve(
         App::load(storage_app(runtime_config, overrides, r#"["default"]"#).await)
             .await
             .expect("loading the storage app"),
@@ -57,7 +55,7 @@ async fn storage_app(
     key_value_stores: &str,
 ) -> UpOptions {
     ensure_database().await;
-    let wasm = common::fixture_wasm("wasm32-wasip2", "fixture-storage");
+    let wasm = crate::common::fixture_wasm("wasm32-wasip2", "fixture-storage");
     let dir = std::env::temp_dir().join(unique("rh-host-test"));
     std::fs::create_dir_all(&dir).unwrap();
     let manifest = format!(
@@ -105,7 +103,7 @@ greeting = "{{{{ greeting }}}}"
     }
 }
 
-async fn post(app: &common::Running, path: &str, body: Value) -> Vec<Value> {
+async fn post(app: &crate::common::Running, path: &str, body: Value) -> Vec<Value> {
     let resp = reqwest::Client::new()
         .post(app.url(path))
         .json(&body)
@@ -612,7 +610,7 @@ async fn key_value_default_store_on_redis() {
 
 #[tokio::test]
 async fn variables_resolve_and_report_spins_errors() {
-    let get = |app: &common::Running, name: &str| {
+    let get = |app: &crate::common::Running, name: &str| {
         let url = app.url(&format!("/var?name={name}"));
         async move {
             reqwest::get(url)

@@ -2,9 +2,9 @@
 //! with 10,000 queued tickets in Redis.
 //!
 //! ```text
-//! ./scripts/test -p rh-tests --test matchmaking_bench -- --ignored --nocapture
+//! ./scripts/test -p rh-tests --test api -- --ignored matchmaking_bench --nocapture
 //! ```
-//! (or `cargo test --release -p rh-tests --test matchmaking_bench -- --ignored --nocapture`
+//! (or `cargo test --release -p rh-tests --test api -- --ignored matchmaking_bench --nocapture`
 //! once `./scripts/test` has prepared the database and components).
 //!
 //! Set-up, outside the timing: 10,000 users inserted straight into MySQL and 10,000
@@ -85,12 +85,6 @@ async fn signed_tick(app: &rh_tests::TestApp) -> (f64, Value) {
 #[tokio::test]
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_one_tick_with_10000_queued_tickets() {
-    let mut vars = rh_tests::test_variables();
-    vars.insert(
-        "regions".into(),
-        format!("na,eu,sa,asia,oce,{}", REGIONS.join(",")),
-    );
-    rh_tests::server::shared(vars);
     let app = rh_tests::spawn_app().await;
 
     // Users, straight into MySQL.

@@ -3,12 +3,11 @@
 //! real sidecar to WebSocket clients (issue 7's "a result posted over HTTP reaches a
 //! `rankings:1v1` subscriber and the players' `user:` channels; a spectator on `match:{id}`
 //! receives timeline events").
-mod matches_support;
 
 use std::time::Duration;
 
+use crate::matches_support::{create_match, put_result, result_body, signed};
 use futures::{SinkExt, StreamExt};
-use matches_support::{create_match, put_result, result_body, signed};
 use reqwest::{Method, StatusCode};
 use rh_sidecar::{Config, Sidecar};
 use rh_tests::{TestApp, TEST_JWT_SECRET};
@@ -89,7 +88,7 @@ async fn event_where(ws: &mut Ws, channel: &str, pred: impl Fn(&Value) -> bool) 
 }
 
 async fn players(app: &TestApp, n: usize) -> Vec<rh_tests::TestUser> {
-    matches_support::players(app, n, "eu").await
+    crate::matches_support::players(app, n, "eu").await
 }
 
 #[tokio::test]

@@ -4,10 +4,8 @@
 //!
 //! Heroes get unique names per test: the test database is shared by every test.
 
-mod matches_support;
-
+use crate::matches_support::*;
 use fred::prelude::KeysInterface;
-use matches_support::*;
 use mysql_async::prelude::Queryable;
 use reqwest::StatusCode;
 use rh_tests::{assert_problem, spawn_app, unique_suffix, TestApp};

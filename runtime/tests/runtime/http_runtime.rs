@@ -1,10 +1,9 @@
 //! Instance isolation and server behaviour: traps, CPU-bound requests beside short ones,
 //! body limit, outbound HTTP policy, graceful shutdown, core-module components.
-mod common;
 
 use std::time::Duration;
 
-use common::{client, options, spawn, upstream, TOKEN};
+use crate::common::{client, options, spawn, upstream, TOKEN};
 use rh_runtime::App;
 
 /// A failure guard for awaits that should complete promptly; never a pacing sleep.
@@ -61,7 +60,7 @@ async fn an_oversized_body_gets_413() {
         .await
         .unwrap()
         .with_max_body_bytes(1024);
-    let app = common::serve(app).await;
+    let app = crate::common::serve(app).await;
     let r = client()
         .post(app.url("/api/body"))
         .body(vec![b'x'; 1024])
@@ -102,7 +101,7 @@ async fn a_chunked_body_over_the_limit_gets_413_after_the_client_finished_sendin
         .await
         .unwrap()
         .with_max_body_bytes(1024);
-    let app = common::serve(app).await;
+    let app = crate::common::serve(app).await;
     let addr = app.addr;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut request =
@@ -207,7 +206,7 @@ async fn requests_beyond_the_concurrency_limit_wait_then_get_503() {
         let opts = options("probe.toml", &[TOKEN, ("outbound_host", &host)]);
         async move {
             let app = App::load(opts).await.unwrap().with_admission(1, queue);
-            common::serve(app).await
+            crate::common::serve(app).await
         }
     };
 

@@ -14,17 +14,14 @@
 //! client addresses and queue region; those that compare whole boards with MySQL, or
 //! post results, take `BOARD`.
 
-mod matches_support;
-mod matchmaking_support;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::matches_support::{create_match, players, put_result, result_body};
+use crate::matchmaking_support::{matches_in_region, signed_tick, QUEUE, TICK};
 use fred::prelude::{KeysInterface, PubsubInterface, SortedSetsInterface};
 use futures::{SinkExt, StreamExt};
-use matches_support::{create_match, players, put_result, result_body};
-use matchmaking_support::{matches_in_region, signed_tick, QUEUE, TICK};
 use mysql_async::prelude::Queryable;
 use reqwest::{Method, StatusCode};
 use rh_tests::cluster::{self, AUTH_RATE_LIMIT};
@@ -334,7 +331,7 @@ async fn concurrent_ticks_on_both_runtimes_never_double_book_a_player() {
     }
     // Each player's own view agrees with the match MySQL holds.
     for user in &users {
-        let status = matchmaking_support::status(&lb, user).await;
+        let status = crate::matchmaking_support::status(&lb, user).await;
         assert_eq!(status["state"], "matched", "{}: {status}", user.id);
         assert_eq!(
             status["match_id"].as_u64(),
@@ -411,7 +408,9 @@ async fn a_result_submitted_to_both_runtimes_at_once_is_applied_once() {
         assert_eq!(answer, &answers[0].1, "every answer is the stored outcome");
     }
     for u in &p {
-        let stats = matches_support::stats(&lb, u.id, "2v2").await.unwrap();
+        let stats = crate::matches_support::stats(&lb, u.id, "2v2")
+            .await
+            .unwrap();
         assert_eq!(stats.4, 1, "one game for {}", u.id);
     }
     for table in ["notifications", "feed_events"] {
@@ -442,8 +441,12 @@ async fn a_result_submitted_to_both_runtimes_at_once_is_applied_once() {
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
     let (s0, s1) = (
-        matches_support::stats(&lb, q[0].id, "1v1").await.unwrap(),
-        matches_support::stats(&lb, q[1].id, "1v1").await.unwrap(),
+        crate::matches_support::stats(&lb, q[0].id, "1v1")
+            .await
+            .unwrap(),
+        crate::matches_support::stats(&lb, q[1].id, "1v1")
+            .await
+            .unwrap(),
     );
     assert_eq!(s0.1 + s1.1, 1, "exactly one win applied");
 }

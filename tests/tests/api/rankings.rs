@@ -5,10 +5,8 @@
 //! Tests that compare a whole board with MySQL take `BOARD` so no other test of this
 //! binary posts a result in between.
 
-mod matches_support;
-
+use crate::matches_support::*;
 use fred::prelude::{KeysInterface, SortedSetsInterface};
-use matches_support::*;
 use mysql_async::prelude::Queryable;
 use reqwest::{Method, StatusCode};
 use rh_tests::{assert_problem, spawn_app, TestApp};

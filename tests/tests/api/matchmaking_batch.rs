@@ -5,10 +5,9 @@
 //! These tests assert what one particular tick did, so no other tick may touch their
 //! queues: they hold each queue's tick lock (which the `queue-tick` trigger, run by every
 //! join, honours) and run their own tick with `use_lock: false`; and they run one at a
-//! time ([`SERIAL`]), since an unlocked tick reads every active queue. Test binaries run
-//! one after another, so no other binary's ticks reach this app's queues either.
-
-mod matchmaking_support;
+//! time ([`SERIAL`]), since an unlocked tick reads every active queue. Modules of the test
+//! binary run one after another (`rh_tests::isolation`), so no other module's ticks
+//! reach these queues either.
 
 use std::collections::HashSet;
 
@@ -18,7 +17,7 @@ use reqwest::StatusCode;
 use rh_tests::{TestApp, TestUser};
 use serde_json::Value;
 
-use matchmaking_support::*;
+use crate::matchmaking_support::*;
 
 /// A region longer than `matches.region` (VARCHAR(16)): MySQL refuses to insert it, so
 /// a batch in this region fails as a whole.
@@ -31,8 +30,7 @@ const REGIONS: [&str; 4] = ["mqbat1", "mqbat2", "mqgone", UNSTORABLE_REGION];
 /// The app, with every queue of this binary's regions emptied (the tests run one at a
 /// time, so none is in use).
 async fn app() -> TestApp {
-    let all = format!("na,eu,sa,asia,oce,{}", REGIONS.join(","));
-    app_with_regions(&all, &REGIONS).await
+    queue_app(&REGIONS).await
 }
 
 /// Holds a queue's tick lock so only this test's unlocked ticks form its matches.

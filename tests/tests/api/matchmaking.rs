@@ -7,10 +7,8 @@
 //! (a sidecar's ticker) may tick too, so tests assert on state, which is the same
 //! whoever ran the tick, and await `match_found` events rather than sleeping.
 //!
-//! Isolation: this binary's app runs with extra regions, one per test, so tests running
-//! in parallel never share a queue.
-
-mod matchmaking_support;
+//! Isolation: each test uses a queue region of its own (`rh_tests::TEST_REGIONS`), so
+//! tests running in parallel never share a queue.
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,15 +17,11 @@ use reqwest::StatusCode;
 use rh_tests::{assert_problem, TestApp, TestUser};
 use serde_json::{json, Value};
 
-use matchmaking_support::*;
-
-/// One queue region per test (plus the defaults).
-const TEST_REGIONS: &str =
-    "na,eu,sa,asia,oce,mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad,mqleaverace,mqview";
+use crate::matchmaking_support::*;
 
 /// The app, with the queues of `regions` emptied of what earlier runs left there.
 async fn app(regions: &[&str]) -> TestApp {
-    app_with_regions(TEST_REGIONS, regions).await
+    queue_app(regions).await
 }
 
 #[tokio::test]

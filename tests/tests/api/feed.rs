@@ -1,8 +1,6 @@
 //! Issue 5, feed, achievements and notifications written by result processing.
 
-mod matches_support;
-
-use matches_support::*;
+use crate::matches_support::*;
 use mysql_async::prelude::Queryable;
 use reqwest::StatusCode;
 use rh_tests::{assert_problem, spawn_app};

@@ -1,8 +1,7 @@
 //! Routing, Spin request headers, variables, environment and manifest errors, driven through
 //! `App::load` / `App::serve` with the http-probe fixture.
-mod common;
 
-use common::{client, lines, options, spawn, TOKEN};
+use crate::common::{client, lines, options, spawn, TOKEN};
 use rh_runtime::App;
 
 async fn get(url: &str) -> (u16, String) {
@@ -206,7 +205,7 @@ async fn variables_come_from_defaults_and_overrides() {
 async fn components_see_manifest_and_cli_environment() {
     let mut opts = options("probe.toml", &[TOKEN]);
     opts.env.push(("FROM_CLI".into(), "cli-value".into()));
-    let app = common::serve(App::load(opts).await.unwrap()).await;
+    let app = crate::common::serve(App::load(opts).await.unwrap()).await;
     assert_eq!(
         get(&app.url("/api/env?name=FROM_MANIFEST")).await,
         (200, "manifest-value".to_string())
@@ -236,7 +235,7 @@ async fn a_missing_required_variable_stops_start_up_and_names_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_manifest_key_stops_start_up_and_names_it() {
-    let wasm = common::fixture_wasm("wasm32-wasip2", "fixture-hello");
+    let wasm = crate::common::fixture_wasm("wasm32-wasip2", "fixture-hello");
     let dir = std::env::temp_dir().join(format!("rh-runtime-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("spin.toml");
@@ -260,7 +259,7 @@ async fn an_unknown_manifest_key_stops_start_up_and_names_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_secret_value_never_appears_in_load_errors() {
-    let wasm = common::fixture_wasm("wasm32-wasip2", "fixture-hello");
+    let wasm = crate::common::fixture_wasm("wasm32-wasip2", "fixture-hello");
     let dir = std::env::temp_dir().join(format!("rh-runtime-test-secret-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("spin.toml");

@@ -2,11 +2,9 @@
 //! victim is retried inside the route, so the game server gets its 200 and the result
 //! applies once, instead of a 500 for an ordinary event under load.
 
-mod matches_support;
-
 use std::time::{Duration, Instant};
 
-use matches_support::*;
+use crate::matches_support::*;
 use mysql_async::prelude::Queryable;
 use reqwest::StatusCode;
 use rh_tests::spawn_app;

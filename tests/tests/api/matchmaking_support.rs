@@ -16,14 +16,16 @@ use sha2::Sha256;
 pub const QUEUE: &str = "/api/v1/matchmaking/queue";
 pub const TICK: &str = "/api/v1/matchmaking/tick";
 
-/// The binary's shared app, running with `regions` (its test regions plus the
-/// defaults), with the queues of `clear` emptied of what earlier runs left there (the
-/// test database and Redis persist between runs of one binary).
-pub async fn app_with_regions(regions: &str, clear: &[&str]) -> TestApp {
-    let mut vars = rh_tests::test_variables();
-    vars.insert("regions".into(), regions.into());
-    // The binary's shared server starts with these variables; spawn_app then connects to it.
-    rh_tests::server::shared(vars);
+/// The shared app, with the queues of `clear` emptied of what earlier runs left there
+/// (the test database and Redis persist between runs). Each must be one of
+/// [`rh_tests::TEST_REGIONS`], the shared app's regions.
+pub async fn queue_app(clear: &[&str]) -> TestApp {
+    for region in clear {
+        assert!(
+            rh_tests::TEST_REGIONS.split(',').any(|r| r == *region),
+            "{region} is not in rh_tests::TEST_REGIONS"
+        );
+    }
     let app = rh_tests::spawn_app().await;
     for region in clear {
         for mode in ["1v1", "2v2", "4v4"] {

@@ -5,10 +5,8 @@
 //! Tests promote their admin directly in MySQL; production uses
 //! `rh-migrate promote-admin EMAIL`.
 
-mod matches_support;
-
+use crate::matches_support::*;
 use fred::prelude::SortedSetsInterface;
-use matches_support::*;
 use mysql_async::prelude::Queryable;
 use reqwest::StatusCode;
 use rh_tests::{assert_problem, spawn_app, TestApp, TestUser};

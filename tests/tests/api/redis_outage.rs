@@ -9,7 +9,7 @@
 //! crash) handles messages again.
 //!
 //! Needs what every rh-tests binary needs (./scripts/test prepares it) plus
-//! `redis-server` on the PATH. Run: `./scripts/test -p rh-tests --test redis_outage`.
+//! `redis-server` on the PATH. Run: `./scripts/test -p rh-tests --test api -- redis_outage::`.
 
 use std::collections::HashMap;
 use std::future::Future;
