@@ -65,7 +65,8 @@ pub const SHARED_AUTH_RATE_LIMIT: &str = "100000";
 pub const TEST_REGIONS: &str = "na,eu,sa,asia,oce,\
     mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad,mqleaverace,mqview,\
     mqbat1,mqbat2,mqgone,mqbatch_unstorable_region,\
-    mqb1,mqb2,mqb3,mqb4,mqb5";
+    mqb1,mqb2,mqb3,mqb4,mqb5,\
+    mqqlop,mqqra,mqqrb,mqqbad,mqqparty,mqqlv1,mqqlv2";
 
 /// A running app plus clients onto the same database and Redis it uses.
 pub struct TestApp {

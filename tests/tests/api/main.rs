@@ -27,6 +27,7 @@ mod matches_contention;
 mod matchmaking;
 mod matchmaking_batch;
 mod matchmaking_bench;
+mod matchmaking_quality;
 mod rankings;
 mod realtime;
 mod redis_outage;

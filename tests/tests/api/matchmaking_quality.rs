@@ -4,12 +4,10 @@
 //! every queue, parties stay together, the prediction reaches `match_found` and
 //! `GET /api/v1/matches/{id}`, and bad region lists are problems.
 //!
-//! Isolation: as `matchmaking.rs`, this binary's app runs with extra regions, one or two
-//! per test and named `mqq*`, so tests running in parallel (here or in other binaries)
-//! never share a queue. Ticks: every join publishes one and tests run more with the
+//! Isolation: as `matchmaking.rs`, each test uses one or two queue regions of its own
+//! (`mqq*`, in `rh_tests::TEST_REGIONS`), so tests running in parallel never share a
+//! queue. Ticks: every join publishes one and tests run more with the
 //! signed tick route; assertions are on state and events, never on who ran the tick.
-
-mod matchmaking_support;
 
 use fred::prelude::*;
 use mysql_async::prelude::Queryable;
@@ -17,13 +15,10 @@ use reqwest::StatusCode;
 use rh_tests::{assert_problem, TestApp, TestUser};
 use serde_json::{json, Value};
 
-use matchmaking_support::*;
-
-/// The regions of this binary's tests (plus the defaults).
-const TEST_REGIONS: &str = "na,eu,sa,asia,oce,mqqlop,mqqra,mqqrb,mqqbad,mqqparty,mqqlv1,mqqlv2";
+use crate::matchmaking_support::*;
 
 async fn app(regions: &[&str]) -> TestApp {
-    app_with_regions(TEST_REGIONS, regions).await
+    queue_app(regions).await
 }
 
 /// Gives `user` a settled rating (σ `sigma`) at `mmr` in `mode`.
