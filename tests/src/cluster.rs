@@ -11,8 +11,9 @@
 //! builds them. Runtimes listen on port 0 and report their address on stderr
 //! (`Serving http://...`); sidecars and HAProxy get free loopback ports picked here.
 //!
-//! One cluster per module of the test binary, started on first use ([`shared`]) and stopped when the next module begins. Each process runs
-//! under a small shell wrapper that stops it when the test process exits, whatever way
+//! One cluster for the module that uses it, started on first use ([`shared`]) and
+//! stopped when the next module of the test binary begins. Each process runs under a
+//! small shell wrapper that stops it when the test process exits, whatever way
 //! it exits (the wrapper waits for end-of-file on a pipe only this process holds), so
 //! no run leaves processes behind. Logs go to `target/cluster-tests/<pid>/<name>.log`,
 //! and a start-up failure quotes the end of the failing log.
