@@ -65,19 +65,19 @@ pub struct Cluster {
 /// app is stopped first, so only the cluster answers the cluster's messages.
 pub fn shared() -> &'static Cluster {
     static SHARED: OnceLock<Result<Cluster, String>> = OnceLock::new();
-    static STOP_ON_LEAVE: std::sync::Once = std::sync::Once::new();
-    match SHARED.get_or_init(|| {
+    let started = SHARED.get_or_init(|| {
         crate::isolation::enter();
         crate::server::stop_shared();
-        start()
-    }) {
-        Ok(cluster) => {
-            STOP_ON_LEAVE.call_once(|| {
-                crate::isolation::enter();
-                crate::isolation::on_leave(|| cluster.stop());
-            });
-            cluster
-        }
+        let cluster = start()?;
+        crate::isolation::on_leave(|| {
+            if let Some(Ok(cluster)) = SHARED.get() {
+                cluster.stop();
+            }
+        });
+        Ok(cluster)
+    });
+    match started {
+        Ok(cluster) => cluster,
         Err(e) => panic!("the test cluster did not start: {e}"),
     }
 }
