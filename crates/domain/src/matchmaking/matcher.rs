@@ -37,6 +37,10 @@
 //! Tickets still expire from Redis after ten minutes, as before.
 //!
 //! # Cost
+//! The tickets are read once, in input order, into compact records; the search then
+//! touches only those (its time is mostly memory traffic, not arithmetic: see
+//! `docs/benchmarks.md`). A candidate group is scored by its favourite's edge alone;
+//! the full prediction, with the draw chance, is computed only for groups that form.
 //! Per region, tickets are sorted by mmr once into a doubly linked list so matched
 //! tickets leave in O(1) from every region list they are in (at most three). Each anchor
 //! looks at no more than [`MAX_CANDIDATES`] neighbours per region with bounded searches:
@@ -46,10 +50,10 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::quality::{predict_strengths, Prediction, TeamStrength};
+use super::quality::{predict_strengths, quality_of_strengths, Prediction, TeamStrength};
 use super::regions::{RegionLatency, MAX_REGIONS};
 use super::settings::QualitySettings;
-use super::teams::{balance, Split};
+use super::teams::{assign, team_sums};
 use super::tolerance;
 use crate::error::{DomainError, FieldError};
 use crate::modes::Mode;
@@ -133,6 +137,9 @@ pub struct MatchOutcome {
 /// What the search keeps per valid ticket, in age order.
 struct Rec {
     ticket: usize,
+    ticket_id: u64,
+    /// Where its players' ids start in the flat id array (`size` of them).
+    ids_at: u32,
     mmr: i64,
     sigma_max: f64,
     strength: TeamStrength,
@@ -148,6 +155,23 @@ impl Rec {
     fn nodes(&self) -> &[u32] {
         &self.nodes[..usize::from(self.regions)]
     }
+
+    fn ids<'a>(&self, ids: &'a [u64]) -> &'a [u64] {
+        &ids[self.ids_at as usize..][..self.size as usize]
+    }
+}
+
+/// What the input-order pass reads of one ticket (see step 1 of [`form_matches`]).
+struct Pre {
+    mmr: i64,
+    sigma_max: f64,
+    strength: TeamStrength,
+    /// [`party_fits`]: only a ticket that does not is checked again for its message.
+    fits: bool,
+    /// (region id, latency), `region_count` of them.
+    regions: [(u32, u32); MAX_REGIONS],
+    region_count: u8,
+    ids_at: u32,
 }
 
 /// A node: one ticket in one region's mmr-sorted list.
@@ -158,8 +182,20 @@ struct Node {
     mmr: i64,
     sigma_max: f64,
     latency_ms: u32,
+    /// The ticket's player count.
+    size: u32,
     prev: u32,
     next: u32,
+}
+
+/// A gathered candidate: what choosing a group reads, copied from its node so the
+/// search does not chase the ticket's record.
+#[derive(Clone, Copy)]
+struct Cand {
+    rec: usize,
+    size: u32,
+    mmr: i64,
+    sigma_max: f64,
 }
 
 /// Forms matches of `mode` out of `tickets` at `now_ms` (see the module doc).
@@ -172,37 +208,81 @@ pub fn form_matches(
 ) -> MatchOutcome {
     let mut out = MatchOutcome::default();
 
-    // 1. Age order; validity; one ticket per player (the older wins). Duplicates are
+    // 1. One pass over the tickets in input order reads everything the search needs of
+    //    each into a compact record (its mmr, strength, region ids and latencies, its
+    //    player ids into one flat array). Walking the tickets in age order instead chased
+    //    each one's members, regions and region names on the heap in random order, and
+    //    that cache-missing was most of the matcher's time.
+    let mut region_names: Vec<&str> = Vec::new();
+    let mut ids: Vec<u64> = Vec::with_capacity(tickets.len() * 2);
+    let pre: Vec<Pre> = tickets
+        .iter()
+        .map(|t| {
+            let ids_at = ids.len() as u32;
+            let mut strength = TeamStrength::default();
+            let mut sigma_max: f64 = 0.0;
+            for m in &t.members {
+                strength.add(m.rating);
+                sigma_max = sigma_max.max(m.rating.sigma);
+                ids.push(m.user_id);
+            }
+            // A ticket's regions past MAX_REGIONS (the queue refuses them) are ignored.
+            // The few region names are found by a linear scan, cheaper than hashing.
+            let mut regions = [(0u32, 0u32); MAX_REGIONS];
+            let mut count = 0u8;
+            for rl in t.regions.iter().take(MAX_REGIONS) {
+                let id = match region_names.iter().position(|n| *n == rl.region) {
+                    Some(id) => id,
+                    None => {
+                        region_names.push(rl.region.as_str());
+                        region_names.len() - 1
+                    }
+                } as u32;
+                regions[usize::from(count)] = (id, rl.latency_ms);
+                count += 1;
+            }
+            Pre {
+                mmr: t.mmr(),
+                sigma_max,
+                strength,
+                fits: party_fits(&t.members, mode.team_size),
+                regions,
+                region_count: count,
+                ids_at,
+            }
+        })
+        .collect();
+
+    // 2. Age order; validity; one ticket per player (the older wins). Duplicates are
     //    rare (the queue refuses a second ticket), so a sorted copy first proves there
     //    are none and the set is only built when there are.
-    let mut order: Vec<usize> = (0..tickets.len()).collect();
-    order.sort_by_key(|&i| (tickets[i].joined_at_ms, tickets[i].ticket_id));
-    let mut all: Vec<u64> = tickets
+    let mut order: Vec<(u64, u64, u32)> = tickets
         .iter()
-        .flat_map(|t| t.members.iter().map(|m| m.user_id))
+        .enumerate()
+        .map(|(i, t)| (t.joined_at_ms, t.ticket_id, i as u32))
         .collect();
+    order.sort_unstable();
+    let mut all = ids.clone();
     all.sort_unstable();
     let any_duplicate = all.windows(2).any(|w| w[0] == w[1]);
     drop(all);
     let mut seen: HashSet<u64> = HashSet::new();
     let mut recs: Vec<Rec> = Vec::with_capacity(tickets.len());
-    let mut no_region: Vec<usize> = Vec::new();
-    for &i in &order {
+    let mut no_region: Vec<(u64, u64)> = Vec::new();
+    for &(joined_at_ms, ticket_id, i) in &order {
+        let (i, p) = (i as usize, &pre[i as usize]);
         let t = &tickets[i];
-        if !party_fits(&t.members, mode.team_size) {
+        if !p.fits {
             let ids: Vec<u64> = t.members.iter().map(|m| m.user_id).collect();
             if let Err(reason) = mode.validate_party(&ids) {
-                out.rejected.push(Rejected {
-                    ticket_id: t.ticket_id,
-                    reason,
-                });
+                out.rejected.push(Rejected { ticket_id, reason });
                 continue;
             }
         }
         if any_duplicate {
             if let Some(dup) = t.members.iter().find(|m| seen.contains(&m.user_id)) {
                 out.rejected.push(Rejected {
-                    ticket_id: t.ticket_id,
+                    ticket_id,
                     reason: DomainError::Invalid(vec![FieldError::new(
                         "members",
                         format!("user {} is already in an older ticket", dup.user_id),
@@ -212,51 +292,50 @@ pub fn form_matches(
             }
             seen.extend(t.members.iter().map(|m| m.user_id));
         }
-        if t.regions.is_empty() {
-            no_region.push(i);
+        if p.region_count == 0 {
+            no_region.push((joined_at_ms, ticket_id));
             continue;
-        }
-        let mut strength = TeamStrength::default();
-        let mut sigma_max: f64 = 0.0;
-        for m in &t.members {
-            strength.add(m.rating);
-            sigma_max = sigma_max.max(m.rating.sigma);
         }
         recs.push(Rec {
             ticket: i,
-            mmr: t.mmr(),
-            sigma_max,
-            strength,
+            ticket_id,
+            ids_at: p.ids_at,
+            mmr: p.mmr,
+            sigma_max: p.sigma_max,
+            strength: p.strength,
             size: t.members.len() as u32,
-            joined_at_ms: t.joined_at_ms,
+            joined_at_ms,
             nodes: [NIL; MAX_REGIONS],
             regions: 0,
         });
     }
 
-    // 2. Region lists: every (ticket, region) node sorted by (region, mmr, age) and
+    // 3. Region lists: every (ticket, region) node sorted by (region, mmr, age) and
     //    stored in that order, so walking a list walks memory in order (a linked list
-    //    scattered over 100,000 nodes spent most of its time in cache misses). The
-    //    few region names are found by a linear scan, cheaper than hashing each one.
-    let mut region_names: Vec<&str> = Vec::new();
-    // (region, mmr, rec, latency, σ max); a ticket's regions past MAX_REGIONS (the
-    // queue refuses them) are ignored.
-    let mut raw: Vec<(u32, i64, u32, u32, f64)> = Vec::with_capacity(recs.len());
-    for (r, rec) in recs.iter().enumerate() {
-        for rl in tickets[rec.ticket].regions.iter().take(MAX_REGIONS) {
-            let id = match region_names.iter().position(|n| *n == rl.region) {
-                Some(id) => id,
-                None => {
-                    region_names.push(rl.region.as_str());
-                    region_names.len() - 1
-                }
-            } as u32;
-            raw.push((id, rec.mmr, r as u32, rl.latency_ms, rec.sigma_max));
+    //    scattered over 100,000 nodes spent most of its time in cache misses).
+    //    A ticket's nodes keep its own region order (`slot`): rule 4's last tie-break.
+    // (region, mmr, rec, latency, σ max, slot)
+    let mut raw: Vec<(u32, i64, u32, u32, f64, u8)> = Vec::with_capacity(recs.len());
+    for (r, rec) in recs.iter_mut().enumerate() {
+        let p = &pre[rec.ticket];
+        for (slot, &(region, latency_ms)) in
+            p.regions[..usize::from(p.region_count)].iter().enumerate()
+        {
+            raw.push((
+                region,
+                rec.mmr,
+                r as u32,
+                latency_ms,
+                rec.sigma_max,
+                slot as u8,
+            ));
         }
+        rec.regions = p.region_count;
     }
-    raw.sort_unstable_by_key(|&(region, mmr, rec, _, _)| (region, mmr, rec));
+    drop(pre);
+    raw.sort_unstable_by_key(|&(region, mmr, rec, ..)| (region, mmr, rec));
     let mut nodes: Vec<Node> = Vec::with_capacity(raw.len());
-    for (k, &(region, mmr, rec, latency_ms, sigma_max)) in raw.iter().enumerate() {
+    for (k, &(region, mmr, rec, latency_ms, sigma_max, slot)) in raw.iter().enumerate() {
         let same_prev = k > 0 && raw[k - 1].0 == region;
         let same_next = k + 1 < raw.len() && raw[k + 1].0 == region;
         nodes.push(Node {
@@ -265,16 +344,15 @@ pub fn form_matches(
             mmr,
             sigma_max,
             latency_ms,
+            size: recs[rec as usize].size,
             prev: if same_prev { k as u32 - 1 } else { NIL },
             next: if same_next { k as u32 + 1 } else { NIL },
         });
-        let r = &mut recs[rec as usize];
-        r.nodes[usize::from(r.regions)] = k as u32;
-        r.regions += 1;
+        recs[rec as usize].nodes[usize::from(slot)] = k as u32;
     }
     drop(raw);
 
-    // 3. Anchors in age order.
+    // 4. Anchors in age order.
     let mut search = Search {
         recs: &recs,
         nodes: &mut nodes,
@@ -300,21 +378,21 @@ pub fn form_matches(
                 matched[c] = true;
             }
             out.matches
-                .push(found.into_match(&recs, tickets, &region_names));
+                .push(found.into_match(params, &recs, &ids, &region_names));
         }
         // else: rule 5 — it stays queued but is no longer offered to younger anchors.
     }
 
-    // 4. Everything neither matched nor rejected stays, oldest first.
-    let mut left: Vec<usize> = recs
+    // 5. Everything neither matched nor rejected stays, oldest first.
+    let mut left: Vec<(u64, u64)> = recs
         .iter()
         .enumerate()
         .filter(|(r, _)| !matched[*r])
-        .map(|(_, rec)| rec.ticket)
+        .map(|(_, rec)| (rec.joined_at_ms, rec.ticket_id))
         .chain(no_region)
         .collect();
-    left.sort_by_key(|&i| (tickets[i].joined_at_ms, tickets[i].ticket_id));
-    out.leftover = left.into_iter().map(|i| tickets[i].ticket_id).collect();
+    left.sort_unstable();
+    out.leftover = left.into_iter().map(|(_, id)| id).collect();
     out
 }
 
@@ -335,30 +413,32 @@ struct Group {
     region: u32,
     worst_latency_ms: u32,
     team_of: Vec<usize>,
-    prediction: Prediction,
+    /// Per team; the full [`Prediction`] (with the draw chance) is computed only for
+    /// the group that forms.
+    teams: Vec<TeamStrength>,
     quality: f64,
     score: f64,
     rematch: bool,
 }
 
 impl Group {
-    fn into_match(self, recs: &[Rec], tickets: &[QueuedTicket], regions: &[&str]) -> QualityMatch {
-        let teams_n = self.prediction.win.len();
-        let mut teams = vec![Vec::new(); teams_n];
+    fn into_match(
+        self,
+        params: &RatingParams,
+        recs: &[Rec],
+        ids: &[u64],
+        regions: &[&str],
+    ) -> QualityMatch {
+        let mut teams = vec![Vec::new(); self.teams.len()];
         for (k, &r) in self.recs.iter().enumerate() {
-            teams[self.team_of[k]]
-                .extend(tickets[recs[r].ticket].members.iter().map(|m| m.user_id));
+            teams[self.team_of[k]].extend_from_slice(recs[r].ids(ids));
         }
         QualityMatch {
-            ticket_ids: self
-                .recs
-                .iter()
-                .map(|&r| tickets[recs[r].ticket].ticket_id)
-                .collect(),
+            ticket_ids: self.recs.iter().map(|&r| recs[r].ticket_id).collect(),
             region: regions[self.region as usize].to_owned(),
             worst_latency_ms: self.worst_latency_ms,
             teams,
-            prediction: self.prediction,
+            prediction: predict_strengths(params, &self.teams),
             quality: self.quality,
             rematch: self.rematch,
         }
@@ -373,8 +453,8 @@ struct Search<'a> {
     settings: &'a QualitySettings,
     params: &'a RatingParams,
     alive: Vec<bool>,
-    /// (rec, node) of the gathered candidates, closest first.
-    cands: Vec<(usize, u32)>,
+    /// The gathered candidates, closest first.
+    cands: Vec<Cand>,
     chosen: Vec<usize>,
 }
 
@@ -431,7 +511,7 @@ impl Search<'_> {
     ) -> Option<Group> {
         self.gather(anchor, node, wait_ms);
         let need = self.mode.match_size() as u32 - self.recs[anchor].size;
-        let available: u32 = self.cands.iter().map(|&(r, _)| self.recs[r].size).sum();
+        let available: u32 = self.cands.iter().map(|c| c.size).sum();
         if available < need {
             return None;
         }
@@ -460,9 +540,8 @@ impl Search<'_> {
             let mut improved = false;
             for k in 1..group.recs.len() {
                 for ci in 0..self.cands.len() {
-                    let (c, _) = self.cands[ci];
-                    if group.recs.contains(&c) || self.recs[c].size != self.recs[group.recs[k]].size
-                    {
+                    let Cand { rec: c, size, .. } = self.cands[ci];
+                    if group.recs.contains(&c) || size != self.recs[group.recs[k]].size {
                         continue;
                     }
                     let mut trial: Vec<usize> = group.recs[1..].to_vec();
@@ -519,7 +598,13 @@ impl Search<'_> {
             let d = if take_left { dl } else { dr }.unwrap_or(i64::MAX);
             let sigma = a.sigma_max.max(self.nodes[n as usize].sigma_max);
             if d <= self.window(wait_ms, sigma) {
-                self.cands.push((c, n));
+                let node = &self.nodes[n as usize];
+                self.cands.push(Cand {
+                    rec: c,
+                    size: node.size,
+                    mmr: node.mmr,
+                    sigma_max: node.sigma_max,
+                });
             }
             if take_left {
                 l = self.nodes[l as usize].prev;
@@ -550,8 +635,8 @@ impl Search<'_> {
                 return false;
             }
             *budget -= 1;
-            let (c, _) = self.cands[k];
-            let rec = &self.recs[c];
+            let rec = self.cands[k];
+            let c = rec.rec;
             if rec.size > need {
                 continue;
             }
@@ -628,7 +713,7 @@ impl Search<'_> {
         let mut members: Vec<usize> = Vec::with_capacity(chosen.len() + 1);
         members.push(anchor);
         members.extend_from_slice(chosen);
-        let split = if members.len() == 2 && self.mode.teams == 2 {
+        let (team_of, teams) = if members.len() == 2 && self.mode.teams == 2 {
             // One party per team (1v1, or two full parties): nothing to choose.
             let teams = [
                 self.recs[members[0]].strength,
@@ -640,20 +725,18 @@ impl Search<'_> {
             {
                 return None;
             }
-            Split {
-                team_of: vec![0, 1],
-                prediction: predict_strengths(self.params, &teams),
-                teams: teams.to_vec(),
-            }
+            (vec![0, 1], teams.to_vec())
         } else {
             let parties: Vec<TeamStrength> =
                 members.iter().map(|&r| self.recs[r].strength).collect();
-            balance(
+            let team_of = assign(
                 self.params,
                 &parties,
                 self.mode.teams,
                 self.mode.team_size as u32,
-            )?
+            )?;
+            let teams = team_sums(&parties, &team_of, self.mode.teams);
+            (team_of, teams)
         };
         let mut worst = 0;
         for &r in &members {
@@ -666,12 +749,13 @@ impl Search<'_> {
             worst = worst.max(latency);
         }
         let rematch = self.settings.rematch_window_s > 0 && self.rematch(&members);
-        let quality = split.prediction.quality();
+        let quality = quality_of_strengths(self.params, &teams);
         Some(Group {
             recs: members,
             region,
             worst_latency_ms: worst,
-            team_of: split.team_of,
+            team_of,
+            teams,
             quality,
             score: quality
                 - if rematch {
@@ -679,7 +763,6 @@ impl Search<'_> {
                 } else {
                     0.0
                 },
-            prediction: split.prediction,
             rematch,
         })
     }

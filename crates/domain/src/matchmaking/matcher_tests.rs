@@ -132,6 +132,22 @@ fn multi_region_tickets_meet_in_the_shared_region_with_the_lowest_worst_latency(
     assert_eq!(out.leftover, vec![3]);
 }
 
+/// Rule 4's last tie-break is the anchor's own region order, not the order in which
+/// the matcher first saw each region (here the older ticket 1 sees "eu" first).
+#[test]
+fn equal_groups_in_two_regions_form_in_the_region_the_anchor_listed_first() {
+    let tickets = [
+        ticket(1, &[1], 3000, 2.0, &[rl("eu", 0)], 9_000),
+        ticket(2, &[2], 1500, 2.0, &[rl("na", 40), rl("eu", 40)], 5_000),
+        ticket(3, &[3], 1500, 2.0, &[rl("eu", 40), rl("na", 40)], 0),
+    ];
+    let out = run(&tickets, "1v1");
+    assert_eq!(out.matches.len(), 1, "{out:?}");
+    assert_eq!(out.matches[0].ticket_ids, vec![2, 3]);
+    assert_eq!(out.matches[0].region, "na");
+    assert_eq!(out.leftover, vec![1]);
+}
+
 #[test]
 fn single_region_tickets_never_cross_regions() {
     let a = ticket(1, &[1], 1500, 2.0, &[rl("eu", 0)], 0);

@@ -145,6 +145,17 @@ pub fn quality_of(win: &[f64]) -> f64 {
     (1.0 - (fav - 1.0 / n) / (1.0 - 1.0 / n)).clamp(0.0, 1.0)
 }
 
+/// [`Prediction::quality`] of teams, without the draw chance or an allocation for two
+/// teams: what the matcher compares for every candidate group. Equal, bit for bit, to
+/// `predict_strengths(params, teams).quality()`.
+pub fn quality_of_strengths(params: &RatingParams, teams: &[TeamStrength]) -> f64 {
+    if teams.len() == 2 {
+        let p = phi((teams[0].mu - teams[1].mu) / pair_denominator(params, &teams[0], &teams[1]));
+        return quality_of(&[p, 1.0 - p]);
+    }
+    quality_of(&predict_win(params, teams))
+}
+
 fn pair_denominator(params: &RatingParams, a: &TeamStrength, b: &TeamStrength) -> f64 {
     (2.0 * params.beta * params.beta + a.sigma_sq + b.sigma_sq).sqrt()
 }

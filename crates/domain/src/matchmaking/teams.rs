@@ -42,6 +42,23 @@ pub fn balance(
     teams: usize,
     team_size: u32,
 ) -> Option<Split> {
+    let team_of = assign(params, parties, teams, team_size)?;
+    let sums = team_sums(parties, &team_of, teams);
+    Some(Split {
+        prediction: predict_strengths(params, &sums),
+        teams: sums,
+        team_of,
+    })
+}
+
+/// [`balance`] without the prediction: the team of each party (in input order). The
+/// matcher scores many candidate groups and predicts only for the one that forms.
+pub fn assign(
+    params: &RatingParams,
+    parties: &[TeamStrength],
+    teams: usize,
+    team_size: u32,
+) -> Option<Vec<usize>> {
     let players: u32 = parties.iter().map(|p| p.players).sum();
     if teams < 2
         || players != teams as u32 * team_size
@@ -49,7 +66,7 @@ pub fn balance(
     {
         return None;
     }
-    let team_of = if players <= EXACT_PLAYERS {
+    if players <= EXACT_PLAYERS {
         let mut search = Exact {
             params,
             parties,
@@ -59,19 +76,14 @@ pub fn balance(
             best: None,
         };
         search.dfs(0);
-        search.best?.1
+        search.best.map(|(_, t)| t)
     } else {
-        heuristic(params, parties, teams, team_size)?
-    };
-    let sums = sums(parties, &team_of, teams);
-    Some(Split {
-        prediction: predict_strengths(params, &sums),
-        teams: sums,
-        team_of,
-    })
+        heuristic(params, parties, teams, team_size)
+    }
 }
 
-fn sums(parties: &[TeamStrength], team_of: &[usize], teams: usize) -> Vec<TeamStrength> {
+/// Each team's summed strength under `team_of`.
+pub fn team_sums(parties: &[TeamStrength], team_of: &[usize], teams: usize) -> Vec<TeamStrength> {
     let mut sums = vec![TeamStrength::default(); teams];
     for (p, &t) in parties.iter().zip(team_of) {
         sums[t].mu += p.mu;
