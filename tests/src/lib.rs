@@ -15,6 +15,8 @@
 //!   cross-instance tests.
 //! - [`problem`]: assertions on RFC 9457 problem responses.
 //! - [`private_redis`]: a `redis-server` of a test's own, for tests that restart Redis.
+//! - [`tcp_proxy`]: a TCP proxy between the app and MySQL or Redis that freezes, refuses
+//!   or holds one command on cue.
 //!
 //! # Environment
 //! | variable | default | meaning |
@@ -32,6 +34,7 @@ pub mod isolation;
 pub mod private_redis;
 pub mod problem;
 pub mod server;
+pub mod tcp_proxy;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -8,7 +8,7 @@ use rh_infra::audit::Audit;
 use rh_infra::db::Db;
 use rh_infra::http::{self, Req};
 use rh_infra::redis::Redis;
-use rh_infra::{clock, config, ratelimit, AppError};
+use rh_infra::{clock, config, ratelimit, revocation, AppError};
 use rh_token::TokenType;
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
@@ -276,10 +276,10 @@ pub fn logout(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
     let user = rh_infra::auth::require_user(req, &redis)?;
     let now_ms = clock::now_ms();
-    let ttl = user.exp - now_ms / 1000;
-    redis.set_ex(&rh_token::revoked_jti_key(&user.jti), "logout", ttl.max(1))?;
     let db = Db::open()?;
     db.transaction(|tx| {
+        // The durable mark first (rh_infra::revocation), Redis after commit.
+        revocation::revoke_token(tx, &user.jti, user.id, user.exp, now_ms)?;
         if let Some(family) = &user.family {
             session::revoke_family(tx, family, now_ms)?;
         }
@@ -290,5 +290,9 @@ pub fn logout(req: &Req) -> Result<Response, AppError> {
             .record(tx, now_ms)?;
         Ok::<_, AppError>(())
     })?;
+    revocation::write_token_mark(&redis, &user.jti, user.exp, now_ms)?;
+    if let Err(e) = revocation::purge_expired(&db, now_ms) {
+        eprintln!("revocation purge: {e}");
+    }
     Ok(http::no_content())
 }

@@ -94,9 +94,17 @@ pub fn update_me(req: &Req) -> Result<Response, AppError> {
         avatar_url: avatar?.map(|a| a.map(|a| a.as_str().to_owned())),
     };
 
+    let renamed = changes.username.is_some();
     let db = Db::open()?;
     store::update_profile(&db, auth.id, changes, clock::now_ms())?;
     let user = load(&db, auth.id)?;
+    if renamed {
+        // Committed: the boards follow the new name (or are rebuilt when they cannot).
+        if let Err(e) = rh_app::leaderboard::rename_everywhere(&redis, &db, user.id, &user.username)
+        {
+            eprintln!("leaderboard rename of user {}: {e}", user.id);
+        }
+    }
     let stats = store::stats(&db, user.id)?;
     http::json(200, &private_view(&user, stats))
 }

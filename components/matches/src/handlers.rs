@@ -8,66 +8,101 @@ use rh_domain::events::{MatchEvent, MatchStatus};
 use rh_infra::db::Db;
 use rh_infra::http::{json, Req};
 use rh_infra::redis::Redis;
-use rh_infra::{clock, config, events, server_sig, AppError};
+use rh_infra::{clock, config, events, idempotency, AppError};
 
-/// POST /api/v1/matches (server): 201 with the pending match.
+/// POST /api/v1/matches (server): 201 with the pending match. Create-type: the
+/// idempotency record commits with the match, so a retry, or a replay after Redis lost
+/// its data, gets this answer again and creates nothing.
 pub fn create(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    server_sig::require_server(req, &redis)?;
-    let new: NewMatch = req.json()?;
     let db = Db::open()?;
-    let created = matches::create_match(&db, new, &config::regions(), clock::now_ms())?;
-    let status = MatchEvent::Status {
-        match_id: created.id,
-        status: MatchStatus::Pending,
-        winner_team: None,
-    };
-    if let Err(e) = events::publish(&redis, &events::match_channel(created.id), &status) {
-        eprintln!("{e}");
+    let now = clock::now_ms();
+    let resp = idempotency::serve_signed(req, &redis, Some(&db), |call| {
+        let new: NewMatch = req.json()?;
+        let created =
+            matches::create_match_recorded(&db, new, &config::regions(), now, |tx, created| {
+                let body = serde_json::to_vec(created).map_err(|e| {
+                    rh_app::matches::MatchError::Inconsistent(format!("answer: {e}"))
+                })?;
+                Ok(call.record(tx, 201, &body, now)?)
+            })?;
+        let status = MatchEvent::Status {
+            match_id: created.id,
+            status: MatchStatus::Pending,
+            winner_team: None,
+        };
+        if let Err(e) = events::publish(&redis, &events::match_channel(created.id), &status) {
+            eprintln!("{e}");
+        }
+        json(201, &created)
+    })?;
+    purge_idempotency(&db, now);
+    Ok(resp)
+}
+
+/// Expired idempotency records go a batch at a time, after create-type calls.
+fn purge_idempotency(db: &Db, now: i64) {
+    if let Err(e) = idempotency::purge_expired(db, now) {
+        eprintln!("idempotency purge: {e}");
     }
-    json(201, &created)
 }
 
 /// PUT /api/v1/matches/{id}/result (server): applied once; a replay gets the same body.
+/// The match's own exactly-once transaction is the durable record: after Redis lost
+/// its data a replay finds the match completed with the same result and answers it.
 pub fn result(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    server_sig::require_server(req, &redis)?;
-    let id = req.path_id("id", "match")?;
-    let body: ResultBody = req.json()?;
-    let db = Db::open()?;
-    let now = clock::now_ms();
-    match matches::apply_result(&db, id, body, now)? {
-        Applied::Replayed(result) => json(200, &result),
-        Applied::Fresh { result, after } => {
-            // Committed: from here on failures are logged, never turned into an error
-            // answer (a retry would only be a replay).
-            for e in effects::after_commit(&redis, &after, now) {
-                eprintln!("after commit of match {id}: {e}");
+    idempotency::serve_signed(req, &redis, None, |_| {
+        let id = req.path_id("id", "match")?;
+        let body: ResultBody = req.json()?;
+        let db = Db::open()?;
+        let now = clock::now_ms();
+        match matches::apply_result(&db, id, body, now)? {
+            Applied::Replayed(result) => {
+                let mut resp = json(200, &result)?;
+                resp.set_header(idempotency::REPLAYED_HEADER, "true");
+                Ok(resp)
             }
-            if let Err(e) = inbox::purge_feed(&db, now) {
-                eprintln!("feed purge: {e}");
+            Applied::Fresh { result, after } => {
+                // Committed: from here on failures are logged, never turned into an error
+                // answer (a retry would only be a replay).
+                for e in effects::after_commit(&redis, &after, now) {
+                    eprintln!("after commit of match {id}: {e}");
+                }
+                if let Err(e) = inbox::purge_feed(&db, now) {
+                    eprintln!("feed purge: {e}");
+                }
+                json(200, &result)
             }
-            json(200, &result)
         }
-    }
+    })
 }
 
 /// POST /api/v1/matches/{id}/events (server): 201 with the stored event, published.
+/// Create-type, as [`create`].
 pub fn append_event(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    server_sig::require_server(req, &redis)?;
-    let id = req.path_id("id", "match")?;
-    let event: read::NewTimelineEvent = req.json()?;
     let db = Db::open()?;
-    let stored = read::append_event(&db, id, event)?;
-    let message = MatchEvent::Timeline {
-        match_id: id,
-        event: stored.clone(),
-    };
-    if let Err(e) = events::publish(&redis, &events::match_channel(id), &message) {
-        eprintln!("{e}");
-    }
-    json(201, &stored)
+    let now = clock::now_ms();
+    let resp = idempotency::serve_signed(req, &redis, Some(&db), |call| {
+        let id = req.path_id("id", "match")?;
+        let event: read::NewTimelineEvent = req.json()?;
+        let stored = read::append_event_recorded(&db, id, event, |tx, stored| {
+            let body = serde_json::to_vec(stored)
+                .map_err(|e| rh_app::matches::MatchError::Inconsistent(format!("answer: {e}")))?;
+            Ok(call.record(tx, 201, &body, now)?)
+        })?;
+        let message = MatchEvent::Timeline {
+            match_id: id,
+            event: stored.clone(),
+        };
+        if let Err(e) = events::publish(&redis, &events::match_channel(id), &message) {
+            eprintln!("{e}");
+        }
+        json(201, &stored)
+    })?;
+    purge_idempotency(&db, now);
+    Ok(resp)
 }
 
 /// GET /api/v1/matches/{id}

@@ -6,8 +6,8 @@ use rh_app::queue::{self, JoinRequest, TickOptions};
 use rh_infra::auth::require_user;
 use rh_infra::db::Db;
 use rh_infra::http::{json, no_content, Req};
+use rh_infra::idempotency;
 use rh_infra::redis::Redis;
-use rh_infra::server_sig;
 use rh_infra::{clock, config, AppError};
 
 fn db() -> Result<Db, AppError> {
@@ -54,12 +54,13 @@ pub fn overview(_req: &Req) -> Result<Response, AppError> {
 /// An empty body runs the tick as the trigger does.
 pub fn tick(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    server_sig::require_server(req, &redis)?;
-    let opts: TickOptions = if req.body.iter().all(u8::is_ascii_whitespace) {
-        TickOptions::default()
-    } else {
-        req.json()?
-    };
-    let outcome = queue::run_tick(&db()?, &redis, &config::regions(), now_ms(), &opts)?;
-    json(200, &outcome)
+    idempotency::serve_signed(req, &redis, None, |_| {
+        let opts: TickOptions = if req.body.iter().all(u8::is_ascii_whitespace) {
+            TickOptions::default()
+        } else {
+            req.json()?
+        };
+        let outcome = queue::run_tick(&db()?, &redis, &config::regions(), now_ms(), &opts)?;
+        json(200, &outcome)
+    })
 }

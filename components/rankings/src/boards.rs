@@ -8,7 +8,7 @@ use rh_app::matches;
 use rh_infra::db::Db;
 use rh_infra::http::{json, Req};
 use rh_infra::redis::Redis;
-use rh_infra::{auth, config, server_sig, AppError};
+use rh_infra::{auth, config, idempotency, AppError};
 
 /// The optional `?region=` (422 if not configured) and the configured regions.
 fn region_of(req: &Req) -> Result<(Option<String>, Vec<String>), AppError> {
@@ -163,13 +163,14 @@ pub fn me(req: &Req) -> Result<Response, AppError> {
 /// POST /api/v1/admin/leaderboards/rebuild (server): rebuilds every mode's boards.
 pub fn rebuild(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    server_sig::require_server(req, &redis)?;
-    let db = Db::open()?;
-    let regions = config::regions();
-    let mut rebuilt = Vec::new();
-    for mode in matches::mode_names(&db)? {
-        let players = leaderboard::rebuild(&redis, &db, &mode, &regions)?;
-        rebuilt.push(json!({"mode": mode, "players": players}));
-    }
-    json(200, &json!({"rebuilt": rebuilt}))
+    idempotency::serve_signed(req, &redis, None, |_| {
+        let db = Db::open()?;
+        let regions = config::regions();
+        let mut rebuilt = Vec::new();
+        for mode in matches::mode_names(&db)? {
+            let players = leaderboard::rebuild(&redis, &db, &mode, &regions)?;
+            rebuilt.push(json!({"mode": mode, "players": players}));
+        }
+        json(200, &json!({"rebuilt": rebuilt}))
+    })
 }

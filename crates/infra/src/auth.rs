@@ -1,7 +1,9 @@
 //! Bearer authentication for any route: the token must verify (rh-token: HS256,
 //! issuer, audience, expiry, type `access`) and must not be revoked in Redis.
 //!
-//! Revocation lives in Redis so every component and the sidecar see it at once:
+//! Revocation ([`crate::revocation`]) is recorded in MySQL and read from Redis, so
+//! every component and the sidecar see it at once and a Redis that lost its data
+//! cannot bring a revoked token back:
 //! - [`rh_token::revoked_jti_key`]: set by logout until the token's own expiry;
 //! - [`rh_token::user_tokens_not_before_key`]: unix seconds; tokens issued before it are
 //!   refused (bans, "log out everywhere").
@@ -65,17 +67,9 @@ pub fn authenticate(
     let token = bearer_token(req)?;
     let claims = rh_token::verify(keys, token, TokenType::Access, now_unix).map_err(token_error)?;
     let id = claims.user_id().map_err(token_error)?;
-    if redis
-        .get_string(&rh_token::revoked_jti_key(&claims.jti))?
-        .is_some()
-    {
+    let verdict = crate::revocation::check(redis, &claims.jti, id, claims.iat, now_unix * 1000)?;
+    if verdict == crate::revocation::Verdict::Revoked {
         return Err(AppError::InvalidToken("the token has been revoked".into()));
-    }
-    if let Some(not_before) = redis.get_string(&rh_token::user_tokens_not_before_key(id))? {
-        let not_before: i64 = not_before.trim().parse().unwrap_or(i64::MAX);
-        if claims.iat < not_before {
-            return Err(AppError::InvalidToken("the token has been revoked".into()));
-        }
     }
     Ok(AuthUser {
         id,

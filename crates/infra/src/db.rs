@@ -50,6 +50,10 @@ impl DbError {
                     "os error",
                     "gone away",
                     "lost connection",
+                    // The host's deadline on a frozen server, I/O failures in a result.
+                    "timed out",
+                    "io error",
+                    "unexpected eof",
                 ]
                 .iter()
                 .any(|sign| why.contains(sign))

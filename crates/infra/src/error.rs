@@ -54,7 +54,7 @@ pub enum AppError {
     /// its lock) or the database was busy; nothing was changed and a retry will do.
     #[error("{0}")]
     Busy(String),
-    /// 503: a dependency is down; the message names it.
+    /// 503 with `Retry-After: 1`: a dependency is down; the message names it.
     #[error("{0}")]
     Unavailable(String),
     /// 503 from a health check: `checks` are `(dependency, "ok" | "down")`, sent as
@@ -170,7 +170,9 @@ impl AppError {
                 .with_detail(what)
                 .with_header("retry-after", "1"),
             AppError::Unavailable(what) => {
-                Problem::new(status, "unavailable", "Service Unavailable").with_detail(what)
+                Problem::new(status, "unavailable", "Service Unavailable")
+                    .with_detail(what)
+                    .with_header("retry-after", "1")
             }
             AppError::Unhealthy { checks } => {
                 let down: Vec<&str> = checks
@@ -179,7 +181,8 @@ impl AppError {
                     .map(|(name, _)| name.as_str())
                     .collect();
                 let mut p = Problem::new(status, "unhealthy", "Service Unavailable")
-                    .with_detail(format!("down: {}", down.join(", ")));
+                    .with_detail(format!("down: {}", down.join(", ")))
+                    .with_header("retry-after", "1");
                 for (name, state) in checks {
                     p = p.with_extension(name, state.as_str());
                 }

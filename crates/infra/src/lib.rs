@@ -19,8 +19,12 @@
 //! - [`redis`]: Spin Redis: typed commands over `execute` (`SET NX PX`, sorted sets,
 //!   scripts, publish).
 //! - [`events`]: publishing JSON events for the WebSocket sidecar.
-//! - [`auth`]: Bearer access tokens checked with `rh-token` plus Redis revocation.
-//! - [`server_sig`]: game-server request signatures (HMAC) with replay protection.
+//! - [`auth`]: Bearer access tokens checked with `rh-token` plus revocation.
+//! - [`revocation`]: logouts and cut-offs recorded in MySQL, read from Redis, rebuilt
+//!   from MySQL when Redis lost them.
+//! - [`server_sig`]: game-server request signatures (HMAC, optional signed `Idempotency-Key`).
+//! - [`idempotency`]: a signed call runs once per key; repeats get the original answer
+//!   (Redis, and MySQL for create-type calls).
 //! - [`ratelimit`]: atomic sliding-window limits in Redis (Lua).
 //! - [`client_addr`]: the client's address behind trusted load balancers (`X-Forwarded-For`).
 //! - [`cors`]: allowed origins and preflight answers.
@@ -36,10 +40,12 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod idempotency;
 pub mod ids;
 pub mod problem;
 pub mod ratelimit;
 pub mod redis;
+pub mod revocation;
 pub mod server_sig;
 
 pub use error::AppError;

@@ -45,8 +45,20 @@ impl RedisError {
                     "broken pipe",
                     "os error",
                     "timed out",
+                    "timeout",
                     "io error",
+                    "io:",
                     "canceled",
+                    "closed",
+                    "reset",
+                    "eof",
+                    "refused",
+                    // Server replies of a Redis that is starting, stopping or failing over.
+                    "loading",
+                    "shutdown",
+                    "shutting down",
+                    "masterdown",
+                    "tryagain",
                 ]
                 .iter()
                 .any(|sign| why.contains(sign))

@@ -8,16 +8,21 @@
 //! - `X-RH-Signature`: lowercase hex of HMAC-SHA256 over
 //!   `"{timestamp}.{METHOD}.{path}.{body}"` keyed with the secret Spin variable
 //!   `game_server_key`. `{path}` is the request path without the query string
-//!   (`/api/v1/matches/7/result`), `{METHOD}` is upper case, `{body}` the raw bytes.
+//!   (`/api/v1/matches/7/result`), `{METHOD}` is upper case, `{body}` the raw bytes;
+//! - `Idempotency-Key` (optional): 1 to 255 visible ASCII characters. When sent, it is
+//!   signed too: the signed string is `"idempotency-key:{key}\n"` followed by the form
+//!   above, so the header can be neither added, removed nor changed in transit. (The
+//!   plain form starts with the timestamp's digits, so the two forms never collide.)
 //!
-//! A signature is refused when it is wrong, older than [`MAX_AGE_S`], more than
-//! [`MAX_FUTURE_SKEW_S`] in the future, or already used: each accepted signature is
-//! remembered in Redis (`SET NX EX`) for the length of the window, so a captured
-//! request cannot be replayed while its timestamp is still fresh, and after the
-//! window it is stale anyway.
+//! A signature is refused (401) when it is wrong, older than [`MAX_AGE_S`] or more than
+//! [`MAX_FUTURE_SKEW_S`] in the future. A repeated request is not refused: it is the same
+//! call, and [`crate::idempotency`] answers it with the original outcome (the key is the
+//! `Idempotency-Key`, or the signature itself without one). After the window a replayed
+//! signature is stale anyway; a retry with a fresh signature and the same
+//! `Idempotency-Key` still gets the original answer for the key's retention.
 //!
-//! [`verify`] is pure (so it is unit-tested natively); [`require_server`] adds the
-//! key from the Spin variable and the replay check against Redis.
+//! [`verify`] is pure (so it is unit-tested natively); [`check_request`] adds the key
+//! from the Spin variable.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -45,18 +50,35 @@ pub enum SigError {
     Future,
     #[error("signature does not match")]
     Invalid,
-    #[error("signature was already used")]
-    Replayed,
-    /// The replay store could not be reached; refusing is the safe answer.
-    #[error("signature could not be checked for replay: {0}")]
-    Store(String),
+    #[error("malformed Idempotency-Key header (1 to 255 visible ASCII characters)")]
+    BadIdempotencyKey,
+}
+
+/// Header naming the call for safe retries (optional, signed when sent).
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// Whether `key` is a usable `Idempotency-Key` (1 to 255 visible ASCII characters).
+pub fn valid_idempotency_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 type HmacSha256 = Hmac<Sha256>;
 
-fn mac(key: &[u8], timestamp: &str, method: &str, path: &str, body: &[u8]) -> HmacSha256 {
+fn mac(
+    key: &[u8],
+    idempotency_key: Option<&str>,
+    timestamp: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> HmacSha256 {
     // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    if let Some(idem) = idempotency_key {
+        mac.update(b"idempotency-key:");
+        mac.update(idem.as_bytes());
+        mac.update(b"\n");
+    }
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(method.to_ascii_uppercase().as_bytes());
@@ -69,8 +91,24 @@ fn mac(key: &[u8], timestamp: &str, method: &str, path: &str, body: &[u8]) -> Hm
 
 /// The signature a game server sends (lowercase hex). Used by tests and tools.
 pub fn sign(key: &[u8], timestamp: i64, method: &str, path: &str, body: &[u8]) -> String {
+    sign_with_key(key, None, timestamp, method, path, body)
+}
+
+/// The signature of a request that carries `Idempotency-Key: {idempotency_key}`.
+pub fn sign_with_key(
+    key: &[u8],
+    idempotency_key: Option<&str>,
+    timestamp: i64,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> String {
     let ts = timestamp.to_string();
-    hex::encode(mac(key, &ts, method, path, body).finalize().into_bytes())
+    hex::encode(
+        mac(key, idempotency_key, &ts, method, path, body)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Checks headers, freshness and the HMAC (constant-time compare). No replay check.
@@ -83,9 +121,29 @@ pub fn verify(
     body: &[u8],
     now_unix: i64,
 ) -> Result<(), SigError> {
+    verify_with_key(
+        key, None, timestamp, signature, method, path, body, now_unix,
+    )
+}
+
+/// [`verify`] for a request that may carry an `Idempotency-Key` (signed with it).
+#[allow(clippy::too_many_arguments)]
+pub fn verify_with_key(
+    key: &[u8],
+    idempotency_key: Option<&str>,
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    now_unix: i64,
+) -> Result<(), SigError> {
     let (Some(ts_raw), Some(sig_raw)) = (timestamp, signature) else {
         return Err(SigError::Missing);
     };
+    if idempotency_key.is_some_and(|k| !valid_idempotency_key(k)) {
+        return Err(SigError::BadIdempotencyKey);
+    }
     let ts_raw = ts_raw.trim();
     let ts: i64 = ts_raw.parse().map_err(|_| SigError::Malformed)?;
     let sig = hex::decode(sig_raw.trim()).map_err(|_| SigError::Malformed)?;
@@ -96,29 +154,33 @@ pub fn verify(
         return Err(SigError::Stale);
     }
     // The MAC covers the timestamp exactly as sent, so "0100" and "100" differ.
-    mac(key, ts_raw, method, path, body)
+    mac(key, idempotency_key, ts_raw, method, path, body)
         .verify_slice(&sig)
         .map_err(|_| SigError::Invalid)
 }
 
-/// Redis key remembering a used signature.
-pub fn replay_key(signature: &str) -> String {
-    format!("sig:used:{}", signature.trim().to_ascii_lowercase())
+/// A signed request that passed [`check_request`]: what names the call for
+/// [`crate::idempotency`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The `Idempotency-Key` header, when sent.
+    pub idempotency_key: Option<String>,
+    /// The signature (lowercase hex), the call's key when no `Idempotency-Key` was sent.
+    pub signature: String,
 }
 
-/// Full check of a server-signed request: [`verify`] with the `game_server_key`
-/// variable, then claims the signature in Redis (`SET NX EX`) so the same request is
-/// never accepted twice. Every refusal is a 401 problem.
-pub fn require_server(
-    req: &crate::http::Req,
-    redis: &crate::redis::Redis,
-) -> Result<(), crate::AppError> {
+/// [`verify_with_key`] with the `game_server_key` variable and the request's headers.
+/// Every refusal is a 401 problem. Repeats are not refused here: see
+/// [`crate::idempotency::serve_signed`].
+pub fn check_request(req: &crate::http::Req) -> Result<Verified, crate::AppError> {
     let key = crate::config::get("game_server_key")?;
     let refused =
         |e: SigError| crate::AppError::InvalidToken(format!("game-server signature: {e}"));
     let signature = req.header(SIGNATURE_HEADER);
-    verify(
+    let idempotency_key = req.header(IDEMPOTENCY_KEY_HEADER).map(str::trim);
+    verify_with_key(
         key.as_bytes(),
+        idempotency_key,
         req.header(TIMESTAMP_HEADER),
         signature,
         &req.method.to_string(),
@@ -127,16 +189,10 @@ pub fn require_server(
         crate::clock::now_unix(),
     )
     .map_err(refused)?;
-    let fresh = redis.set_nx_px(
-        &replay_key(signature.unwrap_or_default()),
-        "1",
-        (MAX_AGE_S + MAX_FUTURE_SKEW_S) * 1000,
-    )?;
-    if fresh {
-        Ok(())
-    } else {
-        Err(refused(SigError::Replayed))
-    }
+    Ok(Verified {
+        idempotency_key: idempotency_key.map(str::to_owned),
+        signature: signature.unwrap_or_default().trim().to_ascii_lowercase(),
+    })
 }
 
 #[cfg(test)]
@@ -206,6 +262,31 @@ mod tests {
         assert_eq!(r, Err(SigError::Malformed));
         let r = verify(KEY, Some("1"), Some("not-hex"), "PUT", "/", b"", NOW);
         assert_eq!(r, Err(SigError::Malformed));
+    }
+
+    #[test]
+    fn an_idempotency_key_is_signed_and_cannot_be_added_removed_or_changed() {
+        let path = "/api/v1/matches";
+        let with = sign_with_key(KEY, Some("k-1"), NOW, "POST", path, b"{}");
+        let ts = NOW.to_string();
+        let check = |idem: Option<&str>, sig: &str| {
+            verify_with_key(KEY, idem, Some(&ts), Some(sig), "POST", path, b"{}", NOW)
+        };
+        assert_eq!(check(Some("k-1"), &with), Ok(()));
+        assert_eq!(check(None, &with), Err(SigError::Invalid));
+        assert_eq!(check(Some("k-2"), &with), Err(SigError::Invalid));
+        let without = sign(KEY, NOW, "POST", path, b"{}");
+        assert_eq!(check(Some("k-1"), &without), Err(SigError::Invalid));
+        assert_eq!(check(None, &without), Ok(()));
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii_of_bounded_length() {
+        assert!(valid_idempotency_key("3f2a-uuid_like:1"));
+        assert!(!valid_idempotency_key(""));
+        assert!(!valid_idempotency_key("has space"));
+        assert!(!valid_idempotency_key(&"k".repeat(256)));
+        assert!(!valid_idempotency_key("é"));
     }
 
     #[test]

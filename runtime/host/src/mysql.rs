@@ -13,6 +13,12 @@
 //!   CHAR/VARCHAR/TEXT and BINARY/VARBINARY/BLOB; any other column (DECIMAL, DATE, DATETIME,
 //!   TIMESTAMP, TIME, YEAR, BIT, MySQL's JSON, ...) has type `other` and a non-NULL value in
 //!   it fails the whole query with "Cannot convert value ...".
+//! - Every connect and statement has a deadline ([`DEADLINE`]), as Redis commands do: a
+//!   frozen server (a network partition, a stopped VM) answers the guest with an error
+//!   it can turn into a 503 instead of holding the request for ever. A connection whose
+//!   statement ran out of time is in an unknown state: it refuses further statements and
+//!   is closed, never given back to the pool. (Spin sets no deadline; a guest cannot
+//!   tell the difference except that a stuck server ends in an error.)
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -32,9 +38,38 @@ const POOL_IDLE: usize = 8;
 /// Spin's cap on the bytes of one query result held in the host.
 pub const MAX_RESULT_BYTES: usize = 128 << 20;
 
+/// How long a connect or one statement may take before it fails with "timed out".
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A guest's open connection (the `connection` resource).
 pub struct MysqlConnection {
     conn: mysql_async::Conn,
+    /// A statement ran out of time: the connection's state is unknown.
+    broken: bool,
+}
+
+impl MysqlConnection {
+    /// Runs one statement under [`DEADLINE`]; after a timeout the connection is broken.
+    async fn run<T>(
+        &mut self,
+        op: impl AsyncFnOnce(&mut mysql_async::Conn) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if self.broken {
+            return Err(Error::QueryFailed(
+                "connection lost: an earlier statement timed out".into(),
+            ));
+        }
+        match tokio::time::timeout(DEADLINE, op(&mut self.conn)).await {
+            Ok(r) => r,
+            Err(_) => {
+                self.broken = true;
+                Err(Error::QueryFailed(format!(
+                    "connection timed out: MySQL did not answer within {} s",
+                    DEADLINE.as_secs()
+                )))
+            }
+        }
+    }
 }
 
 /// One pool per database URL, shared by all instances.
@@ -128,8 +163,8 @@ impl mysql::HostConnection for SpinHostState {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<RowSet, Error>> {
-        let conn = &mut self.table.get_mut(&conn)?.conn;
-        Ok(query(conn, &statement, params).await)
+        let conn = self.table.get_mut(&conn)?;
+        Ok(conn.run(async |c| query(c, &statement, params).await).await)
     }
 
     async fn execute(
@@ -138,18 +173,28 @@ impl mysql::HostConnection for SpinHostState {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let conn = &mut self.table.get_mut(&conn)?.conn;
+        let conn = self.table.get_mut(&conn)?;
         let params = mysql_async::Params::Positional(params.into_iter().map(to_sql).collect());
         Ok(conn
-            .exec_drop(statement.as_str(), params)
-            .await
-            .map_err(|e| Error::QueryFailed(format!("{e:?}"))))
+            .run(async |c| {
+                c.exec_drop(statement.as_str(), params)
+                    .await
+                    .map_err(|e| Error::QueryFailed(format!("{e:?}")))
+            })
+            .await)
     }
 
     async fn drop(&mut self, conn: Resource<MysqlConnection>) -> wasmtime::Result<()> {
-        // Dropping the `Conn` gives it back to its pool, which resets it before reuse.
-        self.table.delete(conn)?;
+        // Dropping the `Conn` gives it back to its pool, which resets it before reuse; a
+        // broken one is closed instead (in the background, bounded: the server may be
+        // frozen).
+        let closed = self.table.delete(conn)?;
         self.mysql_connections -= 1;
+        if closed.broken {
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(DEADLINE, closed.conn.disconnect()).await;
+            });
+        }
         Ok(())
     }
 }
@@ -169,13 +214,21 @@ impl SpinHostState {
             return Err(Error::ConnectionFailed("too many connections".into()));
         }
         let pool = self.services.mysql.pool(&address)?;
-        let conn = pool
-            .get_conn()
-            .await
-            .map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?;
+        let conn = match tokio::time::timeout(DEADLINE, pool.get_conn()).await {
+            Ok(conn) => conn.map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?,
+            Err(_) => {
+                return Err(Error::ConnectionFailed(format!(
+                    "connecting to MySQL timed out after {} s",
+                    DEADLINE.as_secs()
+                )))
+            }
+        };
         let resource = self
             .table
-            .push(MysqlConnection { conn })
+            .push(MysqlConnection {
+                conn,
+                broken: false,
+            })
             .map_err(|e| Error::Other(e.to_string()))?;
         self.mysql_connections += 1;
         Ok(resource)

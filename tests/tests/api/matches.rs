@@ -68,7 +68,8 @@ async fn server_routes_refuse_missing_forged_stale_future_and_replayed_signature
         .unwrap();
     assert_problem(resp, StatusCode::UNAUTHORIZED).await;
 
-    // A good signature works once; the same request again is a replay.
+    // A good signature works; the same request again is the same call: it gets the
+    // original answer (issue 14), never a second match.
     let ts = now - 3;
     let first = signed_at(
         &app,
@@ -80,6 +81,7 @@ async fn server_routes_refuse_missing_forged_stale_future_and_replayed_signature
     )
     .await;
     assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
     let again = signed_at(
         &app,
         &app.game_server_key,
@@ -89,7 +91,9 @@ async fn server_routes_refuse_missing_forged_stale_future_and_replayed_signature
         Some(&body),
     )
     .await;
-    assert_problem(again, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
 }
 
 #[tokio::test]

@@ -156,6 +156,8 @@ export interface paths {
                 header: {
                     "X-RH-Timestamp": number;
                     "X-RH-Signature": string;
+                    /** @description Names a signed call for safe retries (1 to 255 visible ASCII characters, part of the signature when sent); without it the signature is the key. See the note above /api/v1/matches. */
+                    "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 };
                 path?: never;
                 cookie?: never;
@@ -172,9 +174,10 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description The pending match */
+                /** @description The pending match (again, with Idempotent-Replayed: true, for a repeat) */
                 201: {
                     headers: {
+                        "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -188,13 +191,21 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Unknown mode or region */
+                /** @description A call with this idempotency key is still running (problem+json); retry later */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Unknown mode or region, wrong team sizes, unknown users, a user twice; or an idempotency key used for another request */
                 422: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
                 };
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -2212,6 +2223,8 @@ export interface paths {
                 header: {
                     "X-RH-Timestamp": number;
                     "X-RH-Signature": string;
+                    /** @description Names a signed call for safe retries (1 to 255 visible ASCII characters, part of the signature when sent); without it the signature is the key. See the note above /api/v1/matches. */
+                    "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 };
                 path?: never;
                 cookie?: never;
@@ -3464,9 +3477,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A dependency is down or busy. */
+        /** @description A dependency (MySQL, Redis, a provider) is down, frozen or busy. Every route answers this rather than a 500 while that lasts, and recovers by itself; retry after `Retry-After` seconds. */
         Unavailable: {
             headers: {
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -3474,9 +3488,15 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description Names a signed call for safe retries (1 to 255 visible ASCII characters, part of the signature when sent); without it the signature is the key. See the note above /api/v1/matches. */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description `true` when the answer is the stored outcome of an earlier identical call. */
+        IdempotentReplayed: "true";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;

@@ -12,12 +12,10 @@ use rh_domain::rating::Rating;
 use rh_infra::audit::Audit;
 use rh_infra::db::Db;
 use rh_infra::redis::Redis;
-use rh_infra::{clock, AppError};
+use rh_infra::{clock, revocation, AppError};
 
 /// A permanent ban's deadline (9999-12-31, see V1: bans are deadlines).
 pub const PERMANENT_BAN_MS: i64 = 253_402_300_799_999;
-/// How long the token cut-off key lives: the longest token lifetime (refresh, 7 days).
-const NOT_BEFORE_TTL_S: i64 = 7 * 24 * 3600 + 60;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +59,8 @@ fn user_row(db: &Db, user_id: u64, lock: bool) -> Result<(String, serde_json::Va
 /// The user's leaderboard standings in every mode they are ranked in.
 fn standings(db: &Db, user_id: u64) -> Result<Vec<(String, Standing)>, AppError> {
     let rows = db.query(
-        "SELECT us.mode, us.mmr, us.wins, us.losses, u.region, u.username FROM user_stats us \
+        "SELECT us.mode, us.mmr, us.wins, us.losses, us.games, u.region, u.username \
+         FROM user_stats us \
          JOIN users u ON u.id = us.user_id WHERE us.user_id = ? AND us.games > 0",
         &[ParameterValue::Uint64(user_id)],
     )?;
@@ -76,6 +75,7 @@ fn standings(db: &Db, user_id: u64) -> Result<Vec<(String, Standing)>, AppError>
                 username: r.get("username")?,
                 wins: r.get("wins")?,
                 losses: r.get("losses")?,
+                version: r.get("games")?,
             },
         ));
     }
@@ -84,8 +84,12 @@ fn standings(db: &Db, user_id: u64) -> Result<Vec<(String, Standing)>, AppError>
 
 /// Removes a user from every board of the modes they are ranked in.
 fn remove_from_boards(redis: &Redis, db: &Db, user_id: u64) -> Result<(), AppError> {
+    let mut regions = rh_infra::config::regions();
     for (mode, s) in standings(db, user_id)? {
-        leaderboard::remove(redis, &mode, &s.region, user_id)?;
+        if !regions.contains(&s.region) {
+            regions.push(s.region.clone());
+        }
+        leaderboard::remove(redis, &mode, &regions, user_id)?;
     }
     Ok(())
 }
@@ -128,6 +132,9 @@ pub fn ban(
             "UPDATE refresh_tokens SET revoked_at_ms = ? WHERE user_id = ? AND revoked_at_ms IS NULL",
             &[ParameterValue::Int64(now), ParameterValue::Uint64(user_id)],
         )?;
+        // Tokens issued up to this second stop working (iat < not_before is refused),
+        // recorded durably with the ban; Redis gets it after commit.
+        revocation::cut_off_user(tx, user_id, now / 1000 + 1, now)?;
         Audit::new("admin_ban")
             .actor(actor)
             .target("user", user_id)
@@ -138,12 +145,7 @@ pub fn ban(
             .record(tx, now)?;
         Ok::<_, AppError>(())
     })?;
-    // Tokens issued up to this second stop working (iat < not_before is refused).
-    redis.set_ex(
-        &rh_token::user_tokens_not_before_key(user_id),
-        &(now / 1000 + 1).to_string(),
-        NOT_BEFORE_TTL_S,
-    )?;
+    revocation::write_cutoff_mark(redis, user_id, now / 1000 + 1)?;
     // Not in the queue is fine; a formed match is the game server's business.
     let _ = queue::store::leave(redis, user_id);
     remove_from_boards(redis, db, user_id)?;

@@ -6,7 +6,9 @@
 //! this match (no later completed match in the mode) gets `mu/sigma/mmr_before` back,
 //! the others keep their rating and the skipped reversal is listed in the audit row
 //! (replaying their later matches is out of scope); the match's hero picks are
-//! subtracted from its day. After commit the mode's leaderboards are rebuilt.
+//! subtracted from its day; the feed items its result wrote (match completed, rank-ups,
+//! achievements of the match) are deleted. After commit the mode's leaderboards are
+//! rebuilt.
 //! Streaks cannot be recomputed from one match, so a reversed player's streak is 0.
 
 use serde_json::json;
@@ -137,6 +139,25 @@ pub fn void_match(
             })
             .collect();
         analytics::subtract_hero_picks(tx, analytics::day_of(completed_at), &mode, &picks)?;
+        // The feed must not go on claiming the match counted: its result wrote its feed
+        // items at its completion time (the same `now`): the match's own (`match_id` in
+        // their data) and its participants' rank-ups.
+        let mut sql = String::from(
+            "DELETE FROM feed_events WHERE created_at_ms = ? AND \
+             (JSON_VALUE(payload, '$.match_id') = CAST(? AS CHAR)",
+        );
+        let mut params = vec![
+            ParameterValue::Int64(completed_at),
+            ParameterValue::Uint64(match_id),
+        ];
+        if !players.is_empty() {
+            sql.push_str(" OR (kind = 'rank_up' AND user_id IN (");
+            sql.push_str(&vec!["?"; players.len()].join(", "));
+            sql.push_str("))");
+            params.extend(players.iter().map(|p| ParameterValue::Uint64(p.user_id)));
+        }
+        sql.push(')');
+        tx.execute(&sql, &params)?;
         tx.execute(
             "UPDATE matches SET status = 'voided' WHERE id = ?",
             &[ParameterValue::Uint64(match_id)],

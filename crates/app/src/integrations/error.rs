@@ -28,8 +28,10 @@ pub enum IntegrationError {
     /// 503: no answer, a 5xx, or an unusable answer from the provider.
     #[error("{provider} is unavailable: {why}")]
     ProviderUnavailable { provider: &'static str, why: String },
-    /// 503: the provider's client id or secret is not configured.
-    #[error("the {0} integration is not configured")]
+    /// 404 `integration-not-enabled`: the provider's client id or secret is not
+    /// configured. A deployment choice, not an outage: retrying would never help, so it
+    /// is no 503.
+    #[error("integration not enabled: {0} is not configured on this server")]
     NotConfigured(&'static str),
     /// 409: this provider account is linked to another player.
     #[error("this {0} account is already linked to another player")]
@@ -71,9 +73,8 @@ impl From<IntegrationError> for AppError {
             E::InvalidState(_) | E::BadCallback(_) | E::CodeRejected { .. } => {
                 AppError::BadRequest(e.to_string())
             }
-            E::ProviderUnavailable { .. } | E::NotConfigured(_) => {
-                AppError::Unavailable(e.to_string())
-            }
+            E::ProviderUnavailable { .. } => AppError::Unavailable(e.to_string()),
+            E::NotConfigured(_) => AppError::NotFound(e.to_string()),
             E::AccountTaken(_) => AppError::Conflict(e.to_string()),
             E::Crypto(c) => AppError::internal(c),
             E::App(app) => app,
@@ -104,6 +105,7 @@ mod tests {
             }),
             503
         );
+        assert_eq!(status(IntegrationError::NotConfigured("youtube")), 404);
         assert_eq!(status(IntegrationError::AccountTaken("discord")), 409);
         assert_eq!(status(IntegrationError::NotLinked("discord")), 404);
         assert_eq!(status(IntegrationError::Crypto(CryptoError::Decrypt)), 500);

@@ -16,7 +16,11 @@
 //! - `lbmeta:{mode}:touched`: players placed while that lock is held (see Consistency);
 //! - `lbinfo:{mode}`: hash user id → `[username, wins, losses]` (JSON), so a page is
 //!   answered from Redis alone in one round trip ([`read_page`]): no MySQL connection
-//!   on the hot path. Written with the boards (results, rebuilds) and checked like one.
+//!   on the hot path. Written with the boards (results, rebuilds) and checked like one;
+//!   a rename rewrites the username in it ([`rename`]);
+//! - `lbver:{mode}`: hash user id → the version of the player's placement (their
+//!   `user_stats.games`, which every result raises under the row lock, so versions
+//!   follow commit order). A placement older than the one on the board is dropped.
 //!
 //! # Layout
 //! - `mod.rs` (this file): keys, the score, [`Standing`] and [`Entry`], [`LbError`];
@@ -43,13 +47,22 @@
 //! every placement made while the rebuild lock is held also records its players in
 //! `lbmeta:{mode}:touched`, in the same script as the write; the rebuild empties that
 //! set before reading MySQL and, once its boards are live, places every player recorded
-//! since then again from MySQL as it is by then.
+//! since then again from MySQL as it is by then; a player recorded there who is no
+//! longer ranked (banned meanwhile: [`remove`] records them too) is taken off again,
+//! so a ban during a rebuild is never undone by it.
+//!
+//! Two results for one player commit in some order but run their after-commit steps
+//! concurrently, so their placements can reach Redis in the other order. Each placement
+//! carries the player's `games` after its result (a per-player version, raised under
+//! the `user_stats` row lock) and lands only if `lbver:{mode}` holds no newer one.
+//! Admin changes that move mmr without a game (rating adjustments) place with the
+//! current version, which equal versions accept.
 
 pub mod place;
 pub mod read;
 pub mod rebuild;
 
-pub use place::{invalidate, place, remove};
+pub use place::{invalidate, place, remove, rename, rename_everywhere};
 pub use read::{page_from_db, rank_from_db, rank_of, read_page};
 pub use rebuild::{ensure_built, rebuild, standings_from_db, Ensured};
 
@@ -116,6 +129,11 @@ fn touched_key(mode: &str) -> String {
     format!("lbmeta:{mode}:touched")
 }
 
+/// The placement-version hash of a mode.
+fn version_key(mode: &str) -> String {
+    format!("lbver:{mode}")
+}
+
 /// One player's place on the boards of a mode.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Standing {
@@ -125,12 +143,15 @@ pub struct Standing {
     pub username: String,
     pub wins: u32,
     pub losses: u32,
+    /// The player's `user_stats.games` in the mode: the placement's version.
+    pub version: u64,
 }
 
 /// Ranked players of a mode (at least one game, not banned) as [`Standing::from_row`]
 /// reads them; callers append their own `AND ...` conditions after `us.mode = ?`.
 const STANDINGS_SELECT: &str =
-    "SELECT us.user_id, us.mmr, us.wins, us.losses, u.region, u.username FROM user_stats us \
+    "SELECT us.user_id, us.mmr, us.wins, us.losses, us.games, u.region, u.username \
+     FROM user_stats us \
      JOIN users u ON u.id = us.user_id \
      WHERE us.mode = ? AND us.games > 0 \
      AND (u.banned_until_ms IS NULL OR u.banned_until_ms <= UNIX_TIMESTAMP() * 1000)";
@@ -144,6 +165,7 @@ impl Standing {
             username: row.get("username")?,
             wins: row.get("wins")?,
             losses: row.get("losses")?,
+            version: row.get("games")?,
         })
     }
 

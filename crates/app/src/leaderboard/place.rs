@@ -1,98 +1,206 @@
 //! Writing the boards: players placed at their new mmr after a result or an admin
-//! change, taken off after a ban, and the marker dropped when a write could not land.
+//! change (never over a newer version of them), taken off after a ban, renamed, and the
+//! marker dropped when a write could not land.
 
 use rh_infra::redis::{Arg, Redis, Script};
 
 use super::rebuild::LOCK_TTL_MS;
-use super::{info_key, key, lock_key, marker_key, score, touched_key, LbError, Standing};
+use super::{
+    info_key, key, lock_key, marker_key, score, touched_key, version_key, LbError, Standing,
+};
 
-/// Adds members to one board; if the board vanished although the marker says it was
-/// built non-empty, drops the marker so the next read rebuilds (a partial board must
-/// not pass for a whole one). While a rebuild holds the lock (`KEYS[3]`), records the
-/// players in `KEYS[4]` so the rebuild places them again (module docs, Consistency).
-const PLACE: Script = Script::new(
-    "leaderboard.place",
+/// Places one player on the global board (`KEYS[2]`), their regional board (`KEYS[3]`)
+/// and the details hash (`KEYS[4]`), unless the version hash (`KEYS[7]`) already holds a
+/// newer version of them: results that commit close together may reach Redis in the
+/// other order, and the older must not overwrite the newer (module docs, Consistency).
+/// A board that vanished although the marker says it was built non-empty drops the
+/// marker (`KEYS[1]`), so the next read rebuilds (a partial board must not pass for a
+/// whole one); while a rebuild holds the lock (`KEYS[5]`) the player is recorded in
+/// `KEYS[6]` so the rebuild places them again.
+/// `ARGV`: user id, score, details, version, touched TTL. Returns 1 if placed, 0 if stale.
+const PLACE_PLAYER: Script = Script::new(
+    "leaderboard.place_player",
     r"
+local user, score, info, version, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local seen = tonumber(redis.call('HGET', KEYS[7], user) or '-1')
+if seen > version then return 0 end
 local m = redis.call('GET', KEYS[1])
-if m then
-  local tag = '|' .. KEYS[2] .. '|'
-  local s, e = string.find(m, tag, 1, true)
-  if s then
-    redis.call('SET', KEYS[1], string.sub(m, 1, s) .. string.sub(m, e + 1))
-  elseif redis.call('EXISTS', KEYS[2]) == 0 then
-    redis.call('DEL', KEYS[1])
-  end
-end
-if redis.call('EXISTS', KEYS[3]) == 1 then
-  for i = 2, #ARGV - 1, 2 do
-    if ARGV[1] == 'ZADD' then
-      redis.call('SADD', KEYS[4], ARGV[i + 1])
-    else
-      redis.call('SADD', KEYS[4], ARGV[i])
+for i = 2, 4 do
+  if m then
+    local tag = '|' .. KEYS[i] .. '|'
+    local s, e = string.find(m, tag, 1, true)
+    if s then
+      m = string.sub(m, 1, s) .. string.sub(m, e + 1)
+      redis.call('SET', KEYS[1], m)
+    elseif redis.call('EXISTS', KEYS[i]) == 0 then
+      redis.call('DEL', KEYS[1])
+      m = nil
     end
   end
-  redis.call('PEXPIRE', KEYS[4], ARGV[#ARGV])
 end
-return redis.call(ARGV[1], KEYS[2], unpack(ARGV, 2, #ARGV - 1))
+if redis.call('EXISTS', KEYS[5]) == 1 then
+  redis.call('SADD', KEYS[6], user)
+  redis.call('PEXPIRE', KEYS[6], ttl)
+end
+redis.call('ZADD', KEYS[2], score, user)
+redis.call('ZADD', KEYS[3], score, user)
+redis.call('HSET', KEYS[4], user, info)
+redis.call('HSET', KEYS[7], user, version)
+return 1
 ",
 );
 
-/// `command` (`ZADD` or `HSET`) on `key` with `pairs`, through [`PLACE`].
-fn place_on(
-    redis: &Redis,
-    mode: &str,
-    key: &str,
-    command: &str,
-    pairs: &[(String, String)],
-) -> Result<(), LbError> {
-    if pairs.is_empty() {
-        return Ok(());
-    }
-    let mut args = Vec::with_capacity(2 + pairs.len() * 2);
-    args.push(Arg::Str(command));
-    for (a, b) in pairs {
-        args.push(Arg::Str(a));
-        args.push(Arg::Str(b));
-    }
-    // Last: how long the touched set may outlive a crashed rebuild.
-    args.push(Arg::Int(2 * LOCK_TTL_MS));
-    redis.eval(
-        &PLACE,
-        &[&marker_key(mode), key, &lock_key(mode), &touched_key(mode)],
-        &args,
-    )?;
-    Ok(())
-}
+/// Takes a player off the boards in `KEYS[4..]` and the hashes `KEYS[1]` (details) and
+/// `KEYS[2]` (versions); while a rebuild holds the lock (`KEYS[3]`), records the player
+/// in the touched set (`ARGV[2]` is its key) so the rebuild does not put them back.
+const REMOVE: Script = Script::new(
+    "leaderboard.remove",
+    r"
+local user = ARGV[1]
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('SADD', ARGV[2], user)
+  redis.call('PEXPIRE', ARGV[2], ARGV[3])
+end
+for i = 4, #KEYS do redis.call('ZREM', KEYS[i], user) end
+redis.call('HDEL', KEYS[1], user)
+redis.call('HDEL', KEYS[2], user)
+return 1
+",
+);
 
-/// Puts players at their new mmr on the global and regional boards of `mode`.
+/// Renames a player in the details hashes of some modes, where present. `KEYS` are
+/// triples per mode: details hash, rebuild lock, touched set; while a mode's rebuild
+/// holds its lock the player is recorded as touched there, in the same step, so the
+/// rebuild re-reads them from MySQL. `ARGV`: user id, new username, touched TTL.
+const RENAME: Script = Script::new(
+    "leaderboard.rename",
+    r"
+for i = 1, #KEYS, 3 do
+  if redis.call('EXISTS', KEYS[i + 1]) == 1 then
+    redis.call('SADD', KEYS[i + 2], ARGV[1])
+    redis.call('PEXPIRE', KEYS[i + 2], ARGV[3])
+  end
+  local v = redis.call('HGET', KEYS[i], ARGV[1])
+  if v then
+    local d = cjson.decode(v)
+    d[1] = ARGV[2]
+    redis.call('HSET', KEYS[i], ARGV[1], cjson.encode(d))
+  end
+end
+return 1
+",
+);
+
+/// Puts players at their new mmr on the global and regional boards of `mode`, each
+/// only if no newer version of them is there (see [`PLACE_PLAYER`]).
 pub fn place(redis: &Redis, mode: &str, standings: &[Standing]) -> Result<(), LbError> {
-    let info: Vec<(String, String)> = standings
-        .iter()
-        .map(|s| (s.user_id.to_string(), s.info()))
-        .collect();
-    place_on(redis, mode, &info_key(mode), "HSET", &info)?;
-    let member = |s: &Standing| (score(s.mmr, s.user_id).to_string(), s.user_id.to_string());
-    let global: Vec<(String, String)> = standings.iter().map(member).collect();
-    place_on(redis, mode, &key(mode, None), "ZADD", &global)?;
+    let (marker, global, info, lock, touched, versions) = (
+        marker_key(mode),
+        key(mode, None),
+        info_key(mode),
+        lock_key(mode),
+        touched_key(mode),
+        version_key(mode),
+    );
     for s in standings {
-        place_on(
-            redis,
-            mode,
-            &key(mode, Some(&s.region)),
-            "ZADD",
-            &[member(s)],
+        let regional = key(mode, Some(&s.region));
+        let user = s.user_id.to_string();
+        let sort_score = score(s.mmr, s.user_id).to_string();
+        let details = s.info();
+        redis.eval(
+            &PLACE_PLAYER,
+            &[
+                &marker, &global, &regional, &info, &lock, &touched, &versions,
+            ],
+            &[
+                Arg::Str(&user),
+                Arg::Str(&sort_score),
+                Arg::Str(&details),
+                Arg::Uint(s.version),
+                // How long the touched set may outlive a crashed rebuild.
+                Arg::Int(2 * LOCK_TTL_MS),
+            ],
         )?;
     }
     Ok(())
 }
 
-/// Takes a player off the global and `region`'s board of `mode` (a ban).
-pub fn remove(redis: &Redis, mode: &str, region: &str, user_id: u64) -> Result<(), LbError> {
+/// Takes a player off every board of `mode` (`regions`: the configured ones, so a
+/// region change cannot leave them behind) — a ban. While a rebuild runs, the rebuild
+/// is told (touched set), so the boards it is building do not put the player back.
+pub fn remove(redis: &Redis, mode: &str, regions: &[String], user_id: u64) -> Result<(), LbError> {
     let member = user_id.to_string();
-    for board in [key(mode, None), key(mode, Some(region))] {
-        redis.execute("ZREM", &[Arg::Str(&board), Arg::Str(&member)])?;
+    let mut keys = vec![
+        info_key(mode),
+        version_key(mode),
+        lock_key(mode),
+        key(mode, None),
+    ];
+    keys.extend(regions.iter().map(|r| key(mode, Some(r))));
+    let touched = touched_key(mode);
+    redis.eval(
+        &REMOVE,
+        &keys,
+        &[
+            Arg::Str(&member),
+            Arg::Str(&touched),
+            Arg::Int(2 * LOCK_TTL_MS),
+        ],
+    )?;
+    Ok(())
+}
+
+/// [`rename`] on every mode the player is ranked in; when Redis refuses, those modes'
+/// boards are marked for a rebuild (which reads the new name from MySQL).
+pub fn rename_everywhere(
+    redis: &Redis,
+    db: &rh_infra::db::Db,
+    user_id: u64,
+    username: &str,
+) -> Result<(), LbError> {
+    let rows = db.query(
+        "SELECT mode FROM user_stats WHERE user_id = ? AND games > 0",
+        &rh_infra::params![user_id],
+    )?;
+    let modes = rows
+        .iter()
+        .map(|r| r.get::<String>("mode"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Err(e) = rename(redis, &modes, user_id, username) {
+        for mode in &modes {
+            let _ = invalidate(redis, mode);
+        }
+        return Err(e);
     }
-    redis.execute("HDEL", &[Arg::Str(&info_key(mode)), Arg::Str(&member)])?;
+    Ok(())
+}
+
+/// Shows a player's new username on the boards of `modes`. While a rebuild of a mode
+/// runs, the player is recorded as touched there so the rebuilt details hash, read
+/// before the rename, is corrected from MySQL.
+pub fn rename(
+    redis: &Redis,
+    modes: &[String],
+    user_id: u64,
+    username: &str,
+) -> Result<(), LbError> {
+    if modes.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = modes
+        .iter()
+        .flat_map(|m| [info_key(m), lock_key(m), touched_key(m)])
+        .collect();
+    let user = user_id.to_string();
+    redis.eval(
+        &RENAME,
+        &keys,
+        &[
+            Arg::Str(&user),
+            Arg::Str(username),
+            Arg::Int(2 * LOCK_TTL_MS),
+        ],
+    )?;
     Ok(())
 }
 

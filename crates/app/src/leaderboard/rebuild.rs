@@ -9,9 +9,10 @@ use rh_infra::db::Db;
 use rh_infra::params;
 use rh_infra::redis::{Arg, Redis, Script};
 
-use super::place::place;
+use super::place::{place, remove};
 use super::{
-    info_key, key, lock_key, marker_key, score, touched_key, LbError, Standing, STANDINGS_SELECT,
+    info_key, key, lock_key, marker_key, score, touched_key, version_key, LbError, Standing,
+    STANDINGS_SELECT,
 };
 
 /// Rows read from MySQL per page while rebuilding (the host caps result sizes).
@@ -227,11 +228,33 @@ fn rebuild_locked(
         .map(|s| (s.user_id.to_string(), s.info()))
         .collect();
     replace(redis, "HSET", &info_key(mode), &info, &mut empty)?;
+    let versions: Vec<(String, String)> = standings
+        .iter()
+        .map(|s| (s.user_id.to_string(), s.version.to_string()))
+        .collect();
+    // Not a board: its absence is no sign of loss, so it stays out of the marker.
+    let mut versions_empty = String::new();
+    replace(
+        redis,
+        "HSET",
+        &version_key(mode),
+        &versions,
+        &mut versions_empty,
+    )?;
     redis.set(&marker_key(mode), empty.as_bytes())?;
-    // Results that landed meanwhile may have written to boards the RENAMEs replaced.
+    // Results, bans and renames that landed meanwhile may have written to boards the
+    // RENAMEs replaced: place those players again as MySQL has them now, and take off
+    // those no longer ranked (banned while the rebuild read).
     let touched = take_touched(redis, mode)?;
     if !touched.is_empty() {
-        place(redis, mode, &standings_of(db, mode, &touched)?)?;
+        let now = standings_of(db, mode, &touched)?;
+        place(redis, mode, &now)?;
+        for gone in touched
+            .iter()
+            .filter(|id| !now.iter().any(|s| s.user_id == **id))
+        {
+            remove(redis, mode, regions, *gone)?;
+        }
     }
     Ok(standings.len())
 }

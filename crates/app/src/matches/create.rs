@@ -93,7 +93,33 @@ pub fn create_match(
     regions: &[String],
     now_ms: i64,
 ) -> Result<CreatedMatch, MatchError> {
-    create_matches(db, vec![new], regions, now_ms)?
+    create_match_recorded(db, new, regions, now_ms, |_, _| Ok(()))
+}
+
+/// [`create_match`] that also runs `record` inside the creating transaction with the
+/// match as it will be answered, so what `record` writes (the idempotency record of
+/// `POST /api/v1/matches`) commits with the match or not at all. When `record` fails,
+/// nothing is created.
+pub fn create_match_recorded(
+    db: &Db,
+    new: NewMatch,
+    regions: &[String],
+    now_ms: i64,
+    record: impl Fn(&Db, &CreatedMatch) -> Result<(), MatchError>,
+) -> Result<CreatedMatch, MatchError> {
+    let answer = |id: u64| CreatedMatch {
+        id,
+        mode: new.mode.clone(),
+        region: new.region.clone(),
+        status: "pending".into(),
+        teams: new.teams.clone(),
+        created_at: now_ms,
+    };
+    let hook = |tx: &Db, ids: &[u64]| match ids {
+        [id] => record(tx, &answer(*id)),
+        _ => Ok(()),
+    };
+    create_batch(db, vec![new.clone()], regions, now_ms, &hook)?
         .pop()
         .unwrap_or_else(|| {
             Err(MatchError::Inconsistent(
@@ -114,6 +140,19 @@ pub fn create_matches(
     regions: &[String],
     now_ms: i64,
 ) -> Result<Vec<Result<CreatedMatch, MatchError>>, MatchError> {
+    create_batch(db, batch, regions, now_ms, &|_, _| Ok(()))
+}
+
+/// What runs inside the creating transaction after the inserts, with the new ids.
+type InTransaction<'a> = dyn Fn(&Db, &[u64]) -> Result<(), MatchError> + 'a;
+
+fn create_batch(
+    db: &Db,
+    batch: Vec<NewMatch>,
+    regions: &[String],
+    now_ms: i64,
+    hook: &InTransaction<'_>,
+) -> Result<Vec<Result<CreatedMatch, MatchError>>, MatchError> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
@@ -126,13 +165,13 @@ pub fn create_matches(
     // The players are checked by the foreign key as their rows go in, so the common
     // case reads no users at all. Only when the transaction fails are the players looked
     // up: matches naming unknown users are refused and the rest tried once more.
-    let ids = match insert_valid(db, &checked, now_ms) {
+    let ids = match insert_valid(db, &checked, now_ms, hook) {
         Ok(ids) => ids,
         Err(e) => {
             if refuse_unknown_users(db, &mut checked)? == 0 {
                 return Err(e);
             }
-            insert_valid(db, &checked, now_ms)?
+            insert_valid(db, &checked, now_ms, hook)?
         }
     };
 
@@ -161,12 +200,17 @@ fn insert_valid(
     db: &Db,
     checked: &[Result<(Mode, NewMatch), MatchError>],
     now_ms: i64,
+    hook: &InTransaction<'_>,
 ) -> Result<Vec<u64>, MatchError> {
     let valid: Vec<&(Mode, NewMatch)> = checked.iter().flatten().collect();
     if valid.is_empty() {
         return Ok(Vec::new());
     }
-    in_transaction(db, || insert(db, &valid, now_ms))
+    in_transaction(db, || {
+        let ids = insert(db, &valid, now_ms)?;
+        hook(db, &ids)?;
+        Ok(ids)
+    })
 }
 
 /// Refuses the matches that name users without an account (one look-up for the whole

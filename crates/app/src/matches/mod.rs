@@ -27,7 +27,9 @@ use spin_sdk::mysql::ParameterValue;
 
 use rh_infra::db::{Db, DbError, IsDeadlock};
 
-pub use create::{create_match, create_matches, CreatedMatch, MatchPrediction, NewMatch};
+pub use create::{
+    create_match, create_match_recorded, create_matches, CreatedMatch, MatchPrediction, NewMatch,
+};
 pub use read::{get_match, timeline, user_history, MatchView, ParticipantView, TimelineEvent};
 pub use result::{apply_result, Applied, MatchResult, ParticipantResult, ResultBody};
 

@@ -243,6 +243,17 @@ pub fn append_event(
     match_id: u64,
     event: NewTimelineEvent,
 ) -> Result<TimelineEvent, MatchError> {
+    append_event_recorded(db, match_id, event, |_, _| Ok(()))
+}
+
+/// [`append_event`] that runs `record` inside the appending transaction with the event
+/// as it will be answered (the idempotency record of the route).
+pub fn append_event_recorded(
+    db: &Db,
+    match_id: u64,
+    event: NewTimelineEvent,
+    record: impl Fn(&Db, &TimelineEvent) -> Result<(), MatchError>,
+) -> Result<TimelineEvent, MatchError> {
     if event.kind.is_empty() || event.kind.len() > 32 {
         return Err(MatchError::Invalid(
             "type must be 1 to 32 characters".into(),
@@ -256,7 +267,7 @@ pub fn append_event(
     if data.len() > 16 * 1024 {
         return Err(MatchError::Invalid("data is larger than 16 KiB".into()));
     }
-    let seq = in_transaction(db, || {
+    in_transaction(db, || {
         let found = db.query(
             "SELECT id FROM matches WHERE id = ? FOR UPDATE",
             &[ParameterValue::Uint64(match_id)],
@@ -280,14 +291,15 @@ pub fn append_event(
                 ParameterValue::Str(data.clone()),
             ],
         )?;
-        Ok(seq)
-    })?;
-    Ok(TimelineEvent {
-        match_id,
-        seq,
-        kind: event.kind,
-        at_ms: event.at_ms,
-        data: event.data,
+        let stored = TimelineEvent {
+            match_id,
+            seq,
+            kind: event.kind.clone(),
+            at_ms: event.at_ms,
+            data: event.data.clone(),
+        };
+        record(db, &stored)?;
+        Ok(stored)
     })
 }
 

@@ -275,6 +275,7 @@ fn after_commit_plan(
                 username: c.username.clone(),
                 wins: c.counters.wins,
                 losses: c.counters.losses,
+                version: u64::from(c.counters.games),
             })
             .collect(),
         changes,
