@@ -91,7 +91,7 @@ const MAX_MODE_LEN: usize = 32;
 /// Resolves a client-facing channel name for `user_id`.
 ///
 /// The grammar is the domain's ([`Channel::parse`], shared with the publishers); this adds who
-/// may listen: `rankings:{mode}`, `match:{id}` and `feed` are public; `user:{id}` only for the
+/// may listen: `rankings:{mode}`, `match:{id}`, `feed` and `seasons` are public; `user:{id}` only for the
 /// caller's own id; `queue` is the caller's own `queue:{user_id}`. The tick channels and other
 /// users' queues are not client channels.
 pub fn resolve_channel(name: &str, user_id: u64) -> Result<Subscription, ChannelError> {
@@ -106,7 +106,7 @@ pub fn resolve_channel(name: &str, user_id: u64) -> Result<Subscription, Channel
         });
     }
     match Channel::parse(name).ok_or(ChannelError::Unknown)? {
-        Channel::Feed | Channel::Match(_) => Ok(public()),
+        Channel::Feed | Channel::Match(_) | Channel::Seasons => Ok(public()),
         Channel::Rankings(mode) if mode.len() <= MAX_MODE_LEN => Ok(public()),
         Channel::User(id) if id == user_id => Ok(public()),
         Channel::User(_) => Err(ChannelError::Forbidden),
@@ -127,7 +127,14 @@ pub fn client_name_of(redis_channel: &str) -> &str {
 }
 
 /// The Redis patterns the single per-process subscription listens to.
-pub const REDIS_PATTERNS: [&str; 5] = ["rankings:*", "match:*", "user:*", "feed", "queue:*"];
+pub const REDIS_PATTERNS: [&str; 6] = [
+    "rankings:*",
+    "match:*",
+    "user:*",
+    "feed",
+    "queue:*",
+    "seasons",
+];
 
 /// The event frame for one Redis message. `data` is the payload as JSON when it parses, or the
 /// raw string otherwise (components publish JSON; a stray string is still delivered).
@@ -173,7 +180,7 @@ mod tests {
 
     #[test]
     fn public_channels_resolve_to_themselves() {
-        for name in ["feed", "rankings:1v1", "rankings:4v4", "match:42"] {
+        for name in ["feed", "seasons", "rankings:1v1", "rankings:4v4", "match:42"] {
             let s = resolve_channel(name, 7).unwrap();
             assert_eq!(s.client_name, name);
             assert_eq!(s.redis_channel, name);

@@ -1,8 +1,8 @@
 // Channel names a client may subscribe to, and the event type each one carries, so
 // `socket.subscribe("rankings:1v1", e => ...)` gets `e: RankingEvent` with no cast.
-import type { FeedEvent, MatchEvent, QueueEvent, RankingEvent, UserEvent } from "./events.js";
+import type { FeedEvent, MatchEvent, QueueEvent, RankingEvent, SeasonEvent, UserEvent } from "./events.js";
 
-export type Channel = `rankings:${string}` | `match:${number}` | `user:${number}` | "feed" | "queue";
+export type Channel = `rankings:${string}` | `match:${number}` | `user:${number}` | "feed" | "queue" | "seasons";
 
 export type EventOf<C extends string> = C extends `rankings:${string}`
   ? RankingEvent
@@ -14,7 +14,9 @@ export type EventOf<C extends string> = C extends `rankings:${string}`
         ? FeedEvent
         : C extends "queue"
           ? QueueEvent
-          : never;
+          : C extends "seasons"
+            ? SeasonEvent
+            : never;
 
 export const channels = {
   rankings: (mode: string) => `rankings:${mode}` as const,
@@ -22,4 +24,5 @@ export const channels = {
   user: (id: number) => `user:${id}` as `user:${number}`,
   feed: "feed" as const,
   queue: "queue" as const,
+  seasons: "seasons" as const,
 };

@@ -16,6 +16,8 @@ export type {
   RankedChange,
   RankedHonorPubSubEvents as AnyEvent,
   RankingEvent,
+  SeasonEvent,
+  SeasonSummary,
   Tick,
   TimelineEvent,
   UserEvent,

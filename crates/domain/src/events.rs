@@ -15,8 +15,9 @@
 //! |-------------------|------------------|---------------|
 //! | `rankings:{mode}` | [`RankingEvent`] | `rating_changed` |
 //! | `match:{id}`      | [`MatchEvent`]   | `status`, `timeline` |
-//! | `user:{id}`       | [`UserEvent`]    | `rating_changed`, `notification`, `achievement_unlocked`, `match_found` |
-//! | `feed`            | [`FeedEvent`]    | `feed` (the stored [`FeedItem`], whose `kind` is `match_completed`, `rank_up` or `achievement_unlocked`) |
+//! | `user:{id}`       | [`UserEvent`]    | `rating_changed`, `notification`, `achievement_unlocked`, `match_found`, `placement_complete` |
+//! | `feed`            | [`FeedEvent`]    | `feed` (the stored [`FeedItem`], whose `kind` is `match_completed`, `rank_up`, `achievement_unlocked` or `placement_complete`) |
+//! | `seasons`         | [`SeasonEvent`]  | `season_started`, `season_ended` |
 //! | `queue:{user_id}` | [`QueueEvent`]   | `queue_joined`, `party_invite`, `party_ready`, `queue_left`, `matched` |
 //! | `matchmaking:tick` | [`Tick`]         | none: a trigger, not data (`{"at_ms": ...}` or `{"reason": "join"}`) |
 //! | `streams:refresh` | any payload: a trigger, not data | |
@@ -37,6 +38,7 @@ pub enum Channel {
     Queue(u64),
     MatchmakingTick,
     StreamsRefresh,
+    Seasons,
 }
 
 impl Channel {
@@ -49,6 +51,7 @@ impl Channel {
             Channel::Queue(id) => format!("queue:{id}"),
             Channel::MatchmakingTick => "matchmaking:tick".to_owned(),
             Channel::StreamsRefresh => "streams:refresh".to_owned(),
+            Channel::Seasons => "seasons".to_owned(),
         }
     }
 
@@ -59,6 +62,7 @@ impl Channel {
         let id = |s: &str| s.parse::<u64>().ok().filter(|n| n.to_string() == s);
         match name.split_once(':') {
             None if name == "feed" => Some(Channel::Feed),
+            None if name == "seasons" => Some(Channel::Seasons),
             Some(("rankings", mode))
                 if !mode.is_empty()
                     && mode
@@ -200,6 +204,15 @@ pub enum UserEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         predicted_win: Option<Vec<f64>>,
     },
+    /// The recipient finished their placement games of `season_id` in `mode`: they now
+    /// have a tier and are on the season's board.
+    PlacementComplete {
+        season_id: u64,
+        mode: String,
+        tier: Tier,
+        mmr: i32,
+        match_id: u64,
+    },
 }
 
 /// A feed entry as stored and as `GET /feed` returns it; `data` depends on `kind`
@@ -253,6 +266,15 @@ pub enum FeedData {
         name: String,
         match_id: u64,
     },
+    /// Finished the placement games of a season in a mode, reaching `tier`.
+    PlacementComplete {
+        user_id: u64,
+        username: String,
+        season_id: u64,
+        mode: String,
+        tier: Tier,
+        mmr: i32,
+    },
 }
 
 impl FeedData {
@@ -298,6 +320,34 @@ pub enum QueueEvent {
     Matched {
         match_id: u64,
     },
+}
+
+/// A season as `season_started` announces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct SeasonSummary {
+    pub id: u64,
+    pub name: String,
+    /// Epoch ms.
+    pub starts_at: i64,
+    /// Epoch ms; `null` while open-ended.
+    pub ends_at: Option<i64>,
+}
+
+/// On `seasons` (public): a season's rollover finished. `season_ended` comes first, then
+/// `season_started` for its successor; both after the old season's final standings are
+/// archived and the new season's boards are live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SeasonEvent {
+    SeasonEnded {
+        season: SeasonSummary,
+        next_season_id: u64,
+        /// Players whose rating the rollover reset (over every mode).
+        players_reset: u64,
+    },
+    SeasonStarted { season: SeasonSummary },
 }
 
 /// On `matchmaking:tick`: a trigger, not data (its handler runs one queue tick whatever

@@ -18,6 +18,7 @@ const CHANNELS: &[(&str, &str)] = &[
     ("feed", "FeedEvent"),
     ("queue:{user_id}", "QueueEvent"),
     ("matchmaking:tick", "Tick"),
+    ("seasons", "SeasonEvent"),
 ];
 
 /// The whole document, deterministic (sorted keys, as serde_json's map is a BTreeMap).
@@ -30,6 +31,7 @@ pub fn schema() -> Value {
         generator.subschema_for::<FeedEvent>(),
         generator.subschema_for::<QueueEvent>(),
         generator.subschema_for::<Tick>(),
+        generator.subschema_for::<SeasonEvent>(),
         // Not a message: the typed `data` of each feed item's `kind`.
         generator.subschema_for::<FeedData>(),
     ];
@@ -44,7 +46,7 @@ pub fn schema() -> Value {
         "title": "RankedHonor pub/sub events",
         "description": "Every JSON message published on RankedHonor's Redis channels and relayed by the WebSocket sidecar. Generated from crates/domain/src/events.rs; see docs/events.md.",
         "x-channels": channels,
-        "anyOf": roots[..6].iter().map(|s| s.as_value().clone()).collect::<Vec<_>>(),
+        "anyOf": roots[..7].iter().map(|s| s.as_value().clone()).collect::<Vec<_>>(),
         "$defs": defs,
     })
 }

@@ -22,6 +22,7 @@ fn channel_names_round_trip() {
         Channel::Queue(7),
         Channel::MatchmakingTick,
         Channel::StreamsRefresh,
+        Channel::Seasons,
     ] {
         assert_eq!(Channel::parse(&channel.name()), Some(channel.clone()));
     }

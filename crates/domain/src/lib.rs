@@ -12,6 +12,7 @@
 //! - [`stats`]: a player's win/loss/draw record and signed streak.
 //! - [`matchmaking`]: the pure grouping step of the queue tick and the tolerance curve.
 //! - [`achievements`]: achievement definitions and the unlock rule.
+//! - [`seasons`]: the season schedule's rules, the soft reset, placement, inactivity, rewards.
 //! - [`events`]: JSON shapes of the messages published on Redis channels, and channel names.
 
 pub mod achievements;
@@ -20,6 +21,7 @@ pub mod events;
 pub mod matchmaking;
 pub mod modes;
 pub mod rating;
+pub mod seasons;
 pub mod stats;
 pub mod tiers;
 pub mod validation;

@@ -5,7 +5,7 @@
  * Every JSON message published on RankedHonor's Redis channels and relayed by the WebSocket sidecar. Generated from crates/domain/src/events.rs; see docs/events.md.
  */
 export type RankedHonorPubSubEvents =
-  RankingEvent | MatchEvent | UserEvent | FeedEvent | QueueEvent | Tick;
+  RankingEvent | MatchEvent | UserEvent | FeedEvent | QueueEvent | Tick | SeasonEvent;
 /**
  * On `rankings:{mode}`: one result moved these players.
  */
@@ -85,11 +85,20 @@ export type UserEvent =
        * The recipient's team's predicted chance of winning.
        */
       win_probability?: number | null;
+    }
+  | {
+      match_id: number;
+      mmr: number;
+      mode: string;
+      season_id: number;
+      tier: Tier;
+      type: "placement_complete";
     };
 /**
  * How one match ended for one player.
  */
 export type Outcome = "win" | "loss" | "draw";
+export type Tier = "bronze" | "silver" | "gold" | "platinum" | "diamond" | "master";
 /**
  * On `feed`.
  */
@@ -138,6 +147,25 @@ export type QueueEvent =
   | {
       match_id: number;
       type: "matched";
+    };
+/**
+ * On `seasons` (public): a season's rollover finished. `season_ended` comes first, then
+ * `season_started` for its successor; both after the old season's final standings are
+ * archived and the new season's boards are live.
+ */
+export type SeasonEvent =
+  | {
+      next_season_id: number;
+      /**
+       * Players whose rating the rollover reset (over every mode).
+       */
+      players_reset: number;
+      season: SeasonSummary;
+      type: "season_ended";
+    }
+  | {
+      season: SeasonSummary;
+      type: "season_started";
     };
 
 /**
@@ -220,4 +248,19 @@ export interface Tick {
    * Why a component asked for a tick.
    */
   reason?: string | null;
+}
+/**
+ * A season as `season_started` announces it.
+ */
+export interface SeasonSummary {
+  /**
+   * Epoch ms; `null` while open-ended.
+   */
+  ends_at?: number | null;
+  id: number;
+  name: string;
+  /**
+   * Epoch ms.
+   */
+  starts_at: number;
 }
