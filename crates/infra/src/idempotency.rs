@@ -22,7 +22,7 @@
 //! - Redis, `idem:{key hash}`: `run|{fingerprint}` while the first call runs (a claim of
 //!   [`RUNNING_TTL_MS`], so a crashed call can be retried), then
 //!   `done|{fingerprint}|{status}|{content type}|{body}` for [`RETENTION_MS`].
-//! - MySQL, `server_idempotency` (migration V9), for create-type calls: the handler
+//! - MySQL, `server_idempotency` (migration V8), for create-type calls: the handler
 //!   writes the row with [`Call::record`] in the same transaction as what it creates.
 //!   A replay after Redis lost its data (FLUSHALL, a restart) finds the row and gets the
 //!   original answer; two first attempts racing past an empty Redis meet at the row's
