@@ -180,7 +180,13 @@ mod tests {
 
     #[test]
     fn public_channels_resolve_to_themselves() {
-        for name in ["feed", "seasons", "rankings:1v1", "rankings:4v4", "match:42"] {
+        for name in [
+            "feed",
+            "seasons",
+            "rankings:1v1",
+            "rankings:4v4",
+            "match:42",
+        ] {
             let s = resolve_channel(name, 7).unwrap();
             assert_eq!(s.client_name, name);
             assert_eq!(s.redis_channel, name);

@@ -347,7 +347,9 @@ pub enum SeasonEvent {
         /// Players whose rating the rollover reset (over every mode).
         players_reset: u64,
     },
-    SeasonStarted { season: SeasonSummary },
+    SeasonStarted {
+        season: SeasonSummary,
+    },
 }
 
 /// On `matchmaking:tick`: a trigger, not data (its handler runs one queue tick whatever

@@ -156,7 +156,9 @@ impl ModeSettings {
 
     /// The inverse of [`ModeSettings::top_ranks_text`] (unparsable parts are skipped).
     pub fn parse_top_ranks(text: &str) -> Vec<u32> {
-        text.split(',').filter_map(|s| s.trim().parse().ok()).collect()
+        text.split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect()
     }
 }
 
@@ -176,8 +178,7 @@ pub fn soft_reset(mu: f64, sigma: f64, idle_ms: i64, k: f64) -> Reset {
     let k = k.clamp(0.0, 1.0);
     let mu = centre + k * (mu - centre);
     let months = (idle_ms.max(0) as f64 / DAY_MS / MONTH_DAYS).min(SIGMA_FULL_AFTER_MONTHS);
-    let target =
-        SIGMA_ACTIVE + (params.sigma - SIGMA_ACTIVE) * months / SIGMA_FULL_AFTER_MONTHS;
+    let target = SIGMA_ACTIVE + (params.sigma - SIGMA_ACTIVE) * months / SIGMA_FULL_AFTER_MONTHS;
     // target <= σ_new, so this never exceeds a new player's σ (nor lowers any σ).
     Reset {
         mu,
@@ -446,7 +447,10 @@ pub fn plan_end_early(windows: &[Window], id: u64, now: i64) -> Result<Vec<Windo
 
 /// The season current at `now` on a contiguous timeline: the last one started.
 pub fn current_at(windows: &[Window], now: i64) -> Option<Window> {
-    sorted(windows).into_iter().rev().find(|w| w.starts_at <= now)
+    sorted(windows)
+        .into_iter()
+        .rev()
+        .find(|w| w.starts_at <= now)
 }
 
 #[cfg(test)]

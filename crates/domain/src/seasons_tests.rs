@@ -96,9 +96,18 @@ fn a_player_is_placed_after_the_placement_games_and_at_least_one() {
 #[test]
 fn badges_are_the_final_tier_and_the_best_top_rank() {
     let top = DEFAULT_REWARD_TOP_RANKS;
-    assert_eq!(reward_badges(Tier::Master, 1, &top), vec!["master", "top_1"]);
-    assert_eq!(reward_badges(Tier::Diamond, 7, &top), vec!["diamond", "top_10"]);
-    assert_eq!(reward_badges(Tier::Gold, 100, &top), vec!["gold", "top_100"]);
+    assert_eq!(
+        reward_badges(Tier::Master, 1, &top),
+        vec!["master", "top_1"]
+    );
+    assert_eq!(
+        reward_badges(Tier::Diamond, 7, &top),
+        vec!["diamond", "top_10"]
+    );
+    assert_eq!(
+        reward_badges(Tier::Gold, 100, &top),
+        vec!["gold", "top_100"]
+    );
     assert_eq!(reward_badges(Tier::Gold, 101, &top), vec!["gold"]);
     assert_eq!(reward_badges(Tier::Silver, 1, &[]), vec!["silver"]);
 }
@@ -112,7 +121,10 @@ fn settings_are_checked_and_round_trip_their_top_ranks() {
         reward_top_ranks: vec![10, 1],
     };
     let fields: Vec<&str> = bad.check().unwrap_err().iter().map(|e| e.0).collect();
-    assert_eq!(fields, ["placement_games", "soft_reset_k", "reward_top_ranks"]);
+    assert_eq!(
+        fields,
+        ["placement_games", "soft_reset_k", "reward_top_ranks"]
+    );
     let s = ModeSettings::default();
     assert_eq!(s.top_ranks_text(), "1,10,100");
     assert_eq!(ModeSettings::parse_top_ranks("1,10,100"), vec![1, 10, 100]);
@@ -163,7 +175,11 @@ fn bad_schedules_are_refused_with_the_reason() {
 
 #[test]
 fn moving_a_boundary_moves_both_neighbours() {
-    let t = [w(1, 0, Some(1000)), w(2, 1000, Some(2000)), w(3, 2000, None)];
+    let t = [
+        w(1, 0, Some(1000)),
+        w(2, 1000, Some(2000)),
+        w(3, 2000, None),
+    ];
     let plan = plan_reschedule(
         &t,
         2,
@@ -176,7 +192,11 @@ fn moving_a_boundary_moves_both_neighbours() {
     .unwrap();
     assert_eq!(
         plan,
-        vec![w(1, 0, Some(1200)), w(2, 1200, Some(2500)), w(3, 2500, None)]
+        vec![
+            w(1, 0, Some(1200)),
+            w(2, 1200, Some(2500)),
+            w(3, 2500, None)
+        ]
     );
     // The start of a season under way cannot move; a boundary past its successor's end
     // overlaps; an open end only for the last.
@@ -230,7 +250,10 @@ fn ending_early_ends_now_and_starts_the_successor_now() {
     let t = [w(1, 0, Some(1000)), w(2, 1000, Some(2000))];
     let plan = plan_end_early(&t, 1, 400).unwrap();
     assert_eq!(plan, vec![w(1, 0, Some(400)), w(2, 400, Some(2000))]);
-    assert_eq!(plan_end_early(&t, 2, 400), Err(ScheduleError::NotCurrent(2)));
+    assert_eq!(
+        plan_end_early(&t, 2, 400),
+        Err(ScheduleError::NotCurrent(2))
+    );
     let open = plan_end_early(&[w(1, 0, None)], 1, 400).unwrap();
     assert_eq!(open, vec![w(1, 0, Some(400))]);
 }
