@@ -25,6 +25,33 @@ struct Setup {
     _server: PrivateRedis,
 }
 
+impl Setup {
+    /// The first 200 of the 1v1 board, through the API.
+    async fn board(&self) -> Value {
+        self.app
+            .get("/api/v1/rankings/1v1?limit=200")
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Renames the player to a fresh name (answered 200) and returns the name.
+    async fn rename(&self, player: &TestUser, prefix: &str) -> String {
+        let name = format!("{prefix}_{}", rh_tests::unique_suffix());
+        let resp = self
+            .app
+            .patch_json_auth(
+                "/api/v1/users/me",
+                &player.access_token,
+                &json!({"username": name}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        name
+    }
+}
+
 async fn setup() -> Setup {
     let server = PrivateRedis::start();
     let proxy = TcpProxy::start(&server.host()).await;
@@ -131,13 +158,7 @@ async fn a_ban_during_a_rebuild_is_not_undone_by_the_rebuild() {
         score(&s.redis, "lb:1v1", p[1].id).await.is_some(),
         "others stay"
     );
-    let page: Value = s
-        .app
-        .get("/api/v1/rankings/1v1?limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = s.board().await;
     assert!(
         !page["entries"]
             .as_array()
@@ -224,34 +245,13 @@ async fn board_usernames_follow_renames_even_during_a_rebuild() {
     };
 
     // A plain rename, on boards already built.
-    let page: Value = s
-        .app
-        .get("/api/v1/rankings/1v1?limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = s.board().await;
     assert_eq!(
         name_of(&page, p[0].id).as_deref(),
         Some(p[0].username.as_str())
     );
-    let renamed = format!("r_{}", rh_tests::unique_suffix());
-    let resp = s
-        .app
-        .patch_json_auth(
-            "/api/v1/users/me",
-            &p[0].access_token,
-            &json!({"username": renamed}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    let page: Value = s
-        .app
-        .get("/api/v1/rankings/1v1?limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let renamed = s.rename(&p[0], "r").await;
+    let page: Value = s.board().await;
     assert_eq!(
         name_of(&page, p[0].id).as_deref(),
         Some(renamed.as_str()),
@@ -266,25 +266,10 @@ async fn board_usernames_follow_renames_even_during_a_rebuild() {
     let url = s.app.url("/api/v1/rankings/1v1?limit=200");
     let reader = tokio::spawn(async move { reqwest::get(url).await.unwrap().status() });
     swap.reached().await;
-    let during = format!("d_{}", rh_tests::unique_suffix());
-    let resp = s
-        .app
-        .patch_json_auth(
-            "/api/v1/users/me",
-            &p[2].access_token,
-            &json!({"username": during}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    let during = s.rename(&p[2], "d").await;
     swap.release();
     assert_eq!(reader.await.unwrap(), StatusCode::OK);
-    let page: Value = s
-        .app
-        .get("/api/v1/rankings/1v1?limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page: Value = s.board().await;
     assert_eq!(
         name_of(&page, p[2].id).as_deref(),
         Some(during.as_str()),
