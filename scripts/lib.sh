@@ -14,6 +14,8 @@
 #                        GRANT OPTION. Password RH_MIGRATE_PASSWORD. ./scripts/test also
 #                        lets it create the throw-away rankedhonor_scratch_* databases
 #                        the migration tests use.
+#   rankedhonor_sidecar  rh-sidecar: SELECT on the two revocation tables only, read when
+#                        Redis has lost its marks. Password RH_SIDECAR_DB_PASSWORD.
 # Root is used only here, to create databases and accounts: first over TCP with an
 # empty password (our dev machines), else over the local socket (fresh Debian, where
 # root authenticates with unix_socket and must therefore run as the OS root).
@@ -27,6 +29,8 @@ export RH_DB_USER="${RH_DB_USER:-rankedhonor}"
 export RH_DB_PASSWORD="${RH_DB_PASSWORD:-rankedhonor-dev}"
 export RH_MIGRATE_USER="${RH_MIGRATE_USER:-rankedhonor_migrate}"
 export RH_MIGRATE_PASSWORD="${RH_MIGRATE_PASSWORD:-rankedhonor-migrate-dev}"
+export RH_SIDECAR_DB_USER="${RH_SIDECAR_DB_USER:-rankedhonor_sidecar}"
+export RH_SIDECAR_DB_PASSWORD="${RH_SIDECAR_DB_PASSWORD:-rankedhonor-sidecar-dev}"
 export RH_REDIS_HOST="${RH_REDIS_HOST:-127.0.0.1}"
 export RH_REDIS_PORT="${RH_REDIS_PORT:-6379}"
 
@@ -200,6 +204,27 @@ ensure_app_db() {
   root_sql "$sql"
 }
 
+# ensure_sidecar_account DB : the sidecar's read-only account on DB (SELECT on the
+# revocation tables). Call it after migrate_db: a table's grant needs the table.
+ensure_sidecar_account() {
+  local db="$1" pw sql="" host table
+  [[ "$db" =~ ^[A-Za-z0-9_]+$ ]] || die "bad database name: $db"
+  pw="$(sql_quote "$RH_SIDECAR_DB_PASSWORD")"
+  for host in localhost 127.0.0.1; do
+    sql+="CREATE USER IF NOT EXISTS '$RH_SIDECAR_DB_USER'@'$host' IDENTIFIED BY $pw;"
+    sql+="ALTER USER '$RH_SIDECAR_DB_USER'@'$host' IDENTIFIED BY $pw;"
+    for table in revoked_access_tokens user_token_cutoffs; do
+      sql+="GRANT SELECT ON \`$db\`.\`$table\` TO '$RH_SIDECAR_DB_USER'@'$host';"
+    done
+  done
+  root_sql "$sql"
+}
+
+# sidecar_database_url DB : what rh-sidecar gets as RH_SIDECAR_DATABASE_URL.
+sidecar_database_url() {
+  db_url "$RH_SIDECAR_DB_USER" "$RH_SIDECAR_DB_PASSWORD" "$1"
+}
+
 # Lets the migration account create and drop rankedhonor_scratch_* databases
 # (rh-migrate's own tests). Only ./scripts/test calls it.
 ensure_scratch_grants() {
@@ -250,10 +275,7 @@ native_selection() {
 }
 
 # build_native : the native binaries (rh-runtime, rh-sidecar, rh-migrate) and every test
-# binary, by `cargo test --no-run` over native_selection. ./scripts/up, ./scripts/cluster
-# and ./scripts/test all build through here, so whichever runs second compiles nothing
-# again: a plain `cargo build -p rh-runtime` resolves features without the dev-
-# dependencies and compiled tokio, mysql_async, wasmtime and the rest a second time.
+# binary, by `cargo test --no-run` over native_selection: what ./scripts/test builds.
 # Cargo builds a package's binaries with its integration tests, so the binaries land in
 # target/release as usual.
 build_native() {
@@ -262,6 +284,22 @@ build_native() {
   local selection
   mapfile -t selection < <(native_selection)
   cargo test --release --no-run "${selection[@]}"
+}
+
+# build_stack_native : what ./scripts/up and ./scripts/cluster build: the same crates
+# with the same features as build_native, but only libraries and binaries, so no test
+# binary is linked (each links wasmtime: minutes on two cores). A plain `cargo build -p
+# rh-runtime` would resolve features without the dev-dependencies and compile tokio,
+# mysql_async, wasmtime and the rest differently from `cargo test`; naming one example
+# makes cargo resolve them as `cargo test` does (checked with `cargo build
+# --unit-graph`: no dependency unit differs), so ./scripts/test after ./scripts/up
+# compiles only our own crates' tests, no dependency again.
+build_stack_native() {
+  cd "$RH_ROOT"
+  log "building the native binaries (release)"
+  local selection
+  mapfile -t selection < <(native_selection)
+  cargo build --release "${selection[@]}" --lib --bins --example bench_grouping
 }
 
 # build_wasm : the console (console/dist, which the console component embeds), then
@@ -292,8 +330,9 @@ prepare_stack() {
   ensure_redis
   ensure_app_db "$1"
   build_wasm
-  build_native
+  build_stack_native
   migrate_db "$1"
+  ensure_sidecar_account "$1"
   dev_app_variables "$1"
 }
 
@@ -400,7 +439,8 @@ run_node_tests() {
     export SPIN_VARIABLE_AUTH_RATE_LIMIT_PER_MINUTE=10000
     export SPIN_VARIABLE_CONSOLE_WEBSOCKET_URL="ws://$ws/ws"
     redis-cli -h "$RH_REDIS_HOST" -p "$RH_REDIS_PORT" -n 2 FLUSHDB >/dev/null
-    RH_JWT_SECRET="$SPIN_VARIABLE_JWT_SECRET" "$RH_ROOT/target/release/rh-sidecar" \
+    RH_JWT_SECRET="$SPIN_VARIABLE_JWT_SECRET" RH_SIDECAR_DATABASE_URL="$(sidecar_database_url "$db")" \
+      "$RH_ROOT/target/release/rh-sidecar" \
       --listen "$ws" --redis-url "$(sidecar_redis_url)" >"$logdir/sidecar.log" 2>&1 &
     pids+=($!)
     "$RH_ROOT/target/release/rh-runtime" up --from "$RH_ROOT/spin.toml" --listen "$api" \

@@ -51,7 +51,8 @@ impl Default for Limits {
     }
 }
 
-/// The JWT secret. Its `Debug` never shows the value, so a logged config leaks nothing.
+/// A secret value (the JWT secret, a database URL with its password). Its `Debug` never
+/// shows the value, so a logged config leaks nothing.
 #[derive(Clone)]
 pub struct Secret(pub String);
 
@@ -67,6 +68,10 @@ pub struct Config {
     pub redis_url: String,
     /// Same value as the Spin variable `jwt_secret`.
     pub jwt_secret: Secret,
+    /// `mysql://user:password@host:port/db` of a read-only account (SELECT on
+    /// `revoked_access_tokens` and `user_token_cutoffs`), asked when Redis cannot vouch for
+    /// its revocation marks ([`crate::auth`]). `None`: Redis alone decides.
+    pub database_url: Option<Secret>,
     /// Interval of the matchmaking tick; zero disables the ticker.
     pub tick_interval: Duration,
     pub tick_channel: String,
@@ -86,6 +91,7 @@ impl Config {
         Config {
             redis_url: redis_url.into(),
             jwt_secret: Secret(jwt_secret.into()),
+            database_url: None,
             tick_interval: Duration::from_millis(1000),
             tick_channel: "matchmaking:tick".into(),
             streams_refresh_interval: Duration::from_secs(60),
@@ -107,6 +113,12 @@ mod tests {
             "redis://127.0.0.1:6379/0",
             "super-secret-value-of-32-bytes!!",
         );
-        assert!(!format!("{c:?}").contains("super-secret"));
+        let c = Config {
+            database_url: Some(Secret("mysql://ro:db-password@127.0.0.1/x".into())),
+            ..c
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("super-secret"));
+        assert!(!shown.contains("db-password"));
     }
 }

@@ -10,7 +10,10 @@ use rh_sidecar::{Config, Limits, Sidecar};
 #[command(
     version,
     about = "RankedHonor WebSocket sidecar",
-    after_help = "RH_JWT_SECRET (required, environment only): the Spin variable jwt_secret's value."
+    after_help = "Environment only (never flags, which show in ps):\n  \
+        RH_JWT_SECRET (required): the Spin variable jwt_secret's value.\n  \
+        RH_SIDECAR_DATABASE_URL (recommended): mysql:// URL of a read-only account, asked \
+        when Redis has lost its revocation marks."
 )]
 struct Args {
     #[arg(long, env = "RH_SIDECAR_LISTEN", default_value = "127.0.0.1:8001")]
@@ -63,6 +66,10 @@ async fn main() -> anyhow::Result<()> {
             max_subscriptions: args.max_subscriptions,
             ..Limits::default()
         },
+        database_url: std::env::var("RH_SIDECAR_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .map(rh_sidecar::Secret),
         ..Config::new(args.redis_url, jwt_secret)
     };
     // Validate (secret length, Redis URL) before taking the port.

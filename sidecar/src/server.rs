@@ -85,9 +85,30 @@ impl Sidecar {
                 2,
             ))
             .build()?;
+        let db = match &config.database_url {
+            Some(url) => {
+                let opts = mysql_async::Opts::from_url(&url.0)
+                    .context("invalid database url (RH_SIDECAR_DATABASE_URL)")?;
+                // Connections are opened on first use, so a sidecar starts without MySQL; it
+                // is asked only while Redis cannot vouch for its revocation marks.
+                let pool_opts = mysql_async::PoolOpts::default()
+                    .with_constraints(mysql_async::PoolConstraints::new(0, 8).expect("0 <= 8"));
+                Some(mysql_async::Pool::new(
+                    mysql_async::OptsBuilder::from_opts(opts).pool_opts(pool_opts),
+                ))
+            }
+            None => {
+                tracing::warn!(
+                    "no RH_SIDECAR_DATABASE_URL: revocations are read from Redis only, so after \
+                     Redis loses its data a revoked token can open a WebSocket until the API \
+                     rebuilds the marks"
+                );
+                None
+            }
+        };
         let (redis_up, _) = watch::channel(false);
         Ok(Sidecar {
-            auth: Arc::new(TokenAuth::new(keys, commands.clone())),
+            auth: Arc::new(TokenAuth::new(keys, commands.clone(), db)),
             config,
             redis_config,
             commands,

@@ -310,6 +310,11 @@ fn start() -> Result<Cluster, String> {
             "RH_REDIS_URL".to_owned(),
             format!("redis://{}/{}", vars["redis_host"], vars["redis_db"]),
         ),
+        // Revocations from MySQL when Redis has lost them, as deployed.
+        (
+            "RH_SIDECAR_DATABASE_URL".to_owned(),
+            crate::sidecar_database_url(),
+        ),
         // Matchmaking ticks every second as in production; the streams refresh only when
         // a test publishes one, so its test counts its own message alone.
         ("RH_STREAMS_REFRESH_INTERVAL_S".to_owned(), "0".to_owned()),

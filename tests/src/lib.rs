@@ -24,6 +24,7 @@
 //! | `RH_TEST_DB_NAME` | `rankedhonor_test` | database the app and the tests use |
 //! | `RH_DB_HOST` / `RH_DB_PORT` | `127.0.0.1` / `3306` | MariaDB |
 //! | `RH_DB_USER` / `RH_DB_PASSWORD` | `rankedhonor` / `rankedhonor-dev` | the app's account |
+//! | `RH_SIDECAR_DB_USER` / `RH_SIDECAR_DB_PASSWORD` | `rankedhonor_sidecar` / `rankedhonor-sidecar-dev` | the sidecar's read-only account |
 //! | `RH_REDIS_HOST` / `RH_REDIS_PORT` | `127.0.0.1` / `6379` | Redis (db 1 is used) |
 //! | `RH_TEST_MANIFEST` | `spin.toml` | the API's manifest, relative to the repository root |
 //! | `RH_TEST_WORKER_MANIFEST` | `spin-worker.toml` | the worker's (Redis triggers); empty: none |
@@ -155,6 +156,20 @@ pub fn test_db_name() -> String {
         "tests must never use the ./scripts/up database"
     );
     name
+}
+
+/// The `mysql://` URL a sidecar under test reads revocations with: the read-only account
+/// `scripts/lib.sh` `ensure_sidecar_account` grants, on the test database.
+pub fn sidecar_database_url() -> String {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    format!(
+        "mysql://{}:{}@{}:{}/{}",
+        env("RH_SIDECAR_DB_USER", "rankedhonor_sidecar"),
+        env("RH_SIDECAR_DB_PASSWORD", "rankedhonor-sidecar-dev"),
+        env("RH_DB_HOST", "127.0.0.1"),
+        env("RH_DB_PORT", "3306"),
+        test_db_name()
+    )
 }
 
 /// The app shared by every test of this test binary (started on first use).

@@ -30,7 +30,7 @@ use crate::params;
 use crate::redis::{Arg, Redis, RedisError, Script};
 
 /// Present while Redis holds every revocation mark of MySQL.
-pub const LOADED_KEY: &str = "auth:revocations:loaded";
+pub const LOADED_KEY: &str = rh_token::REVOCATIONS_LOADED_KEY;
 /// How long a rebuild vouches for Redis before the next one re-checks MySQL.
 pub const LOADED_TTL_S: i64 = 300;
 /// Lock so one request at a time rebuilds.
@@ -131,10 +131,7 @@ pub fn check_in_mysql(
     now_ms: i64,
 ) -> Result<Verdict, DbError> {
     let rows = db.query(
-        "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = ? AND expires_at_ms > ?) \
-         AS revoked, \
-         (SELECT not_before_s FROM user_token_cutoffs WHERE user_id = ? AND expires_at_ms > ?) \
-         AS not_before",
+        rh_token::REVOCATION_CHECK_SQL,
         &params![jti, now_ms, user_id, now_ms],
     )?;
     let Some(row) = rows.first() else {

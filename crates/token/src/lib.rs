@@ -195,6 +195,21 @@ pub fn user_tokens_not_before_key(user_id: u64) -> String {
     format!("auth:nbf:{user_id}")
 }
 
+/// Redis key present while Redis holds every revocation mark that MySQL records (set by a
+/// rebuild, with a TTL). Without it, a reader must not trust a missing mark: Redis may
+/// have restarted empty. The API's readers and the sidecar both check it.
+pub const REVOCATIONS_LOADED_KEY: &str = "auth:revocations:loaded";
+
+/// The SQL that decides a token's marks when Redis cannot vouch for them (parameters:
+/// `jti`, now in ms, user id, now in ms; columns `revoked` (count) and `not_before`
+/// (unix seconds or NULL)). One statement, two primary-key look-ups, shared by the API
+/// and the sidecar so both read the same tables the same way.
+pub const REVOCATION_CHECK_SQL: &str =
+    "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = ? AND expires_at_ms > ?) \
+     AS revoked, \
+     (SELECT not_before_s FROM user_token_cutoffs WHERE user_id = ? AND expires_at_ms > ?) \
+     AS not_before";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,6 +283,62 @@ async fn a_result_replayed_after_flushall_is_answered_and_applied_once() {
 
 // ---- 3. revocation that survives Redis loss -----------------------------------------
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_flushall_the_sidecar_still_refuses_revoked_tokens() {
+    let (app, redis) = app_on_private_redis().await;
+    let (ws_url, _stop) = crate::realtime::spawn_sidecar_on(&format!(
+        "redis://{}/{}",
+        redis.host(),
+        rh_tests::TEST_REDIS_DB
+    ))
+    .await;
+    let boss = admin(&app).await;
+    let user = app.register_user().await;
+    let banned = app.register_user().await;
+    let fine = app.register_user().await;
+    let resp = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Some(&user.access_token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = app
+        .post_json_auth(
+            &format!("/api/v1/admin/users/{}/ban", banned.id),
+            &boss.access_token,
+            &json!({"reason": "cheating"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let revoked = || Err(("token_revoked".to_owned(), 1008));
+    assert_eq!(
+        crate::realtime::ws_auth_outcome(&ws_url, &user.access_token).await,
+        revoked()
+    );
+
+    // Redis loses every mark, and no API request runs to rebuild them: the sidecar alone
+    // must not take a missing mark for a valid token.
+    flushall(&redis).await;
+    for (who, token) in [
+        ("logged out", &user.access_token),
+        ("banned", &banned.access_token),
+    ] {
+        assert_eq!(
+            crate::realtime::ws_auth_outcome(&ws_url, token).await,
+            revoked(),
+            "{who}"
+        );
+    }
+    assert_eq!(
+        crate::realtime::ws_auth_outcome(&ws_url, &fine.access_token).await,
+        Ok(())
+    );
+}
+
 async fn me(app: &TestApp, token: &str) -> StatusCode {
     app.get_auth("/api/v1/users/me", token).await.status()
 }

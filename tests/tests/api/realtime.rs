@@ -26,7 +26,16 @@ async fn spawn_sidecar() -> (String, tokio::sync::oneshot::Sender<()>) {
         std::env::var("RH_REDIS_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
         std::env::var("RH_REDIS_PORT").unwrap_or_else(|_| "6379".into())
     );
-    let mut config = Config::new(format!("redis://{redis_host}/1"), TEST_JWT_SECRET);
+    spawn_sidecar_on(&format!("redis://{redis_host}/1")).await
+}
+
+/// A sidecar on the Redis at `redis_url`, reading revocations from the test database's
+/// read-only account when Redis cannot vouch for them.
+pub(crate) async fn spawn_sidecar_on(
+    redis_url: &str,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let mut config = Config::new(redis_url, TEST_JWT_SECRET);
+    config.database_url = Some(rh_sidecar::Secret(rh_tests::sidecar_database_url()));
     config.tick_interval = Duration::ZERO;
     config.streams_refresh_interval = Duration::ZERO;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -175,11 +184,23 @@ async fn a_logged_out_token_is_refused_by_the_sidecar() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("{ws_url}?token={}", p[0].access_token))
-            .await
-            .unwrap();
-    assert_eq!(next_json(&mut ws).await["type"], "error");
+    assert_eq!(
+        ws_auth_outcome(&ws_url, &p[0].access_token).await,
+        Err(("token_revoked".to_owned(), 1008))
+    );
+}
+
+/// How the sidecar at `ws_url` answers a connection with `token`: `Ok(())` once it says
+/// `authenticated`, else the error message's `code` and the close frame's code.
+pub(crate) async fn ws_auth_outcome(ws_url: &str, token: &str) -> Result<(), (String, u16)> {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("{ws_url}?token={token}"))
+        .await
+        .unwrap();
+    let first = next_json(&mut ws).await;
+    if first["type"] == "authenticated" {
+        return Ok(());
+    }
+    assert_eq!(first["type"], "error", "{first}");
     let close = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             match ws.next().await {
@@ -191,5 +212,5 @@ async fn a_logged_out_token_is_refused_by_the_sidecar() {
     })
     .await
     .unwrap();
-    assert_eq!(close, 1008);
+    Err((first["code"].as_str().unwrap_or_default().to_owned(), close))
 }
