@@ -10,7 +10,7 @@
 
 use std::net::SocketAddr;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// One routable `[[trigger.http]]` entry, with the static header values precomputed.
@@ -48,6 +48,16 @@ impl Router {
         // routefinder keeps the first of two identical specs; Spin lets the last one win.
         let mut seen: Vec<(String, Route)> = Vec::new();
         for (raw, component, component_id) in entries {
+            // A `*` segment is routefinder's wildcard, not Spin's syntax (a trailing `/...`),
+            // and routefinder accepts one mid-route but panics when a request reaches it
+            // (found by fuzz/fuzz_targets/manifest.rs): refused here, at start-up.
+            // (routefinder's sections end at `/` and at `.`.)
+            if raw.split(['/', '.']).any(|section| section == "*") {
+                bail!(
+                    "invalid route {raw:?} for component `{component_id}`: `*` is not a route \
+                     segment; a wildcard is a trailing `/...`"
+                );
+            }
             let based = sanitize(raw);
             let route = Route {
                 component,
@@ -166,6 +176,16 @@ mod tests {
 
     fn id(r: &Router, path: &str) -> Option<String> {
         r.route(path).map(|m| m.route.component_id.clone())
+    }
+
+    #[test]
+    fn a_star_segment_is_refused_at_build_not_at_request_time() {
+        for route in ["/a/*/b", "/*", "/x/*", "/a/*.rs"] {
+            let err = Router::build([(route, 0, "c")]).unwrap_err().to_string();
+            assert!(err.contains("trailing `/...`"), "{route}: {err}");
+        }
+        // Stars inside a segment are ordinary characters, as in Spin.
+        assert!(Router::build([("/a*b/c", 0, "c")]).is_ok());
     }
 
     #[test]

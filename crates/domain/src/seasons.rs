@@ -130,7 +130,7 @@ impl ModeSettings {
             errors.push(("soft_reset_k", "must be between 0 and 1".to_owned()));
         }
         if self.reward_top_ranks.len() > 10
-            || self.reward_top_ranks.iter().any(|r| *r == 0)
+            || self.reward_top_ranks.contains(&0)
             || self.reward_top_ranks.windows(2).any(|w| w[0] >= w[1])
         {
             errors.push((

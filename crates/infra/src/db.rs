@@ -373,6 +373,30 @@ impl Db {
     }
 }
 
+/// Errors that may stand for a deadlock victim, so [`Db::transaction_retrying`] knows
+/// when to run a transaction again. Feature errors that wrap a [`DbError`] say whether it
+/// is [`DbError::Deadlock`].
+pub trait IsDeadlock {
+    fn is_deadlock(&self) -> bool;
+}
+
+impl IsDeadlock for DbError {
+    fn is_deadlock(&self) -> bool {
+        matches!(self, DbError::Deadlock(_))
+    }
+}
+
+/// Whether a MySQL error message is InnoDB's deadlock-victim error (1213, "Deadlock
+/// found ...") or another serialization failure (SQLSTATE 40001, which also comes with
+/// lock-wait rollbacks). Spin's MySQL interface hands errors over as text only, so this
+/// is read from the text, once, where the error is first seen ([`DbError::Deadlock`]).
+fn is_deadlock_message(message: &str) -> bool {
+    message.contains("Deadlock found") || message.contains("(40001)")
+}
+
+/// How many times [`Db::transaction_retrying`] runs a transaction in all.
+pub const DEADLOCK_ATTEMPTS: u32 = 3;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,27 +459,3 @@ mod tests {
         assert!(matches!(p[3], ParameterValue::Int32(2)));
     }
 }
-
-/// Errors that may stand for a deadlock victim, so [`Db::transaction_retrying`] knows
-/// when to run a transaction again. Feature errors that wrap a [`DbError`] say whether it
-/// is [`DbError::Deadlock`].
-pub trait IsDeadlock {
-    fn is_deadlock(&self) -> bool;
-}
-
-impl IsDeadlock for DbError {
-    fn is_deadlock(&self) -> bool {
-        matches!(self, DbError::Deadlock(_))
-    }
-}
-
-/// Whether a MySQL error message is InnoDB's deadlock-victim error (1213, "Deadlock
-/// found ...") or another serialization failure (SQLSTATE 40001, which also comes with
-/// lock-wait rollbacks). Spin's MySQL interface hands errors over as text only, so this
-/// is read from the text, once, where the error is first seen ([`DbError::Deadlock`]).
-fn is_deadlock_message(message: &str) -> bool {
-    message.contains("Deadlock found") || message.contains("(40001)")
-}
-
-/// How many times [`Db::transaction_retrying`] runs a transaction in all.
-pub const DEADLOCK_ATTEMPTS: u32 = 3;

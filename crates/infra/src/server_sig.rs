@@ -147,10 +147,13 @@ pub fn verify_with_key(
     let ts_raw = ts_raw.trim();
     let ts: i64 = ts_raw.parse().map_err(|_| SigError::Malformed)?;
     let sig = hex::decode(sig_raw.trim()).map_err(|_| SigError::Malformed)?;
-    if ts > now_unix + MAX_FUTURE_SKEW_S {
+    // Saturating: the timestamp is the sender's. `now - i64::MIN` wrapped (release builds
+    // do not check overflow) to a negative age, so a signature dated i64::MIN never went
+    // stale.
+    if ts > now_unix.saturating_add(MAX_FUTURE_SKEW_S) {
         return Err(SigError::Future);
     }
-    if now_unix - ts > MAX_AGE_S {
+    if now_unix.saturating_sub(ts) > MAX_AGE_S {
         return Err(SigError::Stale);
     }
     // The MAC covers the timestamp exactly as sent, so "0100" and "100" differ.
@@ -198,6 +201,27 @@ pub fn check_request(req: &crate::http::Req) -> Result<Verified, crate::AppError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timestamp_at_the_ends_of_i64_is_stale_or_future_not_an_overflow() {
+        let now = 1_700_000_000;
+        for (ts, want) in [(i64::MIN, SigError::Stale), (i64::MAX, SigError::Future)] {
+            let sig = sign(b"key", ts, "POST", "/api/v1/matches", b"{}");
+            assert_eq!(
+                verify(
+                    b"key",
+                    Some(&ts.to_string()),
+                    Some(&sig),
+                    "POST",
+                    "/api/v1/matches",
+                    b"{}",
+                    now
+                ),
+                Err(want),
+                "timestamp {ts}"
+            );
+        }
+    }
 
     const KEY: &[u8] = b"test-game-server-key";
     const NOW: i64 = 1_700_000_000;

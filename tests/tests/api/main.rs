@@ -34,6 +34,7 @@ mod matchmaking_quality;
 mod rankings;
 mod realtime;
 mod redis_outage;
+mod revocation_bench;
 mod smoke;
 mod teams;
 mod users;
