@@ -283,19 +283,9 @@ async fn a_result_replayed_after_flushall_is_answered_and_applied_once() {
 
 // ---- 3. revocation that survives Redis loss -----------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_flushall_the_sidecar_still_refuses_revoked_tokens() {
-    let (app, redis) = app_on_private_redis().await;
-    let (ws_url, _stop) = crate::realtime::spawn_sidecar_on(&format!(
-        "redis://{}/{}",
-        redis.host(),
-        rh_tests::TEST_REDIS_DB
-    ))
-    .await;
-    let boss = admin(&app).await;
-    let user = app.register_user().await;
-    let banned = app.register_user().await;
-    let fine = app.register_user().await;
+/// Revokes both ways a token can be: `user` logs out (its access token's id), `boss`
+/// bans `banned` (a cut-off for every token issued before now).
+async fn log_out_and_ban(app: &TestApp, boss: &TestUser, user: &TestUser, banned: &TestUser) {
     let resp = app
         .request(
             Method::POST,
@@ -314,6 +304,22 @@ async fn after_flushall_the_sidecar_still_refuses_revoked_tokens() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_flushall_the_sidecar_still_refuses_revoked_tokens() {
+    let (app, redis) = app_on_private_redis().await;
+    let (ws_url, _stop) = crate::realtime::spawn_sidecar_on(&format!(
+        "redis://{}/{}",
+        redis.host(),
+        rh_tests::TEST_REDIS_DB
+    ))
+    .await;
+    let boss = admin(&app).await;
+    let user = app.register_user().await;
+    let banned = app.register_user().await;
+    let fine = app.register_user().await;
+    log_out_and_ban(&app, &boss, &user, &banned).await;
     let revoked = || Err(("token_revoked".to_owned(), 1008));
     assert_eq!(
         crate::realtime::ws_auth_outcome(&ws_url, &user.access_token).await,
@@ -358,24 +364,7 @@ async fn a_token_revoked_before_a_redis_restart_stays_refused_after_it() {
     let other_session = login["access_token"].as_str().unwrap().to_owned();
     let banned = app.register_user().await;
 
-    let resp = app
-        .request(
-            Method::POST,
-            "/api/v1/auth/logout",
-            Some(&user.access_token),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    let resp = app
-        .post_json_auth(
-            &format!("/api/v1/admin/users/{}/ban", banned.id),
-            &boss.access_token,
-            &json!({"reason": "cheating"}),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    log_out_and_ban(&app, &boss, &user, &banned).await;
     assert_eq!(me(&app, &user.access_token).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
         me(&app, &banned.access_token).await,
