@@ -12,6 +12,7 @@
 //! - [`matches`]: creating matches, the exactly-once result transaction, reads.
 //! - [`leaderboard`]: Redis sorted sets kept equal to MySQL, rebuilds.
 //! - [`queue`]: the matchmaking queue in Redis and its tick.
+//! - [`seasons`]: the season schedule, the rollover, past seasons' boards and history.
 //! - [`teams`]: teams, members, invitations.
 //! - [`integrations`]: creator integrations (OAuth 2.0 + PKCE), live streams, the
 //!   Discord webhook.
@@ -24,5 +25,6 @@ pub mod integrations;
 pub mod leaderboard;
 pub mod matches;
 pub mod queue;
+pub mod seasons;
 pub mod teams;
 pub mod users;

@@ -1,6 +1,6 @@
 //! Publishing JSON events on Redis pub/sub for the WebSocket sidecar.
 //!
-//! Channels: `rankings:{mode}`, `match:{id}`, `user:{id}`, `feed`. Every message is one of
+//! Channels: `rankings:{mode}`, `match:{id}`, `user:{id}`, `feed`, `seasons`. Every message is one of
 //! the `rh_domain::events` types, serialised as a JSON object with a `type`; the shapes
 //! are documented in `docs/events.md`. Publishing is best effort: pub/sub has no
 //! delivery guarantee anyway, and the durable state (MySQL) is already committed when
@@ -12,6 +12,9 @@ use crate::redis::{Redis, RedisError};
 
 /// The public activity feed channel.
 pub const FEED_CHANNEL: &str = "feed";
+
+/// The public channel of `season_started` / `season_ended`.
+pub const SEASONS_CHANNEL: &str = "seasons";
 
 pub fn rankings_channel(mode: &str) -> String {
     format!("rankings:{mode}")

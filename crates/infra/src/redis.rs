@@ -362,6 +362,28 @@ impl Redis {
     }
 }
 
+/// Publishes each `(channel, payload)` pair in order, in one round trip.
+const PUBLISH_MANY: Script = Script::new(
+    "redis.publish_many",
+    "for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end return #ARGV / 2",
+);
+
+impl Redis {
+    /// `PUBLISH` of many messages in one script call (a rollover announces its rewards to
+    /// thousands of players: one round trip per message would dominate its time).
+    pub fn publish_many(&self, messages: &[(String, String)]) -> Result<(), RedisError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let args: Vec<Arg<'_>> = messages
+            .iter()
+            .flat_map(|(c, m)| [Arg::Str(c), Arg::Str(m)])
+            .collect();
+        self.eval(&PUBLISH_MANY, &[] as &[&str], &args)?;
+        Ok(())
+    }
+}
+
 /// A lock held in Redis (see [`Redis::try_lock`]).
 #[derive(Debug)]
 #[must_use = "a lock is held until released or expired"]

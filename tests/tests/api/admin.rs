@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use rh_tests::{assert_problem, spawn_app, TestApp, TestUser};
 use serde_json::{json, Value};
 
-async fn admin(app: &TestApp) -> TestUser {
+pub(crate) async fn admin(app: &TestApp) -> TestUser {
     let user = app.register_user().await;
     let mut conn = app.db.get_conn().await.unwrap();
     conn.exec_drop("UPDATE users SET role = 'admin' WHERE id = ?", (user.id,))

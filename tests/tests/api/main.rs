@@ -14,6 +14,7 @@
 
 mod matches_support;
 mod matchmaking_support;
+mod seasons_support;
 
 mod activity;
 mod admin;
@@ -35,6 +36,8 @@ mod rankings;
 mod realtime;
 mod redis_outage;
 mod revocation_bench;
+mod season_bench;
+mod seasons;
 mod smoke;
 mod teams;
 mod users;

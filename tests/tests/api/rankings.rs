@@ -23,7 +23,8 @@ async fn mysql_board(app: &TestApp, mode: &str, region: Option<&str>) -> Vec<(u6
     let rows: Vec<(u64, i64, String)> = conn
         .exec(
             "SELECT us.user_id, us.mmr, u.region FROM user_stats us JOIN users u ON u.id = us.user_id \
-             WHERE us.mode = ? AND us.games > 0 \
+             WHERE us.mode = ? AND us.placed = 1 \
+         AND us.season_id = (SELECT id FROM seasons WHERE status = 'active') \
              AND (u.banned_until_ms IS NULL OR u.banned_until_ms <= UNIX_TIMESTAMP() * 1000) \
              ORDER BY us.mmr DESC, us.user_id",
             (mode,),

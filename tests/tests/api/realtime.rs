@@ -21,12 +21,17 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// A sidecar on 127.0.0.1:0 sharing the test app's Redis (db 1 for revocation keys; pub/sub
 /// ignores the db) and JWT secret; its own tickers are off so only our events flow.
 async fn spawn_sidecar() -> (String, tokio::sync::oneshot::Sender<()>) {
+    spawn_sidecar_on(&test_redis_url()).await
+}
+
+/// The test app's Redis as a sidecar names it (db 1).
+pub(crate) fn test_redis_url() -> String {
     let redis_host = format!(
         "{}:{}",
         std::env::var("RH_REDIS_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
         std::env::var("RH_REDIS_PORT").unwrap_or_else(|_| "6379".into())
     );
-    spawn_sidecar_on(&format!("redis://{redis_host}/1")).await
+    format!("redis://{redis_host}/1")
 }
 
 /// A sidecar on the Redis at `redis_url`, reading revocations from the test database's
@@ -34,9 +39,18 @@ async fn spawn_sidecar() -> (String, tokio::sync::oneshot::Sender<()>) {
 pub(crate) async fn spawn_sidecar_on(
     redis_url: &str,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
+    spawn_sidecar_ticking(redis_url, Duration::ZERO).await
+}
+
+/// [`spawn_sidecar_on`] with its matchmaking ticker publishing every `tick` (zero: off),
+/// as production's does every second.
+pub(crate) async fn spawn_sidecar_ticking(
+    redis_url: &str,
+    tick: Duration,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
     let mut config = Config::new(redis_url, TEST_JWT_SECRET);
     config.database_url = Some(rh_sidecar::Secret(rh_tests::sidecar_database_url()));
-    config.tick_interval = Duration::ZERO;
+    config.tick_interval = tick;
     config.streams_refresh_interval = Duration::ZERO;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -70,7 +84,7 @@ async fn next_json(ws: &mut Ws) -> Value {
 }
 
 /// Connects with the player's access token and subscribes to `channels`.
-async fn client(ws_url: &str, token: &str, channels: &[&str]) -> Ws {
+pub(crate) async fn client(ws_url: &str, token: &str, channels: &[&str]) -> Ws {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("{ws_url}?token={token}"))
         .await
         .unwrap();
@@ -87,7 +101,11 @@ async fn client(ws_url: &str, token: &str, channels: &[&str]) -> Ws {
 
 /// Reads events until one on `channel` satisfies `pred` (other traffic, e.g. other tests'
 /// rankings events, is skipped).
-async fn event_where(ws: &mut Ws, channel: &str, pred: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn event_where(
+    ws: &mut Ws,
+    channel: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
     loop {
         let msg = next_json(ws).await;
         if msg["type"] == "event" && msg["channel"] == channel && pred(&msg["data"]) {

@@ -43,12 +43,19 @@ async fn profiles_show_stats_for_each_mode_with_a_row() {
     let user = app.register_user().await;
     let mut conn = app.db.get_conn().await.unwrap();
     conn.exec_drop(
-        "INSERT INTO user_stats (user_id, mode, mmr, mu, sigma, wins, losses, draws, games, streak) \
-         VALUES (?, '1v1', 1234, 27.5, 6.1, 3, 1, 0, 4, 2)",
+        "INSERT INTO user_stats (user_id, mode, mmr, mu, sigma, wins, losses, draws, games, streak, \
+         season_id, season_games, placed) \
+         VALUES (?, '1v1', 1234, 27.5, 6.1, 3, 1, 0, 4, 2, \
+         (SELECT id FROM seasons WHERE status = 'active'), 3, 1)",
         (user.id,),
     )
     .await
     .unwrap();
+    let season: u64 = conn
+        .query_first("SELECT id FROM seasons WHERE status = 'active'")
+        .await
+        .unwrap()
+        .unwrap();
 
     let me: Value = app
         .get_auth("/api/v1/users/me", &user.access_token)
@@ -63,7 +70,12 @@ async fn profiles_show_stats_for_each_mode_with_a_row() {
         .await
         .unwrap();
 
-    let expected = json!({"1v1": {"mmr": 1234, "wins": 3, "losses": 1, "draws": 0, "games": 4}});
+    // Placed in the active season (3 of its games), so the tier shows.
+    let expected = json!({"1v1": {
+        "mmr": 1234, "wins": 3, "losses": 1, "draws": 0, "games": 4,
+        "season_id": season, "season_games": 3, "placed": true, "placement_games_left": 0,
+        "tier": "bronze",
+    }});
     assert_eq!(me["stats"], expected);
     assert_eq!(public["stats"], expected);
 }

@@ -56,12 +56,14 @@ fn user_row(db: &Db, user_id: u64, lock: bool) -> Result<(String, serde_json::Va
     ))
 }
 
-/// The user's leaderboard standings in every mode they are ranked in.
+/// The user's leaderboard standings in every mode they are ranked in (placed in the
+/// active season).
 fn standings(db: &Db, user_id: u64) -> Result<Vec<(String, Standing)>, AppError> {
     let rows = db.query(
         "SELECT us.mode, us.mmr, us.wins, us.losses, us.games, u.region, u.username \
          FROM user_stats us \
-         JOIN users u ON u.id = us.user_id WHERE us.user_id = ? AND us.games > 0",
+         JOIN users u ON u.id = us.user_id WHERE us.user_id = ? AND us.placed = 1 \
+         AND us.season_id = (SELECT id FROM seasons WHERE status = 'active')",
         &[ParameterValue::Uint64(user_id)],
     )?;
     let mut out = Vec::new();

@@ -16,6 +16,7 @@ use spin_sdk::mysql::ParameterValue;
 
 use crate::analytics;
 use crate::leaderboard;
+use crate::seasons::{self, ActiveSeason};
 use rh_infra::audit::Audit;
 use rh_infra::db::Db;
 use rh_infra::redis::Redis;
@@ -56,6 +57,9 @@ pub fn void_match(
             )));
         }
         let completed_at: i64 = m.get("completed_at_ms")?;
+        // The season the match counted for, if it is still the active one: its counters
+        // drop the match too (an ended season's archived standings stay as they were).
+        let season = seasons::active_locked(tx, &mode)?;
         let rows = tx.query(
             "SELECT user_id, hero, result, mmr_before, mu_before, sigma_before \
              FROM match_participants WHERE match_id = ? ORDER BY user_id",
@@ -109,6 +113,7 @@ pub fn void_match(
                     ParameterValue::Str(mode.clone()),
                 ],
             )?;
+            unplay_in_season(tx, &season, &mode, p.user_id, completed_at, (w, l, d))?;
             match (later, p.mmr_before, p.mu_before, p.sigma_before) {
                 (0, Some(mmr), Some(mu), Some(sigma)) => {
                     tx.execute(
@@ -187,4 +192,50 @@ pub fn void_match(
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     redis.del(&keys)?;
     Ok(json!({"match_id": match_id, "status": "voided", "reversed": reversed, "skipped": skipped}))
+}
+
+/// Takes a voided match off a player's season counters when it counted for the active
+/// season (completed after its start, and the player's row is in it); placement is
+/// recomputed, so a player whose only game is voided leaves the board.
+fn unplay_in_season(
+    tx: &Db,
+    season: &ActiveSeason,
+    mode: &str,
+    user_id: u64,
+    completed_at: i64,
+    (w, l, d): (i32, i32, i32),
+) -> Result<(), AppError> {
+    if completed_at < season.starts_at {
+        return Ok(());
+    }
+    let rows = tx.query(
+        "SELECT season_id, season_games, season_wins, season_losses, season_draws FROM user_stats \
+         WHERE user_id = ? AND mode = ?",
+        &rh_infra::params![user_id, mode],
+    )?;
+    let Some(r) = rows.first() else {
+        return Ok(());
+    };
+    if r.get::<u64>("season_id")? != season.id {
+        return Ok(());
+    }
+    let less = |col: &str, n: i32| -> Result<u32, AppError> {
+        Ok(r.get::<u32>(col)?.saturating_sub(n.max(0) as u32))
+    };
+    let games = less("season_games", 1)?;
+    let placed = rh_domain::seasons::is_placed(games, season.settings.placement_games);
+    tx.execute(
+        "UPDATE user_stats SET season_games = ?, season_wins = ?, season_losses = ?, \
+         season_draws = ?, placed = ? WHERE user_id = ? AND mode = ?",
+        &rh_infra::params![
+            games,
+            less("season_wins", w)?,
+            less("season_losses", l)?,
+            less("season_draws", d)?,
+            u8::from(placed),
+            user_id,
+            mode
+        ],
+    )?;
+    Ok(())
 }

@@ -1,7 +1,8 @@
 //! Leaderboards: Redis sorted sets kept equal to MySQL's `user_stats`.
 //!
 //! # Keys
-//! - `lb:{mode}`: every player with at least one completed match in the mode;
+//! - `lb:{mode}`: every player placed in the mode in the active season (at least one
+//!   game, and the season's placement games: `rh_app::seasons`);
 //! - `lb:{mode}:{region}`: the same players split by their home region (`users.region`),
 //!   so the regional boards partition the global one;
 //! - `lbmeta:{mode}:built`: marker set when the mode's boards were (re)built from MySQL.
@@ -147,13 +148,16 @@ pub struct Standing {
     pub version: u64,
 }
 
-/// Ranked players of a mode (at least one game, not banned) as [`Standing::from_row`]
-/// reads them; callers append their own `AND ...` conditions after `us.mode = ?`.
+/// Ranked players of a mode (placed in the active season, not banned) as
+/// [`Standing::from_row`] reads them; callers append their own `AND ...` conditions
+/// after `us.mode = ?`. Wins and losses are the player's totals in the mode (a season's
+/// are in its history).
 const STANDINGS_SELECT: &str =
     "SELECT us.user_id, us.mmr, us.wins, us.losses, us.games, u.region, u.username \
      FROM user_stats us \
      JOIN users u ON u.id = us.user_id \
-     WHERE us.mode = ? AND us.games > 0 \
+     WHERE us.mode = ? AND us.placed = 1 \
+     AND us.season_id = (SELECT id FROM seasons WHERE status = 'active') \
      AND (u.banned_until_ms IS NULL OR u.banned_until_ms <= UNIX_TIMESTAMP() * 1000)";
 
 impl Standing {

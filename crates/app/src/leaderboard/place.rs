@@ -159,7 +159,8 @@ pub fn rename_everywhere(
     username: &str,
 ) -> Result<(), LbError> {
     let rows = db.query(
-        "SELECT mode FROM user_stats WHERE user_id = ? AND games > 0",
+        "SELECT mode FROM user_stats WHERE user_id = ? AND placed = 1 \
+         AND season_id = (SELECT id FROM seasons WHERE status = 'active')",
         &rh_infra::params![user_id],
     )?;
     let modes = rows

@@ -30,8 +30,14 @@ pub struct PlayerChange {
     pub outcome: Outcome,
     pub mmr_before: i32,
     pub mmr_after: i32,
-    /// Whether the player had completed a match in this mode before.
+    /// Whether the player was on this season's board before this match.
     pub was_ranked: bool,
+    /// Whether they are on it after (placement done).
+    pub placed: bool,
+    /// This match completed their placement games.
+    pub placement_complete: bool,
+    /// The season the result counted for.
+    pub season_id: u64,
     pub counters: PlayerStats,
     pub kills: u32,
 }
@@ -256,6 +262,26 @@ pub fn write_in_transaction(
                 .push((*user_id, a.code.to_string(), a.name.to_string()));
         }
     }
+
+    for c in changes.iter().filter(|c| c.placement_complete) {
+        let entry = FeedData::PlacementComplete {
+            user_id: c.user_id,
+            username: c.username.clone(),
+            season_id: c.season_id,
+            mode: after.mode.clone(),
+            tier: Tier::from_mmr(c.mmr_after),
+            mmr: c.mmr_after,
+        };
+        let item = insert_feed(db, Some(c.user_id), &entry, now_ms)?;
+        after.notifications.push(insert_notification(
+            db,
+            c.user_id,
+            "placement_complete",
+            item.data.clone(),
+            now_ms,
+        )?);
+        after.feed.push(item);
+    }
     Ok(())
 }
 
@@ -330,6 +356,18 @@ pub fn after_commit(redis: &Redis, after: &AfterCommit, now_ms: i64) -> Vec<Stri
             Event::User(UserEvent::AchievementUnlocked {
                 code: code.clone(),
                 name: name.clone(),
+                match_id: after.match_id,
+            }),
+        ));
+    }
+    for c in after.changes.iter().filter(|c| c.placement_complete) {
+        sends.push((
+            events::user_channel(c.user_id),
+            Event::User(UserEvent::PlacementComplete {
+                season_id: c.season_id,
+                mode: after.mode.clone(),
+                tier: Tier::from_mmr(c.mmr_after),
+                mmr: c.mmr_after,
                 match_id: after.match_id,
             }),
         ));

@@ -3,6 +3,7 @@
 //! Unique-key violations become domain conflicts here, where the query runs
 //! ([`Conflict`]), so handlers never look at MySQL error codes.
 
+use rh_domain::tiers::Tier;
 use rh_infra::db::{Db, DbError, Row};
 use rh_infra::params;
 use rh_infra::AppError;
@@ -157,23 +158,54 @@ struct ModeStats {
     losses: u64,
     draws: u64,
     games: u64,
+    /// The active season's part: its games, whether placement is done and how many
+    /// placement games are left. A player in placement shows no tier.
+    season_id: Option<u64>,
+    season_games: u64,
+    placed: bool,
+    placement_games_left: u64,
+    tier: Option<Tier>,
 }
 
-/// `{"1v1": {mmr, wins, losses, draws, games}, ...}` for every mode the user has a row
-/// in; `{}` for none.
+/// `{"1v1": {mmr, wins, losses, draws, games, season_id, season_games, placed,
+/// placement_games_left, tier}, ...}` for every mode the user has a row in; `{}` for
+/// none. One query: the active season and its settings are joined in.
 pub fn stats(db: &Db, user_id: u64) -> Result<Value, DbError> {
     let rows = db.query(
-        "SELECT mode, mmr, wins, losses, draws, games FROM user_stats WHERE user_id = ? ORDER BY mode",
+        "SELECT us.mode, us.mmr, us.wins, us.losses, us.draws, us.games, us.season_id, \
+         us.season_games, us.placed, s.id AS active_id, sm.placement_games \
+         FROM user_stats us \
+         LEFT JOIN seasons s ON s.status = 'active' \
+         LEFT JOIN season_modes sm ON sm.season_id = s.id AND sm.mode = us.mode \
+         WHERE us.user_id = ? ORDER BY us.mode",
         &params![user_id],
     )?;
     let mut out = Map::new();
     for r in rows.iter() {
+        let active: Option<u64> = r.get("active_id")?;
+        let placement = r
+            .get::<Option<u64>>("placement_games")?
+            .unwrap_or(u64::from(rh_domain::seasons::DEFAULT_PLACEMENT_GAMES));
+        // A row still naming the previous season (mid-rollover) counts as not yet played.
+        let current = active.is_some() && active == Some(r.get::<u64>("season_id")?);
+        let season_games: u64 = if current { r.get("season_games")? } else { 0 };
+        let placed = current && r.get::<u8>("placed")? == 1;
+        let mmr: i64 = r.get("mmr")?;
         let s = ModeStats {
-            mmr: r.get("mmr")?,
+            mmr,
             wins: r.get("wins")?,
             losses: r.get("losses")?,
             draws: r.get("draws")?,
             games: r.get("games")?,
+            season_id: active,
+            season_games,
+            placed,
+            placement_games_left: if placed {
+                0
+            } else {
+                placement.max(1).saturating_sub(season_games)
+            },
+            tier: placed.then(|| Tier::from_mmr(mmr as i32)),
         };
         out.insert(
             r.get::<String>("mode")?,

@@ -1,9 +1,10 @@
-//! Step 4 of applying a result, inside its transaction on the locked rows: rate the
-//! players, write their rows and the match's, count hero picks, find rank-ups and
+//! Step 4 of applying a result, inside its transaction on the locked rows: move the
+//! players into the active season, rate them, write their rows and the match's, count hero picks, find rank-ups and
 //! achievements, and plan the after-commit work.
 
 use rh_domain::achievements::Progress;
 use rh_domain::rating::{rate_match, Rating};
+use rh_domain::seasons::is_placed;
 use rh_domain::stats::Outcome;
 use rh_domain::tiers::tier_crossed;
 use rh_infra::db::Db;
@@ -13,14 +14,23 @@ use super::super::effects::{self, AfterCommit, PlayerChange, RankUp};
 use super::super::{outcome_str, placeholders, MatchError};
 use super::{Locked, MatchRow, ParticipantResult, ResultBody};
 use crate::leaderboard::Standing;
+use crate::seasons::{enter_season, ActiveSeason, SeasonState};
 
-/// Players ranked above `mmr` (ties broken by user id) in `mode`, not counting `user_id`.
-fn players_above(db: &Db, mode: &str, mmr: i32, user_id: u64) -> Result<i64, MatchError> {
+/// Players on the board above `mmr` (ties broken by user id) in `mode` this season, not
+/// counting `user_id`.
+fn players_above(
+    db: &Db,
+    mode: &str,
+    season_id: u64,
+    mmr: i32,
+    user_id: u64,
+) -> Result<i64, MatchError> {
     let n: Option<i64> = db.query_scalar(
-        "SELECT COUNT(*) FROM user_stats WHERE mode = ? AND games > 0 AND user_id <> ? \
-         AND (mmr > ? OR (mmr = ? AND user_id < ?))",
+        "SELECT COUNT(*) FROM user_stats WHERE mode = ? AND season_id = ? AND placed = 1 \
+         AND user_id <> ? AND (mmr > ? OR (mmr = ? AND user_id < ?))",
         &[
             ParameterValue::Str(mode.to_string()),
+            ParameterValue::Uint64(season_id),
             ParameterValue::Uint64(user_id),
             ParameterValue::Int32(mmr),
             ParameterValue::Int32(mmr),
@@ -30,30 +40,37 @@ fn players_above(db: &Db, mode: &str, mmr: i32, user_id: u64) -> Result<i64, Mat
     Ok(n.unwrap_or(0))
 }
 
+/// What step 4 works on: the match, its result and the season it counts for.
+pub(super) struct Context<'a> {
+    pub id: u64,
+    pub row: &'a MatchRow,
+    pub mode: &'a rh_domain::modes::Mode,
+    pub body: &'a ResultBody,
+    pub roster: &'a [(u64, usize)],
+    pub season: &'a ActiveSeason,
+    pub hash: &'a str,
+    pub now_ms: i64,
+}
+
 /// One player rated: the change carried to the after-commit step, with the ratings
 /// before and after and the player's line of the result.
 struct Rated<'a> {
     change: PlayerChange,
     before: Rating,
     after: Rating,
+    season: SeasonState,
     line: &'a ParticipantResult,
 }
 
 /// Step 4 inside the transaction, on the locked rows: rate, write the players' and the
 /// match's rows, count hero picks, find rank-ups and achievements, write feed events and
 /// notifications. Returns what the after-commit step needs.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn apply_locked(
     db: &Db,
-    id: u64,
-    row: &MatchRow,
-    mode: &rh_domain::modes::Mode,
-    body: &ResultBody,
-    roster: &[(u64, usize)],
+    ctx: &Context<'_>,
     locked: &[Locked],
-    hash: &str,
-    now_ms: i64,
 ) -> Result<AfterCommit, MatchError> {
+    let (id, row, body, roster, now_ms) = (ctx.id, ctx.row, ctx.body, ctx.roster, ctx.now_ms);
     let winner = body.winner_team.map(usize::from);
     let team_of = |u: u64| {
         roster
@@ -62,11 +79,11 @@ pub(super) fn apply_locked(
             .map(|(_, t)| *t)
             .unwrap_or(0)
     };
-    let rated = rate_players(db, mode, body, locked, &team_of, winner)?;
+    let rated = rate_players(db, ctx, locked, &team_of, winner)?;
     for r in &rated {
         write_player(db, id, &row.mode, r, now_ms)?;
     }
-    complete_match(db, id, body, hash, now_ms)?;
+    complete_match(db, id, body, ctx.hash, now_ms)?;
     // Hero analytics in this transaction: a replay returns before it, so nothing counts twice.
     let picks: Vec<(String, bool)> = body
         .participants
@@ -80,40 +97,56 @@ pub(super) fn apply_locked(
     crate::analytics::record_hero_picks(db, crate::analytics::day_of(now_ms), &row.mode, &picks)?;
 
     let changes: Vec<PlayerChange> = rated.into_iter().map(|r| r.change).collect();
-    let rank_ups = rank_ups(db, &row.mode, &changes)?;
+    let rank_ups = rank_ups(db, &row.mode, ctx.season.id, &changes)?;
     let figures = figures(db, &changes)?;
     let mut after = after_commit_plan(db, id, row, body, changes, now_ms)?;
     effects::write_in_transaction(db, &mut after, &rank_ups, &figures, now_ms)?;
     Ok(after)
 }
 
-/// Rates the match (teams in index order, players in user-id order within a team) and
-/// works out each player's new counters.
+/// Moves each player into the season (soft reset if the rollover has not reached them,
+/// inactivity widening), rates the match (teams in index order, players in user-id
+/// order within a team) and works out each player's new counters and placement.
 fn rate_players<'a>(
     db: &Db,
-    mode: &rh_domain::modes::Mode,
-    body: &'a ResultBody,
+    ctx: &Context<'a>,
     locked: &[Locked],
     team_of: &dyn Fn(u64) -> usize,
     winner: Option<usize>,
 ) -> Result<Vec<Rated<'a>>, MatchError> {
-    let mut teams: Vec<Vec<&Locked>> = vec![Vec::new(); mode.teams];
-    for l in locked {
-        teams[team_of(l.user_id)].push(l);
+    let entered: Vec<(&Locked, Rating, SeasonState)> = locked
+        .iter()
+        .map(|l| {
+            let (mu, sigma, season) = enter_season(
+                ctx.season,
+                l.rating.mu,
+                l.rating.sigma,
+                l.last_match_at,
+                l.season,
+                ctx.now_ms,
+            );
+            (l, Rating::new(mu, sigma), season)
+        })
+        .collect();
+    let mut teams: Vec<Vec<&(&Locked, Rating, SeasonState)>> = vec![Vec::new(); ctx.mode.teams];
+    for e in &entered {
+        teams[team_of(e.0.user_id)].push(e);
     }
     let ratings: Vec<Vec<Rating>> = teams
         .iter()
-        .map(|t| t.iter().map(|l| l.rating).collect())
+        .map(|t| t.iter().map(|e| e.1).collect())
         .collect();
     let new_ratings = rate_match(&ratings, winner);
 
+    let placement = ctx.season.settings.placement_games;
     let regions = user_regions(db, &locked.iter().map(|l| l.user_id).collect::<Vec<_>>())?;
     let mut rated = Vec::with_capacity(locked.len());
     for (t, members) in teams.iter().enumerate() {
-        for (i, before) in members.iter().enumerate() {
+        for (i, (before, rating, season)) in members.iter().enumerate() {
             let after = new_ratings[t][i];
             let outcome = Outcome::for_team(t, winner);
-            let line = body
+            let line = ctx
+                .body
                 .participants
                 .iter()
                 .find(|p| p.user_id == before.user_id)
@@ -123,6 +156,7 @@ fn rate_players<'a>(
                 .find(|(u, _, _)| *u == before.user_id)
                 .map(|(_, n, r)| (n.clone(), r.clone()))
                 .unwrap_or_default();
+            let season_after = season_after(season, outcome, after.mmr(), placement);
             rated.push(Rated {
                 change: PlayerChange {
                     user_id: before.user_id,
@@ -130,19 +164,40 @@ fn rate_players<'a>(
                     region,
                     team: t,
                     outcome,
-                    mmr_before: before.mmr,
+                    mmr_before: rating.mmr(),
                     mmr_after: after.mmr(),
-                    was_ranked: before.counters.games > 0,
+                    was_ranked: season.placed,
+                    placed: season_after.placed,
+                    placement_complete: season_after.placed && !season.placed && placement > 0,
+                    season_id: ctx.season.id,
                     counters: before.counters.apply(outcome),
                     kills: line.kills,
                 },
-                before: before.rating,
+                before: *rating,
                 after,
+                season: season_after,
                 line,
             });
         }
     }
     Ok(rated)
+}
+
+/// A player's season counters after one more game; placed once the season's placement
+/// games are played, peak mmr tracked while placed.
+fn season_after(s: &SeasonState, outcome: Outcome, mmr_after: i32, placement: u32) -> SeasonState {
+    let mut next = *s;
+    next.games += 1;
+    match outcome {
+        Outcome::Win => next.wins += 1,
+        Outcome::Loss => next.losses += 1,
+        Outcome::Draw => next.draws += 1,
+    }
+    next.placed = s.placed || is_placed(next.games, placement);
+    if next.placed {
+        next.peak_mmr = Some(s.peak_mmr.map_or(mmr_after, |p| p.max(mmr_after)));
+    }
+    next
 }
 
 /// A player's new stats and their line of the match.
@@ -156,7 +211,9 @@ fn write_player(
     let (c, p) = (&r.change, r.line);
     db.execute(
         "UPDATE user_stats SET mmr = ?, mu = ?, sigma = ?, wins = ?, losses = ?, draws = ?, \
-         games = ?, streak = ?, last_match_at_ms = ? WHERE user_id = ? AND mode = ?",
+         games = ?, streak = ?, last_match_at_ms = ?, season_id = ?, season_games = ?, \
+         season_wins = ?, season_losses = ?, season_draws = ?, season_peak_mmr = ?, placed = ? \
+         WHERE user_id = ? AND mode = ?",
         &[
             ParameterValue::Int32(c.mmr_after),
             ParameterValue::Floating64(r.after.mu),
@@ -167,6 +224,16 @@ fn write_player(
             ParameterValue::Uint32(c.counters.games),
             ParameterValue::Int32(c.counters.streak),
             ParameterValue::Int64(now_ms),
+            ParameterValue::Uint64(r.season.season_id),
+            ParameterValue::Uint32(r.season.games),
+            ParameterValue::Uint32(r.season.wins),
+            ParameterValue::Uint32(r.season.losses),
+            ParameterValue::Uint32(r.season.draws),
+            r.season
+                .peak_mmr
+                .map(ParameterValue::Int32)
+                .unwrap_or(ParameterValue::DbNull),
+            ParameterValue::Uint8(u8::from(r.season.placed)),
             ParameterValue::Uint64(c.user_id),
             ParameterValue::Str(mode.to_owned()),
         ],
@@ -217,12 +284,18 @@ fn complete_match(
 }
 
 /// Rank-ups: a tier entered, or the top 10 entered.
-fn rank_ups(db: &Db, mode: &str, changes: &[PlayerChange]) -> Result<Vec<RankUp>, MatchError> {
+fn rank_ups(
+    db: &Db,
+    mode: &str,
+    season_id: u64,
+    changes: &[PlayerChange],
+) -> Result<Vec<RankUp>, MatchError> {
     let mut rank_ups = Vec::new();
     for c in changes {
         // Only a rise is a rank-up (a first match that is lost ranks a player, but
-        // nobody "ranks up" by losing).
-        if c.mmr_after < c.mmr_before || (c.mmr_after == c.mmr_before && c.was_ranked) {
+        // nobody "ranks up" by losing); a player in placement has no rank to rise in.
+        if !c.placed || c.mmr_after < c.mmr_before || (c.mmr_after == c.mmr_before && c.was_ranked)
+        {
             continue;
         }
         let tier = if c.was_ranked {
@@ -230,9 +303,10 @@ fn rank_ups(db: &Db, mode: &str, changes: &[PlayerChange]) -> Result<Vec<RankUp>
         } else {
             None
         };
-        let rank_after = players_above(db, mode, c.mmr_after, c.user_id)? + 1;
+        let rank_after = players_above(db, mode, season_id, c.mmr_after, c.user_id)? + 1;
         let entered_top10 = rank_after <= 10
-            && (!c.was_ranked || players_above(db, mode, c.mmr_before, c.user_id)? + 1 > 10);
+            && (!c.was_ranked
+                || players_above(db, mode, season_id, c.mmr_before, c.user_id)? + 1 > 10);
         if tier.is_some() || entered_top10 {
             rank_ups.push(RankUp {
                 user_id: c.user_id,
@@ -267,7 +341,7 @@ fn after_commit_plan(
         winner_team: body.winner_team,
         standings: changes
             .iter()
-            .filter(|c| !banned.contains(&c.user_id))
+            .filter(|c| c.placed && !banned.contains(&c.user_id))
             .map(|c| Standing {
                 user_id: c.user_id,
                 mmr: c.mmr_after as i64,

@@ -7,8 +7,10 @@
 //!    the transaction only updates existing rows: inserting under `FOR UPDATE` would
 //!    take gap locks that deadlock two concurrent results.
 //! 4. One transaction: `SELECT ... FOR UPDATE` the match row (a concurrent submission
-//!    waits here and then sees `completed`), lock the players' stats in user-id order
-//!    (no deadlocks between matches sharing players), rate, update stats,
+//!    waits here and then sees `completed`), read the active season under a shared lock
+//!    (the result counts for it: [`crate::seasons`]), lock the players' stats in user-id
+//!    order (no deadlocks between matches sharing players), move each player into the
+//!    season if the rollover has not yet, widen σ for inactivity, rate, update stats,
 //!    participants and the match, write feed events, notifications and achievements.
 //! 5. The answer is rebuilt from what was stored, so a replay returns the same body.
 //!
@@ -32,6 +34,7 @@ use rh_domain::stats::PlayerStats;
 use super::effects::AfterCommit;
 use super::read::{get_match, MatchView};
 use super::{in_transaction, load_mode, placeholders, MatchError};
+use crate::seasons::{self, SeasonState};
 
 /// One participant's line of a result.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -163,9 +166,10 @@ fn settled(db: &Db, id: u64, row: &MatchRow, hash: &str) -> Result<Applied, Matc
 #[derive(Debug, Clone)]
 struct Locked {
     user_id: u64,
-    mmr: i32,
     rating: Rating,
     counters: PlayerStats,
+    last_match_at: Option<i64>,
+    season: SeasonState,
 }
 
 /// Applies `body` to match `id` exactly once (see the module docs).
@@ -199,9 +203,21 @@ pub fn apply_result(
         if locked_row.status != "pending" {
             return Ok(None);
         }
+        // Before the players' rows: the order every writer of seasons and stats keeps
+        // (rh_app::seasons, "Which season a result counts for").
+        let season = seasons::active_locked(db, &row.mode)?;
         let locked = lock_stats(db, &row.mode, &users)?;
-        let after =
-            apply::apply_locked(db, id, &row, &mode, &body, &roster, &locked, &hash, now_ms)?;
+        let ctx = apply::Context {
+            id,
+            row: &row,
+            mode: &mode,
+            body: &body,
+            roster: &roster,
+            season: &season,
+            hash: &hash,
+            now_ms,
+        };
+        let after = apply::apply_locked(db, &ctx, &locked)?;
         Ok(Some(after))
     })?;
 
@@ -261,14 +277,16 @@ fn check_participants(
 
 fn ensure_stats_rows(db: &Db, mode: &str, users: &[u64]) -> Result<(), MatchError> {
     let fresh = Rating::default();
-    let mut sql =
-        String::from("INSERT IGNORE INTO user_stats (user_id, mode, mmr, mu, sigma) VALUES ");
+    // A new row starts in the active season (the column's default names the first).
+    let mut sql = String::from(
+        "INSERT IGNORE INTO user_stats (user_id, mode, mmr, mu, sigma, season_id) VALUES ",
+    );
     let mut params = Vec::with_capacity(users.len() * 5);
     for (i, user) in users.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
-        sql.push_str("(?, ?, ?, ?, ?)");
+        sql.push_str("(?, ?, ?, ?, ?, (SELECT id FROM seasons WHERE status = 'active'))");
         params.push(ParameterValue::Uint64(*user));
         params.push(ParameterValue::Str(mode.to_string()));
         params.push(ParameterValue::Int32(fresh.mmr()));
@@ -281,8 +299,9 @@ fn ensure_stats_rows(db: &Db, mode: &str, users: &[u64]) -> Result<(), MatchErro
 
 fn lock_stats(db: &Db, mode: &str, users: &[u64]) -> Result<Vec<Locked>, MatchError> {
     let sql = format!(
-        "SELECT user_id, mmr, mu, sigma, wins, losses, draws, games, streak FROM user_stats \
-         WHERE mode = ? AND user_id IN ({}) ORDER BY user_id FOR UPDATE",
+        "SELECT user_id, mu, sigma, wins, losses, draws, games, streak, last_match_at_ms, \
+         season_id, season_games, season_wins, season_losses, season_draws, season_peak_mmr, placed \
+         FROM user_stats WHERE mode = ? AND user_id IN ({}) ORDER BY user_id FOR UPDATE",
         placeholders(users.len())
     );
     let mut params = vec![ParameterValue::Str(mode.to_string())];
@@ -292,7 +311,6 @@ fn lock_stats(db: &Db, mode: &str, users: &[u64]) -> Result<Vec<Locked>, MatchEr
     for r in rows.iter() {
         out.push(Locked {
             user_id: r.get("user_id")?,
-            mmr: r.get("mmr")?,
             rating: Rating::new(r.get("mu")?, r.get("sigma")?),
             counters: PlayerStats {
                 wins: r.get("wins")?,
@@ -300,6 +318,16 @@ fn lock_stats(db: &Db, mode: &str, users: &[u64]) -> Result<Vec<Locked>, MatchEr
                 draws: r.get("draws")?,
                 games: r.get("games")?,
                 streak: r.get("streak")?,
+            },
+            last_match_at: r.get("last_match_at_ms")?,
+            season: SeasonState {
+                season_id: r.get("season_id")?,
+                games: r.get("season_games")?,
+                wins: r.get("season_wins")?,
+                losses: r.get("season_losses")?,
+                draws: r.get("season_draws")?,
+                peak_mmr: r.get("season_peak_mmr")?,
+                placed: r.get::<u8>("placed")? == 1,
             },
         });
     }
