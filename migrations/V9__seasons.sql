@@ -72,16 +72,16 @@ SET season_games = games, season_wins = wins, season_losses = losses, season_dra
 
 -- Final standings of every ended season, written by the rollover's claim in one
 -- statement from user_stats as it was when the season ended (so a result arriving during
--- the rollover cannot move them). rank is over the placed players of the mode (NULL for
--- a player who had not finished placement), region_rank within the player's home
--- region at the time. Read by GET /seasons/{id}/rankings/{mode} and the profile's history.
+-- the rollover cannot move them). rank is over the placed, unbanned players of the mode
+-- (NULL for a player who had not finished placement); a region's board is the rows of
+-- that home region (at the time) in rank order, so its positions need no column. Read by
+-- GET /seasons/{id}/rankings/{mode} and the profile's history.
 CREATE TABLE season_standings (
     season_id   BIGINT UNSIGNED NOT NULL,
     mode        VARCHAR(16)     NOT NULL,
     user_id     BIGINT UNSIGNED NOT NULL,
     region      VARCHAR(16)     NOT NULL,
     `rank`      INT UNSIGNED    NULL,
-    region_rank INT UNSIGNED    NULL,
     mmr         INT             NOT NULL,
     peak_mmr    INT             NULL,
     games       INT UNSIGNED    NOT NULL,
@@ -91,7 +91,7 @@ CREATE TABLE season_standings (
     PRIMARY KEY (season_id, mode, user_id),
     -- A past season's board, global and by region.
     KEY season_standings_rank_idx (season_id, mode, `rank`),
-    KEY season_standings_region_idx (season_id, mode, region, region_rank),
+    KEY season_standings_region_idx (season_id, mode, region, `rank`),
     -- A player's history.
     KEY season_standings_user_idx (user_id, season_id),
     CONSTRAINT season_standings_season_fk FOREIGN KEY (season_id) REFERENCES seasons (id),
@@ -114,12 +114,14 @@ CREATE TABLE season_rewards (
 
 -- A rollover's progress per mode. Each batch locks its row FOR UPDATE first, so batches
 -- on several runtimes run one at a time and each sees the last one's commit; done = 1
--- once no row of the mode names the old season.
+-- once no row of the mode names the old season. cursor_user_id is the last user id a
+-- batch reached: badges are granted by user-id range up to it (rh_app::seasons::rollover).
 CREATE TABLE season_rollovers (
-    season_id BIGINT UNSIGNED  NOT NULL,
-    mode      VARCHAR(16)      NOT NULL,
-    done      TINYINT UNSIGNED NOT NULL DEFAULT 0,
-    reset     BIGINT UNSIGNED  NOT NULL DEFAULT 0,
+    season_id      BIGINT UNSIGNED  NOT NULL,
+    mode           VARCHAR(16)      NOT NULL,
+    done           TINYINT UNSIGNED NOT NULL DEFAULT 0,
+    reset          BIGINT UNSIGNED  NOT NULL DEFAULT 0,
+    cursor_user_id BIGINT UNSIGNED  NOT NULL DEFAULT 0,
     PRIMARY KEY (season_id, mode),
     CONSTRAINT season_rollovers_season_fk FOREIGN KEY (season_id) REFERENCES seasons (id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

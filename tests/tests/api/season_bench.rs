@@ -42,6 +42,12 @@ async fn season_bench() {
     let tag = format!("sb{}", &rh_tests::unique_suffix()[..6]);
     let mut conn = app.db.get_conn().await.unwrap();
     let now = crate::seasons_support::now_ms();
+    // Players an interrupted run left behind.
+    conn.query_drop(
+        "DELETE FROM users WHERE email LIKE 'sb%\\_%@example.com' AND password_hash = 'x'",
+    )
+    .await
+    .unwrap();
     let started = Instant::now();
     // MariaDB's Sequence engine (seq_1_to_N) numbers the rows.
     conn.query_drop(format!(
@@ -55,10 +61,10 @@ async fn season_bench() {
     conn.query_drop(format!(
         "INSERT INTO user_stats (user_id, mode, mmr, mu, sigma, wins, losses, games, \
          last_match_at_ms, season_id, season_games, season_wins, season_losses, season_peak_mmr, placed) \
-         SELECT u.id, '1v1', 1500 + ((u.id * 7919) % 1200) - 600, \
-           25 + (((u.id * 7919) % 1200) - 600) / 40, 2.5, 10, 10, 20, {now} - 86400000, \
+         SELECT u.id, '1v1', 1500 + ((CAST(u.id AS SIGNED) * 7919) % 1200) - 600, \
+           25 + (((CAST(u.id AS SIGNED) * 7919) % 1200) - 600) / 40, 2.5, 10, 10, 20, {now} - 86400000, \
            (SELECT id FROM seasons WHERE status = 'active'), 20, 10, 10, \
-           1500 + ((u.id * 7919) % 1200) - 600, 1 \
+           1500 + ((CAST(u.id AS SIGNED) * 7919) % 1200) - 600, 1 \
          FROM users u WHERE u.username LIKE '{tag}\\_%' \
          ON DUPLICATE KEY UPDATE placed = 1"
     ))
@@ -105,6 +111,10 @@ async fn season_bench() {
     let mut reset = 0u64;
     loop {
         let out = tick(&app, json!({})).await;
+        println!(
+            "season_bench tick: claim {} ms, {} batches {} ms, finish {} ms",
+            out["claim_ms"], out["batches"], out["batches_ms"], out["finish_ms"]
+        );
         ticks += 1;
         reset += out["players_reset"].as_u64().unwrap_or(0);
         if !out["finished"].is_null() {

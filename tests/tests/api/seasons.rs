@@ -140,10 +140,24 @@ async fn the_schedule_refuses_overlaps_gaps_inverted_and_past_windows_and_change
         .patch_json_auth(
             &format!("/api/v1/admin/seasons/{next_id}"),
             &token,
-            &json!({"ends_at": base + 7_200_000}),
+            &json!({"ends_at": base + 7_200_000, "modes": {"1v1": {"soft_reset_k": 0.5}}}),
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
+    let patched: Value = resp.json().await.unwrap();
+    // Only the field sent changed.
+    assert_eq!(patched["modes"]["1v1"]["soft_reset_k"], 0.5);
+    assert_eq!(patched["modes"]["1v1"]["placement_games"], 3);
+    for bad in [
+        json!({"modes": {"1v1": {"bogus": 1}}}),
+        json!({"modes": {"1v1": {"placement_games": 99}}}),
+        json!({"ends_at": base - 7_200_000}),
+    ] {
+        let resp = app
+            .patch_json_auth(&format!("/api/v1/admin/seasons/{next_id}"), &token, &bad)
+            .await;
+        assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let before_gap = app.get("/api/v1/seasons").await.text().await.unwrap();
     let gap = create(
         json!({"name": "g", "starts_at": base + 9_000_000}),
@@ -448,6 +462,30 @@ async fn an_interrupted_rollover_finishes_on_another_runtime_and_resets_everyone
         archived, 4,
         "the middle result did not enter the old season's standings"
     );
+    // Badges once each, also for the two the middle result moved on before any batch.
+    for id in &ids {
+        let (n, distinct): (u64, u64) = conn
+            .exec_first(
+                "SELECT COUNT(*), COUNT(DISTINCT badge) FROM season_rewards WHERE season_id = ? AND user_id = ?",
+                (old_id, id),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            n >= 1 && n == distinct,
+            "player {id}: {n} badges, {distinct} distinct"
+        );
+        let notes: u64 = conn
+            .exec_first(
+                "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND kind = 'season_reward'",
+                (id,),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(notes, 1, "player {id}");
+    }
     restore(&app).await;
 }
 

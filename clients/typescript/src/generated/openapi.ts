@@ -484,8 +484,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A leaderboard page (rebuilt from MySQL first if Redis lost it)
-         * @description Rank 1 is the highest mmr; equal mmr is ordered by user id (lower first).
+         * A leaderboard page of the active season (rebuilt from MySQL first if Redis lost it)
+         * @description Lists only players placed in the active season: those who finished its placement games in the mode (the season's `placement_games`, at least one game; see /api/v1/seasons/current) and are not banned. Right after a rollover the board is empty until players are placed again. Rank 1 is the highest mmr; equal mmr is ordered by user id (lower first). `wins` and `losses` are the player's totals in the mode. Ended seasons' final boards: /api/v1/seasons/{id}/rankings/{mode}.
          */
         get: {
             parameters: {
@@ -565,7 +565,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description No completed match in this mode yet */
+                /** @description The caller is not on this board: not placed in the active season (no game yet, or placement games left) or banned */
                 404: {
                     headers: {
                         [name: string]: unknown;
@@ -2823,6 +2823,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/seasons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every season (past, current and scheduled), oldest first */
+        get: operations["listSeasons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/seasons/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The active season (the one results count for now)
+         * @description During a rollover this is already the new season: the old one reads `rolling` until its rollover finished, then `ended`.
+         */
+        get: operations["getCurrentSeason"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/seasons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One season */
+        get: operations["getSeason"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/seasons/{id}/rankings/{mode}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An ended season's final board of a mode (global, or ranked within a region)
+         * @description The standings archived when the season's rollover began: the players placed in it and not banned at that moment, ranked by mmr (equal mmr by user id, lower first). With `region`, `rank` is the rank within that region. The current season's board is `GET /api/v1/rankings/{mode}`.
+         */
+        get: operations["getSeasonRankings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/seasons/tick": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one season rollover tick now (game server / operator, signed) and return its outcome
+         * @description The same step the worker's `season-tick` component runs on every
+         *     `matchmaking:tick` message: when the active season is due (its `ends_at` has
+         *     passed), claim its rollover, then soft-reset players in batches (one transaction
+         *     each, per mode) until done, out of batches or out of time (10 s), and finish it
+         *     (the old season becomes `ended`, `season_ended` then `season_started` are
+         *     published). A tick with nothing due does nothing. Safe to run concurrently with any
+         *     number of other ticks: the claim and each batch lock their rows in MySQL, so a
+         *     rollover is claimed once and nobody is reset twice. An empty body runs it as the
+         *     trigger does.
+         */
+        post: operations["seasonTick"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/seasons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A player's ended seasons (final rank and tier, peak tier, games per mode) and season badges (public) */
+        get: operations["getUserSeasons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/seasons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The schedule, as GET /api/v1/seasons lists it (admin) */
+        get: operations["adminListSeasons"];
+        put?: never;
+        /**
+         * Schedule a season after the last one
+         * @description The new season must start in the future, after the last season's start, and exactly when the last season ends (if that one has an end); an open-ended last season is closed at the new start. Modes left out of `modes` get the defaults.
+         */
+        post: operations["adminCreateSeason"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/seasons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename, move or re-tune a season that has not ended
+         * @description Absent fields are left as they are. Moving a boundary moves the neighbour that shares it (a new `starts_at` is also the previous season's end; a new `ends_at` the next season's start). A start that has passed cannot move; `ends_at: null` makes the last season open-ended. A mode named in `modes` gets exactly the settings sent (fields left out take the defaults); modes not named keep theirs.
+         */
+        patch: operations["adminUpdateSeason"];
+        trace?: never;
+    };
+    "/api/v1/admin/seasons/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the season under way now; the next tick rolls it over
+         * @description Its `ends_at` becomes now, and a scheduled successor's `starts_at` moves to now with it (without one, the rollover starts an open-ended season with the same settings). The answer still reads `status: active`; the rollover starts at the next tick (about a second) and ends with `season_ended` / `season_started` on the `seasons` channel. No body is read.
+         */
+        post: operations["adminEndSeason"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2900,12 +3080,31 @@ export interface components {
              */
             expires_in: 900;
         };
+        /**
+         * @description `mmr`, `wins`, `losses`, `draws` and `games` are the player's totals in the mode
+         *     (the rating carries across seasons, soft-reset at each rollover); the `season_*`
+         *     fields, `placed`, `placement_games_left` and `tier` are about the active season. A
+         *     player still in placement shows no tier and is not on the leaderboard.
+         */
         ModeStats: {
             mmr: number;
             wins: number;
             losses: number;
             draws: number;
             games: number;
+            /**
+             * Format: int64
+             * @description The active season (null only if none is active).
+             */
+            season_id: number | null;
+            /** @description Games in the active season (0 while the rollover has not reached the player). */
+            season_games: number;
+            /** @description Finished the active season's placement games in this mode. */
+            placed: boolean;
+            /** @description Placement games still to play (0 once placed). */
+            placement_games_left: number;
+            /** @description The tier of `mmr` once placed; null while in placement. */
+            tier: null | components["schemas"]["Tier"];
         };
         /**
          * @description One entry per mode the player has played (`{}` for none).
@@ -2915,7 +3114,24 @@ export interface components {
          *         "wins": 3,
          *         "losses": 1,
          *         "draws": 0,
-         *         "games": 4
+         *         "games": 4,
+         *         "season_id": 2,
+         *         "season_games": 4,
+         *         "placed": false,
+         *         "placement_games_left": 1,
+         *         "tier": null
+         *       },
+         *       "2v2": {
+         *         "mmr": 1612,
+         *         "wins": 14,
+         *         "losses": 9,
+         *         "draws": 1,
+         *         "games": 24,
+         *         "season_id": 2,
+         *         "season_games": 7,
+         *         "placed": true,
+         *         "placement_games_left": 0,
+         *         "tier": "gold"
          *       }
          *     }
          */
@@ -3202,7 +3418,7 @@ export interface components {
             /** Format: int64 */
             id: number;
             /** @enum {string} */
-            kind: "match_completed" | "rank_up" | "achievement_unlocked";
+            kind: "match_completed" | "rank_up" | "achievement_unlocked" | "placement_complete";
             /** Format: int64 */
             user_id: number | null;
             data: {
@@ -3233,9 +3449,12 @@ export interface components {
             /** Format: int64 */
             user_id: number;
             /**
+             * @description `data` depends on `kind` (docs/events.md, `user:{id}`)
              * @example match_completed
              * @example rank_up
              * @example achievement_unlocked
+             * @example placement_complete
+             * @example season_reward
              */
             kind: string;
             data: {
@@ -3350,6 +3569,232 @@ export interface components {
         AuditPage: {
             items: components["schemas"]["AuditEntry"][];
             next_cursor: string | null;
+        };
+        /**
+         * @description A function of mmr: bronze below 1300, silver from 1300, gold 1500, platinum 1700, diamond 1900, master 2100
+         * @enum {string}
+         */
+        Tier: "bronze" | "silver" | "gold" | "platinum" | "diamond" | "master";
+        /**
+         * @description `rolling` while its rollover is under way (the next season is already `active`)
+         * @enum {string}
+         */
+        SeasonStatus: "scheduled" | "active" | "rolling" | "ended";
+        SeasonModeSettings: {
+            /** @description Games of the season in the mode before a player is placed (shows a tier, is on the board); 0 places a player by their first game */
+            placement_games: number;
+            /** @description Share of a player's distance from 1500 mmr kept at the rollover into this season (1 = no reset, 0 = everyone back to 1500) */
+            soft_reset_k: number;
+            /** @description Final ranks that earn a top_{n} badge, ascending */
+            reward_top_ranks: number[];
+        };
+        /** @description One mode's settings; a field left out takes its default */
+        SeasonModeSettingsInput: {
+            /** @description default 5 */
+            placement_games?: number;
+            /** @description default 0.75 */
+            soft_reset_k?: number;
+            /** @description strictly ascending; default [1, 10, 100] */
+            reward_top_ranks?: number[];
+        };
+        /**
+         * @example {
+         *       "id": 2,
+         *       "name": "Season 2",
+         *       "starts_at": 1767225600000,
+         *       "ends_at": 1775001600000,
+         *       "status": "active",
+         *       "modes": {
+         *         "1v1": {
+         *           "placement_games": 5,
+         *           "soft_reset_k": 0.75,
+         *           "reward_top_ranks": [
+         *             1,
+         *             10,
+         *             100
+         *           ]
+         *         }
+         *       },
+         *       "rollover_started_at": null,
+         *       "rollover_finished_at": null,
+         *       "players_reset": 0
+         *     }
+         */
+        Season: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /**
+             * Format: int64
+             * @description epoch ms
+             */
+            starts_at: number;
+            /**
+             * Format: int64
+             * @description epoch ms; null while open-ended (only the last season)
+             */
+            ends_at: number | null;
+            status: components["schemas"]["SeasonStatus"];
+            /** @description mode → its settings in this season, every mode of the install */
+            modes: {
+                [key: string]: components["schemas"]["SeasonModeSettings"];
+            };
+            /**
+             * Format: int64
+             * @description epoch ms; when its rollover was claimed
+             */
+            rollover_started_at: number | null;
+            /**
+             * Format: int64
+             * @description epoch ms; when its rollover finished
+             */
+            rollover_finished_at: number | null;
+            /** @description Players its rollover soft-reset, over every mode (0 until it finished) */
+            players_reset: number;
+        };
+        SeasonList: {
+            /** @description oldest first */
+            items: components["schemas"]["Season"][];
+        };
+        CreateSeasonRequest: {
+            /** @description 1 to 64 characters once trimmed */
+            name: string;
+            /**
+             * Format: int64
+             * @description epoch ms, in the future
+             */
+            starts_at: number;
+            /**
+             * Format: int64
+             * @description epoch ms after starts_at; absent or null: open-ended
+             */
+            ends_at?: number | null;
+            /** @description mode → settings; modes left out get the defaults */
+            modes?: {
+                [key: string]: components["schemas"]["SeasonModeSettingsInput"];
+            };
+        };
+        /** @description Absent fields are left unchanged. */
+        UpdateSeasonRequest: {
+            name?: string;
+            /**
+             * Format: int64
+             * @description epoch ms, in the future (only for a season not started yet); also the previous season's new end
+             */
+            starts_at?: number;
+            /**
+             * Format: int64
+             * @description epoch ms, in the future and after starts_at; also the next season's new start. null: open-ended (the last season only)
+             */
+            ends_at?: number | null;
+            /** @description mode → its new settings (replacing them: fields left out take the defaults); modes not named keep theirs */
+            modes?: {
+                [key: string]: components["schemas"]["SeasonModeSettingsInput"];
+            };
+        };
+        SeasonBoardEntry: {
+            /** @description 1-based final rank; the position within the region when the page is filtered by region */
+            rank: number;
+            /** @description 1-based final rank over every region */
+            global_rank: number;
+            /** Format: int64 */
+            user_id: number;
+            username: string;
+            /** @description the player's home region at the season's end */
+            region: string;
+            /** @description final mmr */
+            mmr: number;
+            tier: components["schemas"]["Tier"];
+            /** @description The tier of the player's highest mmr in the season */
+            peak_tier: null | components["schemas"]["Tier"];
+            /** @description games in the season */
+            games: number;
+            wins: number;
+            losses: number;
+        };
+        SeasonBoardPage: {
+            /** Format: int64 */
+            season_id: number;
+            mode: string;
+            /** @description null for the global board */
+            region: string | null;
+            /** @description ranked players (in the region, if filtered) */
+            total: number;
+            limit: number;
+            offset: number;
+            entries: components["schemas"]["SeasonBoardEntry"][];
+        };
+        SeasonBadge: {
+            /** Format: int64 */
+            season_id: number;
+            mode: string;
+            /**
+             * @description The final tier (bronze ... master) of a placed player, or top_{n} for the best of the mode's reward_top_ranks their final rank is within
+             * @example gold
+             * @example top_10
+             */
+            badge: string;
+            /**
+             * Format: int64
+             * @description epoch ms
+             */
+            granted_at: number;
+        };
+        SeasonHistoryEntry: {
+            /** Format: int64 */
+            season_id: number;
+            season_name: string;
+            mode: string;
+            /** @description null when the player had not finished placement (or was banned) at the season's end */
+            final_rank: number | null;
+            /** @description null exactly when final_rank is */
+            final_tier: null | components["schemas"]["Tier"];
+            final_mmr: number;
+            /** @description The tier of the player's highest mmr in the season */
+            peak_tier: null | components["schemas"]["Tier"];
+            games: number;
+            wins: number;
+            losses: number;
+            draws: number;
+            /**
+             * @description The badges this season earned the player in this mode
+             * @example [
+             *       "gold",
+             *       "top_10"
+             *     ]
+             */
+            badges: string[];
+        };
+        SeasonHistory: {
+            /** Format: int64 */
+            user_id: number;
+            /** @description Ended seasons, newest first, one entry per mode played (by mode name) */
+            items: components["schemas"]["SeasonHistoryEntry"][];
+            /** @description Every season badge, newest season first */
+            badges: components["schemas"]["SeasonBadge"][];
+        };
+        SeasonTickOutcome: {
+            /**
+             * Format: int64
+             * @description the season whose rollover this tick claimed
+             */
+            claimed: number | null;
+            /**
+             * Format: int64
+             * @description the season being rolled over, if any
+             */
+            rolling: number | null;
+            /** @description batch transactions this tick ran */
+            batches: number;
+            /** @description players this tick soft-reset */
+            players_reset: number;
+            /**
+             * Format: int64
+             * @description the season whose rollover this tick finished
+             */
+            finished: number | null;
+            /** @description another replica holds the rollover lease; this tick did nothing */
+            busy: boolean;
         };
     };
     responses: {
@@ -3811,6 +4256,489 @@ export interface operations {
             };
             /** @description Bad limit or query too long */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSeasons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeasonList"];
+                };
+            };
+        };
+    };
+    getCurrentSeason: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The active season */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Season"];
+                };
+            };
+            /** @description No season is active (never on a migrated install: migration V9 seeds one) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSeason: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The season */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Season"];
+                };
+            };
+            /** @description No such season */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSeasonRankings: {
+        parameters: {
+            query?: {
+                region?: string;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+                mode: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the final board */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeasonBoardPage"];
+                };
+            };
+            /** @description No such season or mode, or the season has not ended (no final standings yet) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown region, bad limit or offset */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    seasonTick: {
+        parameters: {
+            query?: never;
+            header: {
+                "X-RH-Timestamp": number;
+                "X-RH-Signature": string;
+                /** @description Names a signed call for safe retries (1 to 255 visible ASCII characters, part of the signature when sent); without it the signature is the key. See the note above /api/v1/matches. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Players per batch transaction
+                     * @default 2000
+                     */
+                    batch_size?: number;
+                    /** @description Batches this tick runs at most (default: until done or out of time) */
+                    max_batches?: number;
+                    /**
+                     * @description Take the Redis rollover lease first (saves duplicate work; never needed for correctness)
+                     * @default true
+                     */
+                    use_lease?: boolean;
+                    /** @description Ignored; makes identical signed requests distinct */
+                    request_id?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description What the tick did (again, with Idempotent-Replayed: true, for a repeated signature or key) */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeasonTickOutcome"];
+                };
+            };
+            /** @description Malformed JSON or an unknown field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, wrong or stale signature */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A call with this idempotency key is still running; retry later */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description batch_size outside 1-5000, or an idempotency key used for another request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getUserSeasons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The player's season history */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeasonHistory"];
+                };
+            };
+            /** @description No such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListSeasons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeasonList"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminCreateSeason: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSeasonRequest"];
+            };
+        };
+        responses: {
+            /** @description The scheduled season (`status: scheduled`) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Season"];
+                };
+            };
+            /** @description Malformed JSON, a missing name or starts_at, a field of the wrong type, an unknown field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The window overlaps another season's */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Name not 1 to 64 characters; unknown mode (field modes.{mode}) or bad settings (modes.{mode}.{field}); starts_at not in the future; ends_at not after starts_at; a gap after the last season's end (field starts_at) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUpdateSeason: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSeasonRequest"];
+            };
+        };
+        responses: {
+            /** @description The season */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Season"];
+                };
+            };
+            /** @description Malformed JSON, a field of the wrong type, an unknown field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such season */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The season (or the neighbour a move would change) has ended or is rolling over, a start that has passed would move, or the window would overlap another season's */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Name not 1 to 64 characters; unknown mode or bad settings (modes.{mode}[.{field}]); starts_at or ends_at not in the future; ends_at not after starts_at; ends_at null for a season that is not the last; a gap */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminEndSeason: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The season, with its new end */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Season"];
+                };
+            };
+            /** @description No or bad token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such season */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The season is not under way (scheduled, or already ended or rolling over) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

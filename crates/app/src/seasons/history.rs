@@ -13,8 +13,10 @@ use super::SeasonError;
 /// One row of an archived board.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ArchivedEntry {
-    /// Global final rank, or the rank within the region when the page is filtered.
+    /// Global final rank, or the position within the region when the page is filtered.
     pub rank: u64,
+    /// The global final rank, filtered or not.
+    pub global_rank: u64,
     pub user_id: u64,
     pub username: String,
     pub region: String,
@@ -52,19 +54,21 @@ pub fn board(
             )))
         }
     }
-    let (rank_col, filter) = match region {
-        Some(_) => ("ss.region_rank", " AND ss.region = ?"),
-        None => ("ss.`rank`", ""),
+    // A region's board is its rows in global rank order; positions are counted here.
+    let filter = if region.is_some() {
+        " AND ss.region = ?"
+    } else {
+        ""
     };
     let count_sql = format!(
         "SELECT COUNT(*) FROM season_standings ss WHERE ss.season_id = ? AND ss.mode = ? \
-         AND {rank_col} IS NOT NULL{filter}"
+         AND ss.`rank` IS NOT NULL{filter}"
     );
     let page_sql = format!(
-        "SELECT {rank_col} AS r, ss.user_id, u.username, ss.region, ss.mmr, ss.peak_mmr, ss.games, \
+        "SELECT ss.`rank` AS r, ss.user_id, u.username, ss.region, ss.mmr, ss.peak_mmr, ss.games, \
          ss.wins, ss.losses FROM season_standings ss JOIN users u ON u.id = ss.user_id \
-         WHERE ss.season_id = ? AND ss.mode = ? AND {rank_col} IS NOT NULL{filter} \
-         ORDER BY {rank_col} LIMIT ? OFFSET ?"
+         WHERE ss.season_id = ? AND ss.mode = ? AND ss.`rank` IS NOT NULL{filter} \
+         ORDER BY ss.`rank` LIMIT ? OFFSET ?"
     );
     let (total, rows) = match region {
         Some(r) => (
@@ -77,10 +81,16 @@ pub fn board(
         ),
     };
     let mut entries = Vec::with_capacity(rows.len());
-    for r in rows.iter() {
+    for (i, r) in rows.iter().enumerate() {
         let mmr: i32 = r.get("mmr")?;
+        let global: u64 = r.get("r")?;
         entries.push(ArchivedEntry {
-            rank: r.get("r")?,
+            rank: if region.is_some() {
+                offset + i as u64 + 1
+            } else {
+                global
+            },
+            global_rank: global,
             user_id: r.get("user_id")?,
             username: r.get("username")?,
             region: r.get("region")?,

@@ -10,7 +10,7 @@
 //!    becomes `rolling`, its successor (or a new open-ended season with the same
 //!    settings) `active`, one `season_rollovers` row per mode is created, and the final
 //!    standings of every player who played the season are archived in one
-//!    `INSERT ... SELECT` (ranks by window functions), all or nothing. The boards are
+//!    `INSERT ... SELECT` (ranks by a window function), all or nothing. The boards are
 //!    rebuilt for the new season (empty: nobody has played it yet).
 //! 4. **Batches** (one transaction each, per mode): lock the mode's `season_rollovers`
 //!    row, lock the next [`Options::batch_size`] players still naming the old season,
@@ -107,6 +107,11 @@ pub struct TickOutcome {
     pub finished: Option<u64>,
     /// Another replica holds the lease.
     pub busy: bool,
+    /// Where this tick's time went (ms): the claim (with the archive and the first
+    /// rebuild of the boards), the batches, and the finish (with the second rebuild).
+    pub claim_ms: i64,
+    pub batches_ms: i64,
+    pub finish_ms: i64,
 }
 
 /// One tick: claim a due season, reset players in batches, finish (module docs).
@@ -165,12 +170,14 @@ fn run_leased(
         let Some((id, _)) = active else {
             return Ok(());
         };
+        let t = rh_infra::clock::now_ms();
         match claim(db, id, now_ms)? {
             Some(()) => {
                 out.claimed = Some(id);
                 out.rolling = Some(id);
                 forget_active(redis);
                 rebuild_boards(db, redis, regions)?;
+                out.claim_ms = rh_infra::clock::now_ms() - t;
             }
             // Someone claimed it between our read and the lock: carry on with theirs.
             None => {
@@ -209,6 +216,8 @@ fn run_leased(
             out.players_reset += reset;
         }
     }
+    let t = rh_infra::clock::now_ms();
+    out.batches_ms = t - started;
     if finish(db, old_id, now_ms)? {
         out.finished = Some(old_id);
         rebuild_boards(db, redis, regions)?;
@@ -228,6 +237,7 @@ fn run_leased(
                 season: new.summary(),
             },
         );
+        out.finish_ms = rh_infra::clock::now_ms() - t;
     }
     Ok(())
 }
@@ -325,12 +335,10 @@ fn open_ended_successor(
 /// claim: players who played the season, ranked when placed and not banned.
 fn archive_standings(db: &Db, id: u64, now_ms: i64) -> Result<(), SeasonError> {
     db.execute(
-        "INSERT INTO season_standings (season_id, mode, user_id, region, `rank`, region_rank, \
+        "INSERT INTO season_standings (season_id, mode, user_id, region, `rank`, \
          mmr, peak_mmr, games, wins, losses, draws) \
          SELECT ?, t.mode, t.user_id, t.region, \
            CASE WHEN t.ranked = 1 THEN ROW_NUMBER() OVER (PARTITION BY t.mode, t.ranked \
-             ORDER BY t.mmr DESC, t.user_id) END, \
-           CASE WHEN t.ranked = 1 THEN ROW_NUMBER() OVER (PARTITION BY t.mode, t.ranked, t.region \
              ORDER BY t.mmr DESC, t.user_id) END, \
            t.mmr, t.season_peak_mmr, t.season_games, t.season_wins, t.season_losses, t.season_draws \
          FROM (SELECT us.mode, us.user_id, u.region, us.mmr, us.season_peak_mmr, us.season_games, \
@@ -350,6 +358,12 @@ struct Reached {
 }
 
 /// Step 4: one batch of `mode`. `None` when the mode is done (marked so).
+///
+/// Badges follow the archived standings by user-id range: the batch grants them for
+/// every ranked player between the previous batch's last user id (`cursor_user_id`) and
+/// its own last one, and the closing step for those after it. So a player whom a result
+/// moved into the new season before any batch reached them still gets their badges,
+/// and each range is granted by exactly one committed batch.
 fn batch(
     db: &Db,
     redis: &Redis,
@@ -361,25 +375,31 @@ fn batch(
 ) -> Result<Option<u64>, SeasonError> {
     let k = new.settings(mode).soft_reset_k;
     let old_settings = old.settings(mode);
-    let notes = db.transaction_retrying(|db| {
-        let done: Option<u8> = db.query_scalar(
-            "SELECT done FROM season_rollovers WHERE season_id = ? AND mode = ? FOR UPDATE",
+    let step = db.transaction_retrying(|db| {
+        let rows = db.query(
+            "SELECT done, cursor_user_id FROM season_rollovers WHERE season_id = ? AND mode = ? \
+             FOR UPDATE",
             &params![old.id, mode],
         )?;
-        if done != Some(0) {
+        let Some(progress) = rows.first() else {
+            return Ok(None);
+        };
+        if progress.get::<u8>("done")? != 0 {
             return Ok(None);
         }
+        let cursor: u64 = progress.get("cursor_user_id")?;
         let rows = db.query(
             "SELECT user_id, mu, sigma, last_match_at_ms FROM user_stats \
              WHERE mode = ? AND season_id = ? ORDER BY user_id LIMIT ? FOR UPDATE",
             &params![mode, old.id, size as u64],
         )?;
         if rows.is_empty() {
+            let notes = grant_rewards(db, old.id, mode, &old_settings, (cursor, u64::MAX), now_ms)?;
             db.execute(
                 "UPDATE season_rollovers SET done = 1 WHERE season_id = ? AND mode = ?",
                 &params![old.id, mode],
             )?;
-            return Ok(None);
+            return Ok(Some((None, notes)));
         }
         let mut reached = Vec::with_capacity(rows.len());
         for r in rows.iter() {
@@ -391,14 +411,16 @@ fn batch(
             });
         }
         write_resets(db, mode, new.id, &reached)?;
-        let notes = grant_rewards(db, old.id, mode, &old_settings, &reached, now_ms)?;
+        let last = reached[reached.len() - 1].user_id;
+        let notes = grant_rewards(db, old.id, mode, &old_settings, (cursor, last), now_ms)?;
         db.execute(
-            "UPDATE season_rollovers SET reset = reset + ? WHERE season_id = ? AND mode = ?",
-            &params![reached.len() as u64, old.id, mode],
+            "UPDATE season_rollovers SET reset = reset + ?, cursor_user_id = ? \
+             WHERE season_id = ? AND mode = ?",
+            &params![reached.len() as u64, last, old.id, mode],
         )?;
-        Ok::<_, SeasonError>(Some((reached.len() as u64, notes)))
+        Ok::<_, SeasonError>(Some((Some(reached.len() as u64), notes)))
     })?;
-    let Some((n, notes)) = notes else {
+    let Some((reset, notes)) = step else {
         return Ok(None);
     };
     // Best effort, like every event: the notifications are stored already.
@@ -412,7 +434,7 @@ fn batch(
         })
         .collect();
     let _ = redis.publish_many(&messages);
-    Ok(Some(n))
+    Ok(reset)
 }
 
 /// The reset ratings, the season counters at zero and the row moved to `season_id`, in
@@ -450,27 +472,22 @@ fn write_resets(
     Ok(())
 }
 
-/// Badges of the ranked players among `reached` (from the archived standings), and one
-/// `season_reward` notification each. Returns the notifications, for publishing.
+/// Badges of the ranked players whose user id is in `(after, upto]` (from the archived
+/// standings), and one `season_reward` notification each. Returns the notifications, for
+/// publishing.
 fn grant_rewards(
     db: &Db,
     season_id: u64,
     mode: &str,
     settings: &ModeSettings,
-    reached: &[Reached],
+    (after, upto): (u64, u64),
     now_ms: i64,
 ) -> Result<Vec<Notification>, SeasonError> {
-    let sql = format!(
+    let rows = db.query(
         "SELECT user_id, `rank`, mmr FROM season_standings WHERE season_id = ? AND mode = ? \
-         AND `rank` IS NOT NULL AND user_id IN ({})",
-        vec!["?"; reached.len()].join(", ")
-    );
-    let mut params = vec![
-        ParameterValue::Uint64(season_id),
-        ParameterValue::Str(mode.to_owned()),
-    ];
-    params.extend(reached.iter().map(|p| ParameterValue::Uint64(p.user_id)));
-    let rows = db.query(&sql, &params)?;
+         AND user_id > ? AND user_id <= ? AND `rank` IS NOT NULL",
+        &params![season_id, mode, after, upto],
+    )?;
     let mut granted = Vec::with_capacity(rows.len());
     for r in rows.iter() {
         let (user_id, rank, mmr): (u64, u64, i32) =

@@ -45,9 +45,23 @@ pub struct PatchBody {
     pub starts_at: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     pub ends_at: Option<Option<i64>>,
-    /// Settings of the modes named (others keep theirs).
+    /// Fields of the modes' settings to change (fields and modes not named keep theirs).
     #[serde(default)]
-    pub modes: BTreeMap<String, ModeSettings>,
+    pub modes: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `current` with the fields of `patch` applied, or what is wrong with them.
+fn merged(
+    mode: &str,
+    current: &ModeSettings,
+    patch: &serde_json::Map<String, serde_json::Value>,
+) -> Result<ModeSettings, FieldError> {
+    let mut value = serde_json::to_value(current).expect("settings serialise");
+    if let Some(fields) = value.as_object_mut() {
+        fields.extend(patch.clone());
+    }
+    serde_json::from_value(value)
+        .map_err(|e| FieldError::new(&format!("modes.{mode}"), e.to_string()))
 }
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {
@@ -205,11 +219,21 @@ pub fn reschedule(
     now_ms: i64,
 ) -> Result<Season, SeasonError> {
     let known = known_modes(db)?;
+    let season = get(db, id)?;
     let mut errors = Vec::new();
     if let Some(name) = &body.name {
         check_name(name, &mut errors);
     }
-    check_modes(&known, &body.modes, &mut errors);
+    let mut modes = BTreeMap::new();
+    for (mode, patch) in &body.modes {
+        match merged(mode, &season.settings(mode), patch) {
+            Ok(settings) => {
+                modes.insert(mode.clone(), settings);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    check_modes(&known, &modes, &mut errors);
     invalid(errors)?;
     db.transaction_retrying(|db| {
         let before = lock_windows(db)?;
@@ -225,7 +249,7 @@ pub fn reschedule(
                 &params![name.trim(), id],
             )?;
         }
-        for (mode, settings) in &body.modes {
+        for (mode, settings) in &modes {
             write_settings(db, id, mode, settings)?;
         }
         Ok::<_, SeasonError>(())
