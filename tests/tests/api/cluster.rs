@@ -726,3 +726,7 @@ async fn next_event(ws: &mut Ws) -> (String, Value) {
     .await
     .expect("no event from the sidecar within 60 s")
 }
+
+/// The season rollover raced by both runtimes' workers and signed ticks on both.
+#[path = "cluster_seasons.rs"]
+mod seasons;
