@@ -24,8 +24,9 @@ pub fn private_view(u: &User, stats: Value) -> Value {
     })
 }
 
-/// What anyone may see: no email; `badges` from linked creator accounts (e.g. `discord`).
-pub fn public_view(u: &User, stats: Value, badges: Vec<String>) -> Value {
+/// What anyone may see: no email; `badges` from linked creator accounts (e.g. `discord`);
+/// `season_badges` earned at the end of past seasons.
+pub fn public_view(u: &User, stats: Value, badges: Vec<String>, season_badges: Value) -> Value {
     json!({
         "id": u.id,
         "username": u.username,
@@ -34,6 +35,7 @@ pub fn public_view(u: &User, stats: Value, badges: Vec<String>) -> Value {
         "created_at": u.created_at_ms,
         "stats": stats,
         "badges": badges,
+        "season_badges": season_badges,
     })
 }
 
@@ -116,5 +118,7 @@ pub fn profile(req: &Req) -> Result<Response, AppError> {
     let user = load(&db, id)?;
     let stats = store::stats(&db, user.id)?;
     let badges = rh_app::integrations::store::badges(&db, user.id)?;
-    http::json(200, &public_view(&user, stats, badges))
+    let season_badges = serde_json::to_value(rh_app::seasons::history::badges(&db, user.id)?)
+        .map_err(AppError::internal)?;
+    http::json(200, &public_view(&user, stats, badges, season_badges))
 }

@@ -314,6 +314,23 @@ async fn a_season_rolls_over_by_itself_with_soft_reset_archive_badges_and_placem
             "player {id}: {n} badges, {distinct} distinct"
         );
     }
+    let profile: Value = app
+        .get(&format!("/api/v1/users/{}", ids[0]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let on_profile = profile["season_badges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["season_id"] == old_id)
+        .count();
+    assert_eq!(
+        on_profile,
+        entry["badges"].as_array().unwrap().len(),
+        "{profile}"
+    );
     let again = tick(&app, json!({})).await;
     assert!(
         again["claimed"].is_null() && again["batches"] == 0,

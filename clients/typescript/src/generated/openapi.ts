@@ -2978,7 +2978,7 @@ export interface paths {
         head?: never;
         /**
          * Rename, move or re-tune a season that has not ended
-         * @description Absent fields are left as they are. Moving a boundary moves the neighbour that shares it (a new `starts_at` is also the previous season's end; a new `ends_at` the next season's start). A start that has passed cannot move; `ends_at: null` makes the last season open-ended. A mode named in `modes` gets exactly the settings sent (fields left out take the defaults); modes not named keep theirs.
+         * @description Absent fields are left as they are. Moving a boundary moves the neighbour that shares it (a new `starts_at` is also the previous season's end; a new `ends_at` the next season's start). A start that has passed cannot move; `ends_at: null` makes the last season open-ended. In `modes`, only the fields sent change (a mode's other fields, and modes not named, keep theirs).
          */
         patch: operations["adminUpdateSeason"];
         trace?: never;
@@ -3152,6 +3152,8 @@ export interface components {
             stats: components["schemas"]["Stats"];
             /** @description Public profile only (`GET /api/v1/users/{id}`); badges from linked creator accounts. */
             badges?: "discord"[];
+            /** @description Public profile only; end-of-season badges, newest season first (also in `GET /api/v1/users/{id}/seasons`). */
+            season_badges?: components["schemas"]["SeasonBadge"][];
         };
         PrivateUser: components["schemas"]["PublicUser"] & {
             /** Format: email */
@@ -3687,7 +3689,7 @@ export interface components {
              * @description epoch ms, in the future and after starts_at; also the next season's new start. null: open-ended (the last season only)
              */
             ends_at?: number | null;
-            /** @description mode → its new settings (replacing them: fields left out take the defaults); modes not named keep theirs */
+            /** @description mode → the settings fields to change; fields and modes not named keep theirs */
             modes?: {
                 [key: string]: components["schemas"]["SeasonModeSettingsInput"];
             };

@@ -61,7 +61,7 @@ fn merged(
         fields.extend(patch.clone());
     }
     serde_json::from_value(value)
-        .map_err(|e| FieldError::new(&format!("modes.{mode}"), e.to_string()))
+        .map_err(|e| FieldError::new(format!("modes.{mode}"), e.to_string()))
 }
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {
@@ -83,12 +83,12 @@ fn check_modes(
     for (mode, settings) in modes {
         if !known.contains(mode) {
             errors.push(FieldError::new(
-                &format!("modes.{mode}"),
+                format!("modes.{mode}"),
                 format!("unknown mode (known: {})", known.join(", ")),
             ));
         } else if let Err(bad) = settings.check() {
             for (field, message) in bad {
-                errors.push(FieldError::new(&format!("modes.{mode}.{field}"), message));
+                errors.push(FieldError::new(format!("modes.{mode}.{field}"), message));
             }
         }
     }
