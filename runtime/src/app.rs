@@ -22,6 +22,7 @@ use crate::instance::{self, ComponentContext, InstanceState};
 use crate::manifest::{LoadedManifest, RouteDecl};
 use crate::redis::OnDisconnect;
 use crate::routes::Router;
+use crate::telemetry::{serve_metrics, RuntimeMetrics, Telemetry};
 use crate::variables::Resolved;
 
 /// What `rh-runtime up` is given.
@@ -35,6 +36,12 @@ pub struct UpOptions {
     pub env: Vec<(String, String)>,
     /// What Spin reads from `SPIN_VARIABLE_<NAME>` (key = lowercase name).
     pub variable_overrides: HashMap<String, String>,
+    /// Keep metrics for a Prometheus listener ([`App::with_metrics_listener`]; the command
+    /// line sets it with `--metrics-listen`).
+    pub prometheus_metrics: bool,
+    /// Also push metrics over OTLP (`telemetry::otlp_configured("METRICS")` in the command
+    /// line; off in in-process tests unless they ask).
+    pub otlp_metrics: bool,
 }
 
 /// A loaded application, ready to serve.
@@ -45,6 +52,8 @@ pub struct App {
     on_redis_disconnect: OnDisconnect,
     grace: Duration,
     services: Arc<HostServices>,
+    telemetry: Arc<Telemetry>,
+    metrics_listener: Option<TcpListener>,
 }
 
 /// A compiled, pre-instantiated component.
@@ -62,7 +71,8 @@ impl App {
         let vars = Resolved::resolve(&m.variables, &opts.variable_overrides)?;
 
         let rc = RuntimeConfig::from_file(opts.runtime_config.as_deref())?;
-        let services = HostServices::new(&rc, &loaded.dir)
+        let telemetry = Arc::new(Telemetry::new(opts.prometheus_metrics, opts.otlp_metrics)?);
+        let services = HostServices::new(&rc, &loaded.dir, telemetry.meter())
             .await
             .context("initialising host services")?;
         let engine = engine::new_engine()?;
@@ -104,6 +114,7 @@ impl App {
                 host_config,
                 services: services.clone(),
                 ticker: ticker.clone(),
+                metrics: telemetry.runtime().clone(),
             };
             contexts.push((id.clone(), loaded.source_path(decl), ctx));
         }
@@ -137,7 +148,11 @@ impl App {
         let http = if m.trigger.http.is_empty() {
             None
         } else {
-            Some(build_http(&loaded, &components)?)
+            Some(build_http(
+                &loaded,
+                &components,
+                telemetry.runtime().clone(),
+            )?)
         };
 
         let mut redis = Vec::new();
@@ -173,7 +188,22 @@ impl App {
             on_redis_disconnect: OnDisconnect::default(),
             grace: Duration::from_secs(30),
             services,
+            telemetry,
+            metrics_listener: None,
         })
+    }
+
+    /// Serves `GET /metrics` (Prometheus text) on `listener` while the app runs: an
+    /// address of its own, never the public port (see [`crate::telemetry`]). The app must
+    /// have been loaded with [`UpOptions::prometheus_metrics`], or the page stays empty.
+    pub fn with_metrics_listener(mut self, listener: TcpListener) -> Self {
+        if !self.telemetry.prometheus() {
+            tracing::warn!(
+                "a metrics listener without UpOptions::prometheus_metrics serves nothing"
+            );
+        }
+        self.metrics_listener = Some(listener);
+        self
     }
 
     /// Caps request bodies (default 1 MiB); larger ones get 413.
@@ -242,6 +272,16 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(serve_metrics(
+                listener,
+                self.telemetry.clone(),
+                async move {
+                    let _ = stop.changed().await;
+                },
+            ))
+        });
         let redis_tasks = crate::redis::spawn_all(&self.redis, self.on_redis_disconnect, stop_rx);
         // The first trigger that ends with an error (only ever under OnDisconnect::Exit).
         let (failed_tx, mut failed_rx) = tokio::sync::mpsc::channel::<anyhow::Error>(1);
@@ -289,6 +329,10 @@ impl App {
             let _ = w.await;
         }
         self.services.shutdown().await;
+        if let Some(server) = metrics_server {
+            let _ = server.await;
+        }
+        self.telemetry.shutdown();
         let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
         match failed {
             Some(e) => Err(e.context("a Redis trigger exited unexpectedly")),
@@ -300,6 +344,7 @@ impl App {
 fn build_http(
     loaded: &LoadedManifest,
     components: &HashMap<String, Arc<LoadedComponent>>,
+    metrics: Arc<RuntimeMetrics>,
 ) -> anyhow::Result<HttpTrigger> {
     let mut http_components = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
@@ -332,5 +377,6 @@ fn build_http(
         components: http_components,
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         admission: Admission::default(),
+        metrics,
     })
 }

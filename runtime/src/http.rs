@@ -23,9 +23,13 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView as _;
 
+use tracing::Instrument as _;
+
 use crate::admission::Admission;
 use crate::instance::{ComponentContext, InstanceState};
 use crate::routes::Router;
+use crate::telemetry::instruments::RouteLabels;
+use crate::telemetry::{self, RuntimeMetrics};
 
 /// Paths Spin's HTTP trigger keeps for itself (`/.well-known/spin/health`, `.../info`).
 pub const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
@@ -45,6 +49,7 @@ pub struct HttpTrigger {
     pub components: Vec<Arc<HttpComponent>>,
     pub max_body_bytes: usize,
     pub admission: Admission,
+    pub metrics: Arc<RuntimeMetrics>,
 }
 
 impl HttpTrigger {
@@ -99,22 +104,59 @@ impl HttpTrigger {
         Ok(())
     }
 
+    /// One request: its id and span, then [`Self::dispatch`], then its metrics and the
+    /// access log line (inside the span, so the line carries the request id).
     async fn handle(
         &self,
-        req: Request<Incoming>,
+        mut req: Request<Incoming>,
         client: SocketAddr,
     ) -> Response<HyperOutgoingBody> {
         let start = Instant::now();
         let method = req.method().clone();
         let path = req.uri().path().to_string();
-        let (component, response) = self.dispatch(req, client).await;
+        // The guest sees the same id the runtime logs (its `X-Request-Id` header); on real
+        // Spin rh-infra makes one itself when the client sent none.
+        let request_id = telemetry::request_id(req.headers());
+        let id_header = HeaderValue::from_str(&request_id).ok();
+        if let Some(v) = &id_header {
+            req.headers_mut().insert(REQUEST_ID, v.clone());
+        }
+        // The span's name must be set before it is first entered (OpenTelemetry names a
+        // span when it starts), so the route is looked up here too; it is a trie lookup.
+        let span_name = match self.router.route(&path) {
+            Some(m) if !path.starts_with(WELL_KNOWN_PREFIX) => {
+                format!("{method} {}", m.route.template)
+            }
+            _ => method.to_string(),
+        };
+        let span = tracing::info_span!(
+            target: "rh_runtime::request",
+            "http_request",
+            otel.name = span_name,
+            otel.kind = "server",
+            http.request.method = %method,
+            url.path = %path,
+            http.route = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            request_id = %request_id,
+        );
+        telemetry::set_remote_parent(&span, req.headers());
+        let (at, mut response) = self.dispatch(req, client).instrument(span.clone()).await;
+        let status = response.status().as_u16();
+        let took = start.elapsed();
+        span.record("http.route", at.route);
+        span.record("http.response.status_code", status);
+        if let Some(v) = id_header {
+            response.headers_mut().entry(REQUEST_ID).or_insert(v);
+        }
         tracing::info!(
             target: "rh_runtime::request",
-            "{method} {path} {} {} {:.2}ms",
-            component.unwrap_or("-"),
-            response.status().as_u16(),
-            start.elapsed().as_secs_f64() * 1000.0
+            parent: &span,
+            "{method} {path} {} {status} {:.2}ms",
+            at.component,
+            took.as_secs_f64() * 1000.0
         );
+        self.metrics.request(at, &method, status, took);
         response
     }
 
@@ -122,7 +164,7 @@ impl HttpTrigger {
         &self,
         req: Request<Incoming>,
         client: SocketAddr,
-    ) -> (Option<&str>, Response<HyperOutgoingBody>) {
+    ) -> (RouteLabels<'_>, Response<HyperOutgoingBody>) {
         let (mut parts, body) = req.into_parts();
         let uri = parts.uri.clone();
         // Spin answers its own paths before routing, whatever the app's routes: `health`
@@ -130,16 +172,25 @@ impl HttpTrigger {
         // says nothing about MySQL or Redis, which every replica shares), the rest 404.
         if let Some(well_known) = uri.path().strip_prefix(WELL_KNOWN_PREFIX) {
             return match well_known {
-                "health" => (None, plain(StatusCode::OK, "OK")),
-                _ => (None, plain(StatusCode::NOT_FOUND, "Not Found")),
+                "health" => (RouteLabels::RUNTIME, plain(StatusCode::OK, "OK")),
+                _ => (
+                    RouteLabels::RUNTIME,
+                    plain(StatusCode::NOT_FOUND, "Not Found"),
+                ),
             };
         }
         let Some(m) = self.router.route(uri.path()) else {
-            return (None, plain(StatusCode::NOT_FOUND, "Not Found"));
+            return (
+                RouteLabels::RUNTIME,
+                plain(StatusCode::NOT_FOUND, "Not Found"),
+            );
         };
         let route = m.route;
         let component = &self.components[route.component];
-        let id = Some(&*route.component_id);
+        let id = RouteLabels {
+            component: &route.component_id,
+            route: &route.template,
+        };
 
         let body = match read_body(&parts.headers, body, self.max_body_bytes).await {
             Ok(b) => b,
@@ -147,9 +198,13 @@ impl HttpTrigger {
         };
         // After the body: a slow sender must not hold a slot. The permit is held by the
         // guest's task until the guest finishes (see `execute`).
-        let Some(permit) = self.admission.admit().await else {
+        let waiting = self.metrics.waiting();
+        let permit = self.admission.admit().await;
+        waiting.done(permit.is_some());
+        let Some(permit) = permit else {
             return (id, overloaded());
         };
+        let slot = Slot::taken(permit, self.metrics.clone());
 
         // Spin hands guests an absolute URI: `http://<host><path?query>`.
         let host = parts
@@ -167,7 +222,7 @@ impl HttpTrigger {
         }
         let req = Request::from_parts(parts, body);
 
-        match execute(component, req, permit).await {
+        match execute(component, req, slot).await {
             Ok(resp) => (id, resp),
             Err(e) => {
                 tracing::error!(component = %route.component_id, "request failed: {e:?}");
@@ -235,13 +290,43 @@ async fn drain(mut body: Incoming, mut seen: usize) {
     .await;
 }
 
+/// The header that carries a request's id both ways.
+const REQUEST_ID: &str = "x-request-id";
+
+/// An admission slot, counted in `rh_admission_in_flight` while held.
+struct Slot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    metrics: Arc<RuntimeMetrics>,
+}
+
+impl Slot {
+    fn taken(permit: tokio::sync::OwnedSemaphorePermit, metrics: Arc<RuntimeMetrics>) -> Slot {
+        metrics.slot_taken();
+        Slot {
+            _permit: permit,
+            metrics,
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.metrics.slot_freed();
+    }
+}
+
 /// Runs one request on a fresh instance.
 async fn execute(
     component: &Arc<HttpComponent>,
     req: Request<Full<Bytes>>,
-    permit: tokio::sync::OwnedSemaphorePermit,
+    slot: Slot,
 ) -> anyhow::Result<Response<HyperOutgoingBody>> {
-    let mut store = Store::new(component.pre.engine(), component.ctx.new_state());
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(Arc::<str>::from);
+    let mut store = Store::new(component.pre.engine(), component.ctx.new_state(request_id));
     store.set_epoch_deadline(1);
     store.epoch_deadline_async_yield_and_update(1);
 
@@ -255,15 +340,24 @@ async fn execute(
     let outparam = store.data_mut().http().new_response_outparam(tx)?;
 
     let component = component.clone();
-    let task = tokio::spawn(async move {
-        // The instance (and whatever connections it opened) lives as long as this task.
-        let _permit = permit;
-        let proxy = component.pre.instantiate_async(&mut store).await?;
-        proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut store, request, outparam)
-            .await
-    });
+    let task = tokio::spawn(
+        async move {
+            // The instance (and whatever connections it opened) lives as long as this task.
+            let _slot = slot;
+            let start = Instant::now();
+            let proxy = component.pre.instantiate_async(&mut store).await?;
+            component
+                .ctx
+                .metrics
+                .instantiated(&component.ctx.id, "http", start.elapsed());
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, request, outparam)
+                .await
+        }
+        // Host calls made by the guest are children of the request's span.
+        .in_current_span(),
+    );
     // If the client goes away (hyper drops this future, or later the response body), the
     // guest is stopped rather than left burning CPU for nobody, as Spin does.
     let abort = AbortOnDrop(task.abort_handle());

@@ -26,25 +26,26 @@ pub struct ComponentContext {
     /// Keeps epochs advancing while any instance of this component may run: guests only
     /// yield (and can only be cancelled) at epoch deadlines.
     pub ticker: Arc<crate::engine::EpochTicker>,
+    /// The app's runtime instruments (instantiation, deliveries).
+    pub metrics: Arc<crate::telemetry::RuntimeMetrics>,
 }
 
 impl ComponentContext {
-    /// A fresh per-instance state.
-    pub fn new_state(&self) -> InstanceState {
+    /// A fresh per-instance state; `request_id` (HTTP) labels the guest's output lines.
+    pub fn new_state(&self, request_id: Option<Arc<str>>) -> InstanceState {
         let mut wasi = WasiCtx::builder();
-        wasi.envs(&self.env)
-            .stdout(PrefixedOutput {
-                id: self.id.clone(),
-            })
-            .stderr(PrefixedOutput {
-                id: self.id.clone(),
-            });
+        let output = PrefixedOutput {
+            id: self.id.clone(),
+            request_id,
+        };
+        wasi.envs(&self.env).stdout(output.clone()).stderr(output);
         InstanceState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             http: WasiHttpCtx::new(),
             hooks: OutboundHttp {
                 cfg: self.host_config.clone(),
+                services: self.services.clone(),
             },
             spin: SpinHostState::new(self.host_config.clone(), self.services.clone()),
         }
@@ -95,9 +96,10 @@ pub fn linker(engine: &wasmtime::Engine) -> anyhow::Result<Linker<InstanceState>
 }
 
 /// `wasi:http/outgoing-handler` policy: Spin's `allowed_outbound_hosts`, then wasmtime's
-/// default client.
+/// default client, observed like every host call and carrying the trace on.
 struct OutboundHttp {
     cfg: Arc<ComponentHostConfig>,
+    services: Arc<HostServices>,
 }
 
 type SendFuture = Box<
@@ -132,22 +134,46 @@ impl WasiHttpHooks for OutboundHttp {
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
         let _ = fut;
-        Box::new(async move {
+        let services = self.services.clone();
+        let cfg = self.cfg.clone();
+        let mut request = request;
+        let send = async move {
             use http_body_util::BodyExt;
+            // Inside the host call's span: the callee's parent is this client span.
+            crate::telemetry::inject_current(request.headers_mut());
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((
                 res.map(BodyExt::boxed_unsync),
                 Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>,
             ))
-        })
+        };
+        // wasmtime-wasi-http polls this on a task of its own: parent the host call's span
+        // on the guest's request span explicitly, or it would start a trace of its own.
+        let parent = tracing::Span::current();
+        Box::new(tracing::Instrument::instrument(
+            async move {
+                services
+                    .metrics()
+                    .observe(
+                        &cfg.component_id,
+                        rh_spin_host::observe::Interface::OutboundHttp,
+                        "http.send",
+                        send,
+                    )
+                    .await
+            },
+            parent,
+        ))
     }
 }
 
 /// Component stdout/stderr: each complete line goes to the runtime's stderr as
-/// `[component-id] line`, so interleaved output of concurrent instances stays attributable.
+/// `[component-id] line` (with `RH_LOG_FORMAT=json`: a JSON log record with the component
+/// and the request id), so interleaved output of concurrent instances stays attributable.
 #[derive(Clone)]
 struct PrefixedOutput {
     id: Arc<str>,
+    request_id: Option<Arc<str>>,
 }
 
 impl IsTerminal for PrefixedOutput {
@@ -160,6 +186,7 @@ impl StdoutStream for PrefixedOutput {
     fn p2_stream(&self) -> Box<dyn OutputStream> {
         Box::new(LineWriter {
             id: self.id.clone(),
+            request_id: self.request_id.clone(),
             pending: Vec::new(),
         })
     }
@@ -173,6 +200,7 @@ impl StdoutStream for PrefixedOutput {
 /// Buffers a partial line until its newline (or the stream's end).
 struct LineWriter {
     id: Arc<str>,
+    request_id: Option<Arc<str>>,
     pending: Vec<u8>,
 }
 
@@ -182,8 +210,23 @@ const MAX_PENDING: usize = 64 * 1024;
 impl LineWriter {
     fn emit(&self, line: &[u8]) {
         let line = String::from_utf8_lossy(line);
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "[{}] {}", self.id, line.trim_end_matches('\r'));
+        let line = line.trim_end_matches('\r');
+        match crate::telemetry::logging_format() {
+            crate::telemetry::LogFormat::Text => {
+                let mut err = std::io::stderr().lock();
+                let _ = match &self.request_id {
+                    Some(rid) => writeln!(err, "[{}] [{rid}] {line}", self.id),
+                    None => writeln!(err, "[{}] {line}", self.id),
+                };
+            }
+            // Through the subscriber, so it is one JSON record like the runtime's own.
+            crate::telemetry::LogFormat::Json => tracing::info!(
+                target: "guest",
+                component = %self.id,
+                request_id = self.request_id.as_deref(),
+                "{line}"
+            ),
+        }
     }
 }
 

@@ -17,6 +17,8 @@
 //! - [`admission`]: how many requests run at once, and how long the rest wait.
 //! - [`redis`]: the Redis trigger (fred subscriber, fresh instance per message) and what it
 //!   does when Redis goes away ([`OnDisconnect`]: end the app as Spin does, or reconnect).
+//! - [`telemetry`]: metrics (Prometheus listener, OTLP), traces (a span per request and
+//!   host call, `traceparent` in and out), JSON logs and request ids.
 //! - [`build`]: `rh-runtime build`.
 //! - [`host`]: the seam to rh-spin-host (Spin's host interfaces).
 
@@ -30,6 +32,7 @@ pub mod instance;
 pub mod manifest;
 pub mod redis;
 pub mod routes;
+pub mod telemetry;
 pub mod variables;
 
 pub use app::{App, UpOptions};

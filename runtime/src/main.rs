@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use rh_runtime::{App, OnDisconnect, UpOptions};
+use rh_runtime::{telemetry, App, OnDisconnect, UpOptions};
 
 /// A Spin-compatible runtime for local development, tests and CI.
 #[derive(Parser)]
@@ -55,6 +55,11 @@ enum Command {
         /// HTTP triggers included, and whoever supervises it restarts it.
         #[arg(long)]
         redis_trigger_reconnect: bool,
+        /// Serve Prometheus metrics at `GET /metrics` on this address (off by default; keep
+        /// it off the public port). OTLP export is configured by the OTEL_EXPORTER_OTLP_*
+        /// variables, as on Spin.
+        #[arg(long, env = "RH_METRICS_LISTEN")]
+        metrics_listen: Option<String>,
     },
     /// Run each component's [component.x.build] command in its workdir.
     Build {
@@ -93,15 +98,15 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,wasmtime=warn,fred=warn".into()),
-        )
-        .init();
-    match Cli::parse().command {
+    // Text or JSON lines (RH_LOG_FORMAT), and span export when OTLP is configured.
+    let logging = telemetry::init_logging(telemetry::LogFormat::from_env())?;
+    let result = run(Cli::parse()).await;
+    logging.shutdown();
+    result
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         Command::Up {
             from,
             listen,
@@ -112,12 +117,15 @@ async fn main() -> anyhow::Result<()> {
             queue_timeout_ms,
             shutdown_grace_secs,
             redis_trigger_reconnect,
+            metrics_listen,
         } => {
             let opts = UpOptions {
                 manifest: from,
                 runtime_config: runtime_config_file,
                 env,
                 variable_overrides: variable_overrides(),
+                prometheus_metrics: metrics_listen.is_some(),
+                otlp_metrics: telemetry::otlp_configured("METRICS"),
             };
             let app = App::load(opts)
                 .await?
@@ -132,6 +140,16 @@ async fn main() -> anyhow::Result<()> {
                 } else {
                     OnDisconnect::Exit
                 });
+            let app = match metrics_listen {
+                Some(addr) => {
+                    let listener = tokio::net::TcpListener::bind(&addr)
+                        .await
+                        .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+                    eprintln!("Metrics on http://{}/metrics", listener.local_addr()?);
+                    app.with_metrics_listener(listener)
+                }
+                None => app,
+            };
             if !app.has_http_trigger() {
                 // Redis triggers only (spin-worker.toml): like Spin, listen on nothing.
                 eprintln!("Running Redis triggers (no HTTP triggers: not listening)");

@@ -23,6 +23,7 @@ use rh_spin_host::bindings::redis_trigger::fermyon::spin::redis_types::Error as 
 use rh_spin_host::bindings::RedisTriggerPre;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::Instrument as _;
 use wasmtime::component::InstancePre;
 use wasmtime::Store;
 
@@ -221,9 +222,20 @@ async fn run(
 impl Handler {
     async fn handle(&self, channel: &str, payload: Vec<u8>) {
         let start = std::time::Instant::now();
-        let outcome = self.call(payload).await;
+        // One span per message, as one per request: the handler's host calls are its children.
+        let span = tracing::info_span!(
+            target: "rh_runtime::message",
+            "redis_message",
+            otel.name = %format!("redis {channel}"),
+            otel.kind = "consumer",
+            messaging.destination.name = %channel,
+            component = %self.ctx.id,
+        );
+        let outcome = self.call(payload).instrument(span.clone()).await;
         let ms = start.elapsed().as_secs_f64() * 1000.0;
-        match outcome {
+        let ok = matches!(outcome, Ok(Ok(())));
+        self.ctx.metrics.delivery(&self.ctx.id, channel, ok);
+        span.in_scope(|| match outcome {
             Ok(Ok(())) => {
                 tracing::info!(target: "rh_runtime::message", "redis {channel} {} ok {ms:.2}ms", self.ctx.id)
             }
@@ -232,14 +244,18 @@ impl Handler {
                 self.ctx.id
             ),
             Err(e) => tracing::error!("redis {channel} {}: handler failed: {e:?}", self.ctx.id),
-        }
+        });
     }
 
     async fn call(&self, payload: Vec<u8>) -> anyhow::Result<Result<(), RedisError>> {
-        let mut store = Store::new(self.pre.engine(), self.ctx.new_state());
+        let mut store = Store::new(self.pre.engine(), self.ctx.new_state(None));
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
+        let start = std::time::Instant::now();
         let trigger = self.pre.instantiate_async(&mut store).await?;
+        self.ctx
+            .metrics
+            .instantiated(&self.ctx.id, "redis", start.elapsed());
         let result = trigger
             .fermyon_spin_inbound_redis()
             .call_handle_message(&mut store, &payload)

@@ -19,6 +19,9 @@ pub struct Route {
     /// Index into the app's component table.
     pub component: usize,
     pub component_id: String,
+    /// The route as written in the manifest: the `route` label of request metrics and
+    /// traces (bounded, unlike the request's path).
+    pub template: String,
     /// `spin-matched-route`: the route with the (always `/`) base applied.
     based: HeaderValue,
     /// `spin-raw-component-route`: the route as written.
@@ -62,6 +65,7 @@ impl Router {
             let route = Route {
                 component,
                 component_id: component_id.to_string(),
+                template: raw.to_string(),
                 based: header_value(&based, raw)?,
                 raw: header_value(raw, raw)?,
                 raw_prefix: header_value(raw.strip_suffix("/...").unwrap_or(raw), raw)?,

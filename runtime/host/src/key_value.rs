@@ -17,6 +17,7 @@ use tokio::sync::OnceCell;
 use wasmtime::component::Resource;
 
 use crate::bindings::imports::fermyon::spin2_0_0::key_value::{self, Error};
+use crate::observe::Interface;
 use crate::runtime_config::KeyValueStoreConfig;
 use crate::SpinHostState;
 
@@ -244,7 +245,16 @@ impl key_value::HostStore for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(backend.get(key).await)
+        Ok(self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::KeyValue,
+                "key_value.get",
+                backend.get(key),
+            )
+            .await)
     }
 
     async fn set(
@@ -254,7 +264,16 @@ impl key_value::HostStore for SpinHostState {
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(backend.set(key, value).await)
+        Ok(self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::KeyValue,
+                "key_value.set",
+                backend.set(key, value),
+            )
+            .await)
     }
 
     async fn delete(
@@ -263,7 +282,16 @@ impl key_value::HostStore for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(backend.delete(key).await)
+        Ok(self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::KeyValue,
+                "key_value.delete",
+                backend.delete(key),
+            )
+            .await)
     }
 
     async fn exists(
@@ -272,7 +300,16 @@ impl key_value::HostStore for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(backend.exists(key).await)
+        Ok(self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::KeyValue,
+                "key_value.exists",
+                backend.exists(key),
+            )
+            .await)
     }
 
     async fn get_keys(
@@ -280,7 +317,16 @@ impl key_value::HostStore for SpinHostState {
         store: Resource<KvStore>,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(backend.get_keys().await)
+        Ok(self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::KeyValue,
+                "key_value.get_keys",
+                backend.get_keys(),
+            )
+            .await)
     }
 
     async fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {

@@ -12,10 +12,12 @@
 //! - [`runtime_config`]: `runtime-config.toml` (key-value stores).
 //! - [`mysql`], [`redis`], [`variables`], [`key_value`]: one module per interface, each
 //!   implementing its generated `Host` traits on [`SpinHostState`].
+//! - [`observe`]: a span and two instruments around every host call.
 
 pub mod bindings;
 pub mod key_value;
 pub mod mysql;
+pub mod observe;
 pub mod outbound;
 pub mod redis;
 pub mod runtime_config;
@@ -46,6 +48,7 @@ pub struct ComponentHostConfig {
 
 /// Shared by all instances: connection pools and key-value backends.
 pub struct HostServices {
+    metrics: observe::HostMetrics,
     mysql: mysql::MysqlPools,
     redis: redis::RedisPools,
     kv: key_value::KvStores,
@@ -54,8 +57,14 @@ pub struct HostServices {
 impl HostServices {
     /// Sets up the key-value stores of `rc` (file paths relative to `app_dir`). Connections
     /// (MySQL, Redis, a Redis key-value store) are made lazily, on first use, as Spin does.
-    pub async fn new(rc: &RuntimeConfig, app_dir: &Path) -> anyhow::Result<Arc<Self>> {
+    /// Host calls are recorded on `meter` ([`observe`]).
+    pub async fn new(
+        rc: &RuntimeConfig,
+        app_dir: &Path,
+        meter: &opentelemetry::metrics::Meter,
+    ) -> anyhow::Result<Arc<Self>> {
         Ok(Arc::new(Self {
+            metrics: observe::HostMetrics::new(meter),
             mysql: mysql::MysqlPools::default(),
             redis: redis::RedisPools::default(),
             kv: key_value::KvStores::new(&rc.key_value_stores, app_dir)?,
@@ -73,6 +82,11 @@ impl HostServices {
             );
         }
         Ok(())
+    }
+
+    /// The host-call instruments (the runtime records outbound HTTP on them too).
+    pub fn metrics(&self) -> &observe::HostMetrics {
+        &self.metrics
     }
 
     /// Closes pooled connections; call once serving has stopped.

@@ -28,6 +28,7 @@ use mysql_async::prelude::{FromValue, Queryable as _};
 use wasmtime::component::Resource;
 
 use crate::bindings::imports::fermyon::spin2_0_0::{mysql, rdbms_types as types};
+use crate::observe::Interface;
 use crate::SpinHostState;
 use types::{Column, DbDataType, DbValue, Error, ParameterValue, RowSet};
 
@@ -154,7 +155,16 @@ impl mysql::HostConnection for SpinHostState {
         &mut self,
         address: String,
     ) -> wasmtime::Result<Result<Resource<MysqlConnection>, Error>> {
-        Ok(self.mysql_open(address).await)
+        let metrics = self.services.metrics.clone();
+        let component = self.cfg.component_id.clone();
+        Ok(metrics
+            .observe(
+                &component,
+                Interface::Mysql,
+                "mysql.open",
+                self.mysql_open(address),
+            )
+            .await)
     }
 
     async fn query(
@@ -164,7 +174,17 @@ impl mysql::HostConnection for SpinHostState {
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<RowSet, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        Ok(conn.run(async |c| query(c, &statement, params).await).await)
+        let call = conn.run(async |c| query(c, &statement, params).await);
+        Ok(self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::Mysql,
+                "mysql.query",
+                call,
+            )
+            .await)
     }
 
     async fn execute(
@@ -175,12 +195,20 @@ impl mysql::HostConnection for SpinHostState {
     ) -> wasmtime::Result<Result<(), Error>> {
         let conn = self.table.get_mut(&conn)?;
         let params = mysql_async::Params::Positional(params.into_iter().map(to_sql).collect());
-        Ok(conn
-            .run(async |c| {
-                c.exec_drop(statement.as_str(), params)
-                    .await
-                    .map_err(|e| Error::QueryFailed(format!("{e:?}")))
-            })
+        let call = conn.run(async |c| {
+            c.exec_drop(statement.as_str(), params)
+                .await
+                .map_err(|e| Error::QueryFailed(format!("{e:?}")))
+        });
+        Ok(self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::Mysql,
+                "mysql.execute",
+                call,
+            )
             .await)
     }
 

@@ -30,6 +30,7 @@ use fred::types::{ClusterHash, CustomCommand, Resp3Frame};
 use wasmtime::component::Resource;
 
 use crate::bindings::imports::fermyon::spin2_0_0::redis;
+use crate::observe::Interface;
 use crate::SpinHostState;
 use redis::{Error, RedisParameter, RedisResult};
 
@@ -221,7 +222,14 @@ impl redis::HostConnection for SpinHostState {
         if self.redis_connections >= MAX_CONNECTIONS_PER_INSTANCE {
             return Ok(Err(Error::TooManyConnections));
         }
-        let live = match self.services.redis.take(&address).await {
+        let take = self.services.redis.take(&address);
+        let live = self.services.metrics.observe(
+            &self.cfg.component_id,
+            Interface::Redis,
+            "redis.open",
+            take,
+        );
+        let live = match live.await {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
@@ -242,12 +250,25 @@ impl redis::HostConnection for SpinHostState {
         payload: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let r = conn
-            .client
-            .publish::<i64, _, _>(channel, payload)
-            .await
-            .map(|_| ())
-            .map_err(other);
+        let call = async {
+            let r = conn
+                .client
+                .publish::<i64, _, _>(channel, payload)
+                .await
+                .map(|_| ())
+                .map_err(other);
+            r
+        };
+        let r = self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::Redis,
+                "redis.publish",
+                call,
+            )
+            .await;
         Ok(conn.check(r))
     }
 
@@ -257,15 +278,23 @@ impl redis::HostConnection for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let frame = run(&conn.client, "GET", vec![Value::from(key)]).await;
-        let r = frame.and_then(|f| match f {
-            Resp3Frame::Null => Ok(None),
-            Resp3Frame::BlobString { data, .. } => Ok(Some(data.to_vec())),
-            Resp3Frame::SimpleString { data, .. } => Ok(Some(data.to_vec())),
-            other => Err(Error::Other(format!(
-                "unexpected response to GET: {other:?}"
-            ))),
-        });
+        let call = async {
+            let frame = run(&conn.client, "GET", vec![Value::from(key)]).await;
+            let r = frame.and_then(|f| match f {
+                Resp3Frame::Null => Ok(None),
+                Resp3Frame::BlobString { data, .. } => Ok(Some(data.to_vec())),
+                Resp3Frame::SimpleString { data, .. } => Ok(Some(data.to_vec())),
+                other => Err(Error::Other(format!(
+                    "unexpected response to GET: {other:?}"
+                ))),
+            });
+            r
+        };
+        let r = self
+            .services
+            .metrics
+            .observe(&self.cfg.component_id, Interface::Redis, "redis.get", call)
+            .await;
         Ok(conn.check(r))
     }
 
@@ -276,13 +305,21 @@ impl redis::HostConnection for SpinHostState {
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let r = run(
-            &conn.client,
-            "SET",
-            vec![Value::from(key), Value::Bytes(value.into())],
-        )
-        .await
-        .map(|_| ());
+        let call = async {
+            let r = run(
+                &conn.client,
+                "SET",
+                vec![Value::from(key), Value::Bytes(value.into())],
+            )
+            .await
+            .map(|_| ());
+            r
+        };
+        let r = self
+            .services
+            .metrics
+            .observe(&self.cfg.component_id, Interface::Redis, "redis.set", call)
+            .await;
         Ok(conn.check(r))
     }
 
@@ -292,7 +329,15 @@ impl redis::HostConnection for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<i64, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let r = conn.client.incr::<i64, _>(key).await.map_err(other);
+        let call = async {
+            let r = conn.client.incr::<i64, _>(key).await.map_err(other);
+            r
+        };
+        let r = self
+            .services
+            .metrics
+            .observe(&self.cfg.component_id, Interface::Redis, "redis.incr", call)
+            .await;
         Ok(conn.check(r))
     }
 
@@ -302,7 +347,15 @@ impl redis::HostConnection for SpinHostState {
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let r = conn.client.del::<u32, _>(keys).await.map_err(other);
+        let call = async {
+            let r = conn.client.del::<u32, _>(keys).await.map_err(other);
+            r
+        };
+        let r = self
+            .services
+            .metrics
+            .observe(&self.cfg.component_id, Interface::Redis, "redis.del", call)
+            .await;
         Ok(conn.check(r))
     }
 
@@ -313,11 +366,19 @@ impl redis::HostConnection for SpinHostState {
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let r = conn
-            .client
-            .sadd::<u32, _, _>(key, values)
-            .await
-            .map_err(other);
+        let call = async {
+            let r = conn
+                .client
+                .sadd::<u32, _, _>(key, values)
+                .await
+                .map_err(other);
+            r
+        };
+        let r = self
+            .services
+            .metrics
+            .observe(&self.cfg.component_id, Interface::Redis, "redis.sadd", call)
+            .await;
         Ok(conn.check(r))
     }
 
@@ -327,11 +388,24 @@ impl redis::HostConnection for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let r = conn
-            .client
-            .smembers::<Vec<String>, _>(key)
-            .await
-            .map_err(other);
+        let call = async {
+            let r = conn
+                .client
+                .smembers::<Vec<String>, _>(key)
+                .await
+                .map_err(other);
+            r
+        };
+        let r = self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::Redis,
+                "redis.smembers",
+                call,
+            )
+            .await;
         Ok(conn.check(r))
     }
 
@@ -342,11 +416,19 @@ impl redis::HostConnection for SpinHostState {
         values: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let r = conn
-            .client
-            .srem::<u32, _, _>(key, values)
-            .await
-            .map_err(other);
+        let call = async {
+            let r = conn
+                .client
+                .srem::<u32, _, _>(key, values)
+                .await
+                .map_err(other);
+            r
+        };
+        let r = self
+            .services
+            .metrics
+            .observe(&self.cfg.component_id, Interface::Redis, "redis.srem", call)
+            .await;
         Ok(conn.check(r))
     }
 
@@ -357,20 +439,33 @@ impl redis::HostConnection for SpinHostState {
         arguments: Vec<RedisParameter>,
     ) -> wasmtime::Result<Result<Vec<RedisResult>, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        if changes_connection_state(&command) {
-            conn.dirty = true;
-        }
-        let args = arguments
-            .into_iter()
-            .map(|a| match a {
-                RedisParameter::Int64(v) => Value::Integer(v),
-                RedisParameter::Binary(v) => Value::Bytes(v.into()),
-            })
-            .collect();
-        let r = run(&conn.client, &command, args).await.and_then(|frame| {
-            let mut results = Vec::new();
-            flatten(frame, &mut results).map(|()| results)
-        });
+        let call = async {
+            if changes_connection_state(&command) {
+                conn.dirty = true;
+            }
+            let args = arguments
+                .into_iter()
+                .map(|a| match a {
+                    RedisParameter::Int64(v) => Value::Integer(v),
+                    RedisParameter::Binary(v) => Value::Bytes(v.into()),
+                })
+                .collect();
+            let r = run(&conn.client, &command, args).await.and_then(|frame| {
+                let mut results = Vec::new();
+                flatten(frame, &mut results).map(|()| results)
+            });
+            r
+        };
+        let r = self
+            .services
+            .metrics
+            .observe(
+                &self.cfg.component_id,
+                Interface::Redis,
+                "redis.execute",
+                call,
+            )
+            .await;
         Ok(conn.check(r))
     }
 

@@ -55,6 +55,8 @@ pub fn options(manifest: &str, overrides: &[(&str, &str)]) -> UpOptions {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<HashMap<_, _>>(),
+        prometheus_metrics: false,
+        otlp_metrics: false,
     }
 }
 

@@ -125,6 +125,8 @@ allowed_outbound_hosts = ["redis://127.0.0.1:{port}"]
         runtime_config: None,
         env: Vec::new(),
         variable_overrides: HashMap::new(),
+        prometheus_metrics: false,
+        otlp_metrics: false,
     };
     crate::common::serve(App::load(options).await.expect("loading the app")).await
 }

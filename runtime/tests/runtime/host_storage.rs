@@ -100,6 +100,8 @@ greeting = "{{{{ greeting }}}}"
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect::<HashMap<_, _>>(),
+        prometheus_metrics: false,
+        otlp_metrics: false,
     }
 }
 

@@ -14,3 +14,5 @@ mod host_storage;
 mod http_redis_trigger;
 mod http_routing;
 mod http_runtime;
+mod otlp;
+mod telemetry;
