@@ -40,6 +40,7 @@ pub async fn run(
             }
         }
         up.send_replace(false);
+        registry.metrics().redis_reconnects.inc();
         tracing::warn!(
             retry_in_ms = backoff.as_millis() as u64,
             "redis subscription lost"
@@ -87,12 +88,17 @@ async fn subscribe_once(
         tokio::select! {
             msg = messages.recv() => match msg {
                 Ok(msg) => {
+                    let arrived = std::time::Instant::now();
                     if let Some(payload) = msg.value.as_str() {
                         // Outside tokio's cooperative budget: otherwise, after 128 socket
                         // writes in one task poll, every further write would report "not
                         // ready" and the rest of the event would go through the queues.
                         let dispatch = async { registry.dispatch(&msg.channel, &payload) };
                         let d = tokio::task::unconstrained(dispatch).await;
+                        registry
+                            .metrics()
+                            .fanout
+                            .observe(arrived.elapsed().as_secs_f64());
                         tracing::debug!(
                             channel = %msg.channel,
                             delivered = d.delivered,

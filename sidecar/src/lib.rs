@@ -19,10 +19,12 @@
 //! - [`ticker`]: `{"at_ms":...}` on the tick channels.
 //! - [`auth`]: rh-token verification plus Redis revocation checks.
 //! - [`config`]: settings and limits.
+//! - [`metrics`]: what `--metrics-listen` serves (Prometheus text).
 
 pub mod auth;
 pub mod config;
 pub mod fanout;
+pub mod metrics;
 pub mod protocol;
 pub mod registry;
 pub mod server;

@@ -41,6 +41,9 @@ struct Args {
     max_msgs_per_sec: u32,
     #[arg(long, env = "RH_SIDECAR_MAX_SUBSCRIPTIONS", default_value_t = 100)]
     max_subscriptions: usize,
+    /// Serve Prometheus metrics at `GET /metrics` on this address (off by default).
+    #[arg(long, env = "RH_SIDECAR_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
 }
 
 #[tokio::main]
@@ -73,7 +76,14 @@ async fn main() -> anyhow::Result<()> {
         ..Config::new(args.redis_url, jwt_secret)
     };
     // Validate (secret length, Redis URL) before taking the port.
-    let sidecar = Sidecar::new(config)?;
+    let mut sidecar = Sidecar::new(config)?;
+    if let Some(addr) = &args.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+        tracing::info!(listen = %addr, "metrics listening");
+        sidecar = sidecar.with_metrics_listener(listener);
+    }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -176,6 +176,7 @@ const PARALLEL_MIN: usize = 1024;
 
 pub struct Registry {
     channels: Mutex<HashMap<String, HashMap<ConnId, Arc<Outbox>>>>,
+    metrics: crate::metrics::Metrics,
     next_id: AtomicU64,
     /// Threads a large channel's fan-out is spread over: one per core.
     threads: usize,
@@ -185,6 +186,7 @@ impl Default for Registry {
     fn default() -> Self {
         Registry {
             channels: Mutex::default(),
+            metrics: crate::metrics::Metrics::new(),
             next_id: AtomicU64::new(0),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
         }
@@ -239,6 +241,27 @@ impl Registry {
         for channel in redis_channels {
             self.unsubscribe(id, channel);
         }
+    }
+
+    /// This sidecar's instruments.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
+    /// The metrics in Prometheus text, subscriptions counted now by kind of channel.
+    pub fn render_metrics(&self) -> String {
+        let mut by_kind: HashMap<String, usize> = HashMap::new();
+        {
+            let channels = self.channels.lock().expect("registry lock poisoned");
+            for (name, subs) in channels.iter() {
+                *by_kind
+                    .entry(crate::metrics::channel_kind(name).to_owned())
+                    .or_default() += subs.len();
+            }
+        }
+        let mut counts: Vec<_> = by_kind.into_iter().collect();
+        counts.sort();
+        self.metrics.render(&counts)
     }
 
     /// Number of connections subscribed to `redis_channel`.

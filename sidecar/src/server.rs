@@ -42,6 +42,7 @@ pub struct Sidecar {
     registry: Arc<Registry>,
     auth: Arc<TokenAuth>,
     redis_up: watch::Sender<bool>,
+    metrics_listener: Option<TcpListener>,
 }
 
 struct AppState<A> {
@@ -114,7 +115,15 @@ impl Sidecar {
             commands,
             registry: Arc::new(Registry::new()),
             redis_up,
+            metrics_listener: None,
         })
+    }
+
+    /// Serves `GET /metrics` (Prometheus text, [`crate::metrics`]) on `listener` while the
+    /// sidecar runs: an address of its own, not the clients' port.
+    pub fn with_metrics_listener(mut self, listener: TcpListener) -> Self {
+        self.metrics_listener = Some(listener);
+        self
     }
 
     /// True while the pattern subscription is live.
@@ -135,6 +144,7 @@ impl Sidecar {
             registry,
             auth,
             redis_up,
+            metrics_listener,
         } = self;
         let _command_task = commands.connect();
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -173,7 +183,36 @@ impl Sidecar {
             redis_up: redis_up.subscribe(),
             limits: config.limits.clone(),
         };
+        let metrics_registry = state.shared.registry.clone();
         let app = router(state);
+
+        let metrics = metrics_listener.map(|listener| {
+            let registry = metrics_registry;
+            let app = Router::new().route(
+                "/metrics",
+                get(move || {
+                    let registry = registry.clone();
+                    async move {
+                        (
+                            [(
+                                header::CONTENT_TYPE,
+                                "text/plain; version=0.0.4; charset=utf-8",
+                            )],
+                            registry.render_metrics(),
+                        )
+                    }
+                }),
+            );
+            let mut stop = stop_rx.clone();
+            tokio::spawn(async move {
+                let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+                    crate::stopped(&mut stop).await;
+                });
+                if let Err(e) = server.await {
+                    tracing::warn!(error = %e, "metrics listener failed");
+                }
+            })
+        });
 
         let mut stop_http = stop_rx.clone();
         // Events are small writes that must leave at once: no Nagle delay behind an unacked one.
@@ -195,6 +234,9 @@ impl Sidecar {
         let _ = tokio::time::timeout(grace, alive_rx.recv()).await;
         let _ = tokio::time::timeout(grace, server).await;
         let _ = tokio::join!(fanout, tick, refresh);
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         // Bounded: with Redis down, QUIT would wait for a reconnection that may never come.
         let _ = tokio::time::timeout(Duration::from_secs(2), commands.quit()).await;
         Ok(())
@@ -242,8 +284,10 @@ async fn ws_handler<A: Authenticator>(
         .write_buffer_size(0)
         .max_frame_size(Some(limits.hard_max_frame_bytes))
         .max_message_size(Some(limits.hard_max_frame_bytes));
+    let open = OpenConnection::new(state.shared.registry.clone());
     tokio::spawn(async move {
         let _permit = permit;
+        let _open = open;
         let _alive = state.alive;
         let Ok(upgraded) = on_upgrade.await else {
             return;
@@ -264,6 +308,22 @@ async fn ws_handler<A: Authenticator>(
         )
         .body(Body::empty())
         .expect("a valid response")
+}
+
+/// Counts one connection in `rh_sidecar_open_connections` for as long as it lives.
+struct OpenConnection(Arc<Registry>);
+
+impl OpenConnection {
+    fn new(registry: Arc<Registry>) -> Self {
+        registry.metrics().open_connections.inc();
+        OpenConnection(registry)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.metrics().open_connections.dec();
+    }
 }
 
 /// Checks an HTTP/1.1 WebSocket upgrade request (RFC 6455 section 4.2.1) and returns its

@@ -251,6 +251,14 @@ where
         None => match first_auth_message(conn).await {
             Ok(token) => token,
             Err((code, message)) => {
+                if code != "closed" {
+                    shared
+                        .registry
+                        .metrics()
+                        .auth_refusals
+                        .with_label_values(&[code])
+                        .inc();
+                }
                 conn.close(CLOSE_POLICY, code, Some((code, message))).await;
                 return None;
             }
@@ -271,6 +279,12 @@ where
             } else {
                 CLOSE_POLICY
             };
+            shared
+                .registry
+                .metrics()
+                .auth_refusals
+                .with_label_values(&[e.code()])
+                .inc();
             conn.close(close_code, e.code(), Some((e.code(), &e.to_string())))
                 .await;
             None
@@ -428,6 +442,7 @@ async fn serve<S, E, A>(
                 match sent {
                     Ok(()) => outbox.settle(&rx),
                     Err(SendFailed::Overflow) => {
+                        shared.registry.metrics().slow_consumer_closes.inc();
                         conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
                         return;
                     }
@@ -435,7 +450,8 @@ async fn serve<S, E, A>(
                 }
             }
             () = overflow.as_mut() => {
-                conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
+                shared.registry.metrics().slow_consumer_closes.inc();
+                        conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
                 return;
             }
             () = timer.as_mut() => {

@@ -69,6 +69,17 @@ async fn bad_expired_and_refresh_tokens_are_refused_with_1008() {
     assert_refused(&sidecar, &expired, "token_expired").await;
     let refresh = token_with(user, TokenType::Refresh, now(), "jti-refresh");
     assert_refused(&sidecar, &refresh, "wrong_token_type").await;
+
+    // Each refusal counted by reason (two ways in each).
+    let text = scrape(&sidecar).await;
+    for (reason, n) in [
+        ("invalid_token", 4.0),
+        ("token_expired", 2.0),
+        ("wrong_token_type", 2.0),
+    ] {
+        let series = format!("rh_sidecar_auth_refusals_total{{reason=\"{reason}\"}}");
+        assert_eq!(metric(&text, &series), Some(n), "{text}");
+    }
 }
 
 #[tokio::test]

@@ -21,6 +21,57 @@ async fn a_subscriber_receives_what_is_published_on_its_channel() {
 }
 
 #[tokio::test]
+async fn the_metrics_count_connections_subscriptions_by_kind_and_fan_outs() {
+    let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
+    let redis = redis(&REDIS_URL).await;
+    let user = unique();
+    let mut a = Client::authenticated(&sidecar, user).await;
+    let mut b = Client::authenticated(&sidecar, unique()).await;
+    let channel = format!("rankings:t{}", unique());
+    assert_eq!(a.subscribe(&channel).await["type"], "subscribed");
+    assert_eq!(b.subscribe(&channel).await["type"], "subscribed");
+    assert_eq!(
+        a.subscribe(&format!("user:{user}")).await["type"],
+        "subscribed"
+    );
+    publish(&redis, &channel, r#"{"rank":1}"#).await;
+    assert_eq!(a.json().await["type"], "event");
+    assert_eq!(b.json().await["type"], "event");
+
+    let text = scrape(&sidecar).await;
+    assert_eq!(
+        metric(&text, "rh_sidecar_open_connections"),
+        Some(2.0),
+        "{text}"
+    );
+    let kind = |k: &str| {
+        metric(
+            &text,
+            &format!("rh_sidecar_subscriptions{{channel_kind=\"{k}\"}}"),
+        )
+    };
+    assert_eq!(kind("rankings"), Some(2.0), "{text}");
+    assert_eq!(kind("user"), Some(1.0));
+    // Names never become labels.
+    assert!(!text.contains(&channel));
+    assert!(metric(&text, "rh_sidecar_fanout_duration_seconds_count") >= Some(1.0));
+
+    drop(b);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = scrape(&sidecar).await;
+        if metric(&text, "rh_sidecar_open_connections") == Some(1.0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a closed connection stays counted: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn private_and_queue_channels_deliver_only_the_owners_events() {
     let sidecar = spawn_sidecar(test_config(&REDIS_URL)).await;
     let redis = redis(&REDIS_URL).await;

@@ -67,6 +67,8 @@ pub fn test_config(redis_url: &str) -> Config {
 
 pub struct TestSidecar {
     pub addr: SocketAddr,
+    /// `http://.../metrics` on the sidecar's metrics listener.
+    pub metrics_url: String,
     pub ready: watch::Receiver<bool>,
     stop: Option<oneshot::Sender<()>>,
     pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -106,7 +108,9 @@ pub async fn spawn_sidecar_unready(config: Config) -> TestSidecar {
         .try_init();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let sidecar = Sidecar::new(config).unwrap();
+    let metrics = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics_url = format!("http://{}/metrics", metrics.local_addr().unwrap());
+    let sidecar = Sidecar::new(config).unwrap().with_metrics_listener(metrics);
     let ready = sidecar.redis_ready();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(sidecar.serve(listener, async move {
@@ -114,10 +118,24 @@ pub async fn spawn_sidecar_unready(config: Config) -> TestSidecar {
     }));
     TestSidecar {
         addr,
+        metrics_url,
         ready,
         stop: Some(stop),
         task,
     }
+}
+
+/// The sidecar's metrics, scraped now.
+pub async fn scrape(sidecar: &TestSidecar) -> String {
+    let r = reqwest::get(&sidecar.metrics_url).await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+/// The value of the series `name{labels}` (exactly as printed) in `text`.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;

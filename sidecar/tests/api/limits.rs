@@ -111,4 +111,16 @@ async fn a_slow_consumer_is_dropped_with_1013_while_a_fast_one_keeps_receiving()
         received < EVENTS,
         "the slow client was cut off ({received} events)"
     );
+    // What an operator sees of it.
+    let text = scrape(&sidecar).await;
+    assert_eq!(
+        metric(&text, "rh_sidecar_slow_consumer_closes_total"),
+        Some(1.0),
+        "{text}"
+    );
+    let fanned = metric(&text, "rh_sidecar_fanout_duration_seconds_count").unwrap();
+    assert!(
+        fanned >= EVENTS as f64,
+        "{fanned} fan-outs for {EVENTS} events"
+    );
 }
