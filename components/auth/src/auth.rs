@@ -292,7 +292,7 @@ pub fn logout(req: &Req) -> Result<Response, AppError> {
     })?;
     revocation::write_token_mark(&redis, &user.jti, user.exp, now_ms)?;
     if let Err(e) = revocation::purge_expired(&db, now_ms) {
-        eprintln!("revocation purge: {e}");
+        rh_infra::log_warn!("revocation purge: {e}");
     }
     Ok(http::no_content())
 }

@@ -14,7 +14,7 @@ fn mysql_ok() -> bool {
         .and_then(|url| Db::open_url(&url).map_err(|e| e.to_string()))
         .and_then(|db| db.query("SELECT 1", &[]).map_err(|e| e.to_string()));
     result
-        .inspect_err(|e| eprintln!("health: mysql: {e}"))
+        .inspect_err(|e| rh_infra::log_warn!("health: mysql: {e}"))
         .is_ok()
 }
 
@@ -24,7 +24,7 @@ fn redis_ok() -> bool {
         .and_then(|url| Redis::open_url(&url).map_err(|e| e.to_string()))
         .and_then(|r| r.ping().map_err(|e| e.to_string()));
     result
-        .inspect_err(|e| eprintln!("health: redis: {e}"))
+        .inspect_err(|e| rh_infra::log_warn!("health: redis: {e}"))
         .is_ok()
 }
 

@@ -104,7 +104,7 @@ pub fn update_me(req: &Req) -> Result<Response, AppError> {
         // Committed: the boards follow the new name (or are rebuilt when they cannot).
         if let Err(e) = rh_app::leaderboard::rename_everywhere(&redis, &db, user.id, &user.username)
         {
-            eprintln!("leaderboard rename of user {}: {e}", user.id);
+            rh_infra::log_warn!("leaderboard rename of user {}: {e}", user.id);
         }
     }
     let stats = store::stats(&db, user.id)?;

@@ -45,12 +45,12 @@ fn on_feed(message: Bytes) -> anyhow::Result<()> {
     match call(&req) {
         Ok(resp) if resp.is_success() => {}
         // The webhook URL is a secret (it carries its token): log only its origin.
-        Ok(resp) => eprintln!(
+        Ok(resp) => rh_infra::log_warn!(
             "discord webhook at {} answered {}",
             origin_of(&url),
             resp.status
         ),
-        Err(e) => eprintln!("discord webhook at {} unreachable: {e}", origin_of(&url)),
+        Err(e) => rh_infra::log_warn!("discord webhook at {} unreachable: {e}", origin_of(&url)),
     }
     Ok(())
 }

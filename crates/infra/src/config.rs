@@ -21,7 +21,7 @@ pub fn get(name: &str) -> Result<String, ConfigError> {
         Ok(v) => Ok(v),
         Err(e) => {
             // The message may name a provider; never the value. Logged for operators.
-            eprintln!("variable `{name}`: {e}");
+            crate::log_warn!("variable `{name}`: {e}");
             Err(ConfigError::Missing(name.to_owned()))
         }
     }
@@ -70,7 +70,7 @@ pub fn trusted_proxies() -> crate::client_addr::TrustedProxies {
     let (trusted, invalid) =
         crate::client_addr::TrustedProxies::parse(&get_or("trusted_proxies", ""));
     if !invalid.is_empty() {
-        eprintln!("variable `trusted_proxies`: ignoring invalid entries {invalid:?}");
+        crate::log_warn!("variable `trusted_proxies`: ignoring invalid entries {invalid:?}");
     }
     trusted
 }

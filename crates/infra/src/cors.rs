@@ -12,7 +12,7 @@
 /// Headers a browser may send on cross-origin requests.
 pub const ALLOWED_HEADERS: &str = "Authorization, Content-Type";
 /// Response headers a browser script may read.
-pub const EXPOSED_HEADERS: &str = "Retry-After, WWW-Authenticate, Location";
+pub const EXPOSED_HEADERS: &str = "Retry-After, WWW-Authenticate, Location, X-Request-Id";
 /// How long a browser may cache a preflight answer (seconds).
 pub const MAX_AGE_SECS: u32 = 600;
 

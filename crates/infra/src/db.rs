@@ -347,7 +347,7 @@ impl Db {
                 // If ROLLBACK itself fails the connection is broken, and the server rolls
                 // back when it drops; the original error is the one worth reporting.
                 if let Err(rb) = self.execute("ROLLBACK", &[]) {
-                    eprintln!("rollback failed: {rb}");
+                    crate::log_error!("rollback failed: {rb}");
                 }
                 Err(e)
             }

@@ -191,14 +191,14 @@ impl AppError {
             AppError::Db(cause @ DbError::Deadlock(_)) => {
                 // Still a deadlock after the transaction's own retries: nothing was written,
                 // and the same request a moment later is the cure.
-                eprintln!("deadlock after retries: {cause}");
+                crate::log_warn!("deadlock after retries: {cause}");
                 Problem::new(status, "busy", "Service Unavailable")
                     .with_detail("the database was busy and nothing was changed; retry")
                     .with_header("retry-after", "1")
             }
             AppError::Db(e) if e.is_unreachable() => {
                 // MySQL out of reach (down, restarting): a 503 the client may retry.
-                eprintln!("mysql unavailable: {e}");
+                crate::log_warn!("mysql unavailable: {e}");
                 Problem::new(status, "unavailable", "Service Unavailable")
                     .with_detail("the database is unavailable; retry shortly")
                     .with_header("retry-after", "1")
@@ -207,14 +207,14 @@ impl AppError {
                 // Redis out of reach (down, restarting, the connection lost under a
                 // command): a 503 the client may retry, on Spin as on rh-runtime. Spin
                 // connects at `open`, so a stopped Redis fails there.
-                eprintln!("redis unavailable: {e}");
+                crate::log_warn!("redis unavailable: {e}");
                 Problem::new(status, "unavailable", "Service Unavailable")
                     .with_detail("Redis is unavailable; retry shortly")
                     .with_header("retry-after", "1")
             }
             AppError::Db(_) | AppError::Redis(_) | AppError::Config(_) | AppError::Internal(_) => {
                 // The cause may hold SQL or host details: log it, never send it.
-                eprintln!("internal error: {self:#}");
+                crate::log_error!("internal error: {self:#}");
                 Problem::new(status, "internal", "Internal Server Error")
                     .with_detail("an unexpected error occurred")
             }

@@ -304,6 +304,8 @@ impl Router {
             .collect();
         let mut req = Req::new(method, &path_and_query, headers, Vec::new());
         let origin = req.header("origin").map(str::to_owned);
+        let request_id = crate::log::request_id_for(req.header("x-request-id"));
+        crate::log::set_request_id(&request_id);
 
         let mut response = match self.resolve(&req.method, &req.path) {
             Resolved::NotFound => AppError::NotFound(format!("no route for {}", req.path))
@@ -314,6 +316,7 @@ impl Router {
                 for (name, value) in cors.preflight_headers(origin.as_deref(), &allowed) {
                     r.set_header(name, value);
                 }
+                r.set_header("x-request-id", request_id);
                 return r;
             }
             Resolved::MethodNotAllowed(allowed) => {
@@ -335,6 +338,7 @@ impl Router {
         for (name, value) in cors.response_headers(origin.as_deref()) {
             response.set_header(name, value);
         }
+        response.set_header("x-request-id", request_id);
         response
     }
 }

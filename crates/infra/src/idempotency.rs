@@ -186,7 +186,7 @@ impl Call {
             self.cache(redis, outcome)
         };
         if let Err(e) = result {
-            eprintln!("idempotency record of a finished call: {e}");
+            crate::log_warn!("idempotency record of a finished call: {e}");
         }
     }
 

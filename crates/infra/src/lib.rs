@@ -28,6 +28,7 @@
 //! - [`ratelimit`]: atomic sliding-window limits in Redis (Lua).
 //! - [`client_addr`]: the client's address behind trusted load balancers (`X-Forwarded-For`).
 //! - [`cors`]: allowed origins and preflight answers.
+//! - [`log`]: request ids (`X-Request-Id`) and JSON log lines that carry them.
 //! - [`audit`]: `audit_log` rows. [`clock`], [`ids`]: time and random ids.
 
 pub mod audit;
@@ -42,6 +43,7 @@ pub mod events;
 pub mod http;
 pub mod idempotency;
 pub mod ids;
+pub mod log;
 pub mod problem;
 pub mod ratelimit;
 pub mod redis;

@@ -116,7 +116,7 @@ pub fn check(
         let rebuilt = rebuild(&db, redis, now_ms);
         let _ = lock.release(redis);
         if let Err(e) = rebuilt {
-            eprintln!("revocation rebuild: {e}");
+            crate::log_warn!("revocation rebuild: {e}");
         }
     }
     Ok(verdict)

@@ -114,7 +114,7 @@ pub fn refresh(
             }
             Err(e) => {
                 let why = AppError::from(e).to_string();
-                eprintln!("streams refresh: {} failed: {why}", provider.as_str());
+                rh_infra::log_warn!("streams refresh: {} failed: {why}", provider.as_str());
                 results.push((provider, Err(why.clone())));
                 let mut kept = previous.unwrap_or(ProviderStreams {
                     provider,
@@ -165,7 +165,7 @@ fn fetch_provider(
                 mmr: link.mmr,
             })),
             Err(TokenTrouble::Revoked(why)) => {
-                eprintln!(
+                rh_infra::log_warn!(
                     "streams refresh: {} link of user {} skipped: {why}",
                     cfg.provider.as_str(),
                     link.user_id

@@ -141,7 +141,9 @@ pub fn quality_settings(db: &Db) -> Result<Vec<(String, QualitySettings)>, Queue
             Ok(match s.validate() {
                 Ok(()) => (mode, s),
                 Err(e) => {
-                    eprintln!("matchmaking_settings for {mode:?} refused ({e}); using defaults");
+                    rh_infra::log_warn!(
+                        "matchmaking_settings for {mode:?} refused ({e}); using defaults"
+                    );
                     (mode, QualitySettings::default())
                 }
             })

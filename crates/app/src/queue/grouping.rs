@@ -36,9 +36,10 @@ pub fn form_matches(
     for r in &outcome.rejected {
         // Cannot happen through the HTTP routes (they validate parties); such a ticket
         // simply expires.
-        eprintln!(
+        rh_infra::log_warn!(
             "queue tick: ticket {} not matchable: {}",
-            r.ticket_id, r.reason
+            r.ticket_id,
+            r.reason
         );
     }
     let members: HashMap<u64, &Vec<u64>> =

@@ -65,7 +65,7 @@ impl Outbox {
             let channel = events::user_channel(n.user_id);
             let event = UserEvent::Notification { notification: n };
             if let Err(e) = events::publish(redis, &channel, &event) {
-                eprintln!("team notification not published: {e}");
+                rh_infra::log_warn!("team notification not published: {e}");
             }
         }
     }
