@@ -56,6 +56,8 @@ pub const TEST_GAME_SERVER_KEY: &str = "test-only-game-server-key-0123456789abcd
 /// The `integration_key` (AES-256-GCM key for provider tokens at rest, 64 hex chars).
 pub const TEST_INTEGRATION_KEY: &str =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+/// The `metrics_token` the test app runs with (`GET /api/v1/metrics`).
+pub const TEST_METRICS_TOKEN: &str = "test-only-metrics-token-0123456789";
 /// Redis database of the test app (the `up` app uses 0).
 pub const TEST_REDIS_DB: u8 = 1;
 /// The shared app's register/login limit: high, because every test registers users
@@ -70,7 +72,7 @@ pub const TEST_REGIONS: &str = "na,eu,sa,asia,oce,\
     mqpair,mqtol,mqmixa,mqmixb,mqparty,mq4v4,mqleave,mqrace,mqexp,mqbad,mqleaverace,mqview,\
     mqbat1,mqbat2,mqgone,mqbatch_unstorable_region,\
     mqb1,mqb2,mqb3,mqb4,mqb5,\
-    mqqlop,mqqra,mqqrb,mqqbad,mqqparty,mqqlv1,mqqlv2";
+    mqqlop,mqqra,mqqrb,mqqbad,mqqparty,mqqlv1,mqqlv2,mqmetrics";
 
 /// A running app plus clients onto the same database and Redis it uses.
 pub struct TestApp {
@@ -137,6 +139,7 @@ pub fn test_variables() -> HashMap<String, String> {
         ("jwt_secret".into(), TEST_JWT_SECRET.into()),
         ("game_server_key".into(), TEST_GAME_SERVER_KEY.into()),
         ("integration_key".into(), TEST_INTEGRATION_KEY.into()),
+        ("metrics_token".into(), TEST_METRICS_TOKEN.into()),
         (
             "auth_rate_limit_per_minute".into(),
             SHARED_AUTH_RATE_LIMIT.into(),
@@ -176,6 +179,11 @@ pub fn sidecar_database_url() -> String {
 pub async fn spawn_app() -> TestApp {
     let base_url = server::shared(test_variables());
     TestApp::connect(base_url, None).await
+}
+
+/// Where the shared app's runtime serves `GET /metrics` (started on first use).
+pub fn shared_metrics_url() -> String {
+    server::shared_urls(test_variables()).1
 }
 
 /// A dedicated app with some variables changed (e.g. a low

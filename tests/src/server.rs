@@ -50,6 +50,9 @@ pub fn options(manifest: &str, vars: HashMap<String, String>) -> UpOptions {
         runtime_config: Some(root.join("runtime-config.toml")),
         env: Vec::new(),
         variable_overrides: vars,
+        // Every app here gets a metrics listener (`metrics_url`).
+        prometheus_metrics: true,
+        otlp_metrics: false,
     }
 }
 
@@ -58,25 +61,34 @@ static SHARED: Mutex<Option<Result<Shared, String>>> = Mutex::new(None);
 
 struct Shared {
     base_url: String,
+    metrics_url: String,
     // Dropped by `stop_shared`, which stops it like a [`Dedicated`] one.
     _running: Dedicated,
 }
 
 /// Base URL of the server shared by the tests of this binary (started on first use).
 pub fn shared(vars: HashMap<String, String>) -> String {
+    shared_urls(vars).0
+}
+
+/// The shared server's base URL and its metrics URL (`http://.../metrics`, the runtime's
+/// `--metrics-listen` endpoint on a port of its own).
+pub fn shared_urls(vars: HashMap<String, String>) -> (String, String) {
     let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
     let started = slot.get_or_insert_with(|| {
         start(vars).map(|running| Shared {
             base_url: running.base_url.clone(),
+            metrics_url: running.metrics_url.clone(),
             _running: Dedicated {
                 base_url: running.base_url,
+                metrics_url: running.metrics_url,
                 stop: Some(running.stop),
                 thread: Some(running.thread),
             },
         })
     });
     match started {
-        Ok(shared) => shared.base_url.clone(),
+        Ok(shared) => (shared.base_url.clone(), shared.metrics_url.clone()),
         Err(e) => panic!("the test app did not start: {e}"),
     }
 }
@@ -93,6 +105,8 @@ pub fn stop_shared() {
 /// A server of its own, stopped (and its thread joined) on drop.
 pub struct Dedicated {
     pub base_url: String,
+    /// Where the runtime serves `GET /metrics`.
+    pub metrics_url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -102,10 +116,12 @@ impl Dedicated {
         match start(vars) {
             Ok(Running {
                 base_url,
+                metrics_url,
                 stop,
                 thread,
             }) => Dedicated {
                 base_url,
+                metrics_url,
                 stop: Some(stop),
                 thread: Some(thread),
             },
@@ -125,10 +141,12 @@ impl Drop for Dedicated {
     }
 }
 
-type Started = Result<String, String>;
+/// The base URL and the metrics URL, or why it did not start.
+type Started = Result<(String, String), String>;
 
 struct Running {
     base_url: String,
+    metrics_url: String,
     stop: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
 }
@@ -140,11 +158,12 @@ fn start(vars: HashMap<String, String>) -> Result<Running, String> {
         .name("rh-test-app".into())
         .spawn(move || serve_on_this_thread(vars, stop_rx, tx))
         .map_err(|e| e.to_string())?;
-    let base_url = rx
+    let (base_url, metrics_url) = rx
         .recv()
         .map_err(|_| "the test app's thread died while starting".to_string())??;
     Ok(Running {
         base_url,
+        metrics_url,
         stop,
         thread,
     })
@@ -187,12 +206,20 @@ fn serve_on_this_thread(
                 .await
                 .map_err(|e| e.to_string())?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            Ok::<_, String>((app, worker, listener, format!("http://{addr}")))
+            let metrics = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| e.to_string())?;
+            let metrics_url = format!(
+                "http://{}/metrics",
+                metrics.local_addr().map_err(|e| e.to_string())?
+            );
+            let app = app.with_metrics_listener(metrics);
+            Ok::<_, String>((app, worker, listener, format!("http://{addr}"), metrics_url))
         }
         .await;
         match loaded {
-            Ok((app, worker, listener, url)) => {
-                let _ = started.send(Ok(url));
+            Ok((app, worker, listener, url, metrics_url)) => {
+                let _ = started.send(Ok((url, metrics_url)));
                 let (stopping, stopped) = tokio::sync::watch::channel(false);
                 tokio::spawn(async move {
                     let _ = stop.await;

@@ -4,6 +4,7 @@ use serde_json::json;
 use spin_sdk::http::Response;
 
 use rh_app::matches::{self, effects, inbox, read, Applied, NewMatch, ResultBody};
+use rh_app::metrics::{self, Counter, ResultOutcome};
 use rh_domain::events::{MatchEvent, MatchStatus};
 use rh_infra::db::Db;
 use rh_infra::http::{json, Req};
@@ -32,8 +33,9 @@ pub fn create(req: &Req) -> Result<Response, AppError> {
             winner_team: None,
         };
         if let Err(e) = events::publish(&redis, &events::match_channel(created.id), &status) {
-            eprintln!("{e}");
+            rh_infra::log_warn!("{e}");
         }
+        metrics::count(&redis, &[Counter::MatchCreated(created.mode.clone())]);
         json(201, &created)
     })?;
     purge_idempotency(&db, now);
@@ -43,7 +45,7 @@ pub fn create(req: &Req) -> Result<Response, AppError> {
 /// Expired idempotency records go a batch at a time, after create-type calls.
 fn purge_idempotency(db: &Db, now: i64) {
     if let Err(e) = idempotency::purge_expired(db, now) {
-        eprintln!("idempotency purge: {e}");
+        rh_infra::log_warn!("idempotency purge: {e}");
     }
 }
 
@@ -52,7 +54,7 @@ fn purge_idempotency(db: &Db, now: i64) {
 /// its data a replay finds the match completed with the same result and answers it.
 pub fn result(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    idempotency::serve_signed(req, &redis, None, |_| {
+    let answer = idempotency::serve_signed(req, &redis, None, |_| {
         let id = req.path_id("id", "match")?;
         let body: ResultBody = req.json()?;
         let db = Db::open()?;
@@ -67,15 +69,27 @@ pub fn result(req: &Req) -> Result<Response, AppError> {
                 // Committed: from here on failures are logged, never turned into an error
                 // answer (a retry would only be a replay).
                 for e in effects::after_commit(&redis, &after, now) {
-                    eprintln!("after commit of match {id}: {e}");
+                    rh_infra::log_warn!("after commit of match {id}: {e}");
                 }
+                let mode = result.match_view.mode.clone();
+                metrics::count(&redis, &[Counter::MatchCompleted(mode)]);
                 if let Err(e) = inbox::purge_feed(&db, now) {
-                    eprintln!("feed purge: {e}");
+                    rh_infra::log_warn!("feed purge: {e}");
                 }
                 json(200, &result)
             }
         }
-    })
+    });
+    // Every answer counts, the idempotency cache's replays and refusals included.
+    let counted = match &answer {
+        Ok(resp) if resp.header(idempotency::REPLAYED_HEADER).is_some() => {
+            Counter::Result(ResultOutcome::Replayed, *resp.status())
+        }
+        Ok(resp) => Counter::Result(ResultOutcome::Applied, *resp.status()),
+        Err(e) => Counter::Result(ResultOutcome::Refused, e.status()),
+    };
+    metrics::count(&redis, &[counted]);
+    answer
 }
 
 /// POST /api/v1/matches/{id}/events (server): 201 with the stored event, published.
@@ -97,7 +111,7 @@ pub fn append_event(req: &Req) -> Result<Response, AppError> {
             event: stored.clone(),
         };
         if let Err(e) = events::publish(&redis, &events::match_channel(id), &message) {
-            eprintln!("{e}");
+            rh_infra::log_warn!("{e}");
         }
         json(201, &stored)
     })?;

@@ -18,12 +18,14 @@
 //!   Discord webhook.
 //! - [`analytics`]: hero pick-rate aggregates and the overview.
 //! - [`admin`]: bans, rating adjustments, match voids, the audit-log reader.
+//! - [`metrics`]: business counters in Redis and the `/api/v1/metrics` exposition.
 
 pub mod admin;
 pub mod analytics;
 pub mod integrations;
 pub mod leaderboard;
 pub mod matches;
+pub mod metrics;
 pub mod queue;
 pub mod seasons;
 pub mod teams;

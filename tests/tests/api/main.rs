@@ -32,6 +32,7 @@ mod matchmaking;
 mod matchmaking_batch;
 mod matchmaking_bench;
 mod matchmaking_quality;
+mod observability;
 mod rankings;
 mod realtime;
 mod redis_outage;

@@ -123,6 +123,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Business metrics in Prometheus text format
+         * @description Matches created and completed, result answers, queue depth and waits, the active
+         *     season and its rollover (docs/operations.md has every series). Counters live in
+         *     Redis and gauges are read at scrape time, so every replica answers the same.
+         *     For a Prometheus scraper: the credential is the `metrics_token` secret variable,
+         *     never a player's or an admin's token. With `metrics_token` empty (the default)
+         *     the route is off and answers 404.
+         */
+        get: operations["businessMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -4140,6 +4165,49 @@ export interface operations {
             404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    businessMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exposition (text format 0.0.4). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP rh_matches_created_total Matches created, by POST /api/v1/matches or the queue tick.
+                     *     # TYPE rh_matches_created_total counter
+                     *     rh_matches_created_total{mode="2v2"} 1843
+                     */
+                    "text/plain": string;
+                };
+            };
+            /** @description No token, or not the metrics token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The route is off (`metrics_token` is empty). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     health: {

@@ -162,6 +162,11 @@ pub(super) fn create_and_announce(
         }
     }
     if !formed.is_empty() {
+        let created: Vec<_> = formed
+            .iter()
+            .map(|m| crate::metrics::Counter::MatchCreated(m.mode.clone()))
+            .collect();
+        crate::metrics::count(redis, &created);
         finalize(redis, &formed, &formations, &windows, now_ms)?;
     }
     outcome.finalize_us += started.elapsed().as_micros() as u64;
@@ -188,7 +193,7 @@ fn create_all(db: &Db, regions: &[String], claims: &[QueueClaim], now_ms: u64) -
         results.into_iter().map(|r| match r {
             Ok(m) => Creation::Created(m),
             Err(e) => {
-                eprintln!("queue tick: a match was refused: {e}");
+                rh_infra::log_warn!("queue tick: a match was refused: {e}");
                 Creation::Refused(e)
             }
         })
@@ -196,7 +201,7 @@ fn create_all(db: &Db, regions: &[String], claims: &[QueueClaim], now_ms: u64) -
     match create_matches(db, batch(claims), regions, now_ms as i64) {
         Ok(results) => return as_creations(results).collect(),
         Err(e) if claims.len() > 1 => {
-            eprintln!(
+            rh_infra::log_warn!(
                 "queue tick: creating the tick's matches failed, retrying queue by queue: {e}"
             )
         }
@@ -208,7 +213,7 @@ fn create_all(db: &Db, regions: &[String], claims: &[QueueClaim], now_ms: u64) -
         match create_matches(db, batch(one), regions, now_ms as i64) {
             Ok(results) => creations.extend(as_creations(results)),
             Err(e) => {
-                eprintln!(
+                rh_infra::log_warn!(
                     "queue tick: creating {} {} matches in {} failed: {e}",
                     claim.formations.len(),
                     claim.queue.mode.name,
