@@ -90,6 +90,13 @@ ensure_haproxy() {
   command -v haproxy >/dev/null 2>&1 || apt_install haproxy
 }
 
+# Debian's Prometheus: promtool checks deploy/monitoring's rules, and a real server scrapes
+# the test app (tests/tests/api/observability.rs). Only the binaries are used: the
+# package's own service is not needed, and nothing here starts it.
+ensure_prometheus() {
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || apt_install prometheus
+}
+
 ensure_toolchain() {
   command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (https://rustup.rs)"
   ensure_rust_target wasm32-wasip2
@@ -350,6 +357,8 @@ dev_app_variables() {
   export SPIN_VARIABLE_GAME_SERVER_KEY="${SPIN_VARIABLE_GAME_SERVER_KEY:-dev-only-game-server-key-do-not-use-in-production}"
   # 32 bytes as hex: the AES-256-GCM key provider tokens are stored under (dev only).
   export SPIN_VARIABLE_INTEGRATION_KEY="${SPIN_VARIABLE_INTEGRATION_KEY:-00000000000000000000000000000000000000000000000000000000000000de}"
+  # What a Prometheus scraper sends to GET /api/v1/metrics (dev only; empty = route off).
+  export SPIN_VARIABLE_METRICS_TOKEN="${SPIN_VARIABLE_METRICS_TOKEN-dev-only-metrics-token}"
   # The components can only check the secret per request; refuse a weak one here, before
   # anything starts (HS256 needs at least 256 bits; the sidecar refuses it too).
   [ "${#SPIN_VARIABLE_JWT_SECRET}" -ge 32 ] ||

@@ -22,7 +22,8 @@ COPY --from=build /out/rh-sidecar /usr/local/bin/rh-sidecar
 USER 10001:10001
 # In a container the sidecar must listen on every address (its default is loopback).
 ENV RH_SIDECAR_LISTEN=0.0.0.0:8001
-EXPOSE 8001
+# Prometheus metrics (GET /metrics) on a port of their own; unset, the sidecar serves none.
+EXPOSE 8001 9465
 # SIGTERM makes it close every client with 1001, then exit (docs/websocket.md).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/rh-sidecar"]

@@ -201,7 +201,8 @@ def check_dockerfiles(repo: Repo) -> list[str]:
             errors.append(f"{where}: must build one package with `cargo build --release --locked -p`")
         elif not entry or Path(entry.group(1)).name != package.group(1):
             errors.append(f"{where}: ENTRYPOINT must run the {package.group(1)} binary it builds")
-        exposed = re.findall(r"^EXPOSE\s+(\d+)", final, re.M)
+        exposed = [port.split("/")[0] for line in re.findall(r"^EXPOSE\s+(.+)$", final, re.M)
+                   for port in line.split()]
         if exposed and path.name == "sidecar.Dockerfile":
             for objects in repo.app_renders().values():
                 ports = {p.get("containerPort") for _, pod in workloads(objects) for c in containers(pod)

@@ -12,6 +12,8 @@ What ties deploy/ to the code, so that neither drifts alone:
 - sidecar/src: the sidecar Deployment sets only environment variables the binary reads,
   and its shutdown budget follows the close timeout in sidecar/src/config.rs;
 - tools/migrate/src: the Job runs a real subcommand with the variable rh-migrate reads;
+- deploy/monitoring (check_monitoring.py): alerts and panels read only series the code
+  exports, each alert has a section in docs/operations.md, promtool passes;
 - docs/deploy.md: every Secret key a manifest references and no overlay ships is one
   that the document's `kubectl create secret` commands create.
 """
@@ -28,6 +30,7 @@ from check_code import (
     check_trusted_proxies,
     check_variables,
 )
+from check_monitoring import check_monitoring
 from check_manifests import (
     check_dockerfiles,
     check_images,
@@ -53,6 +56,7 @@ CHECKS = [
     check_migrate,
     check_images,
     check_dockerfiles,
+    check_monitoring,
 ]
 
 

@@ -4,7 +4,9 @@ built-in kustomize and requires the same objects).
 
 Supported kustomization fields: `resources` (files and directories), `patches` (by
 `path`, strategic-merge patches that name their target by kind and name), `images`
-(`newName`/`newTag` on pod-template containers) and `namespace`. Anything else is an
+(`newName`/`newTag` on pod-template containers), `configMapGenerator` (from `files`, with
+`options.labels` and `options.disableNameSuffixHash: true`: the hash suffix kustomize
+would compute is not reproduced) and `namespace`. Anything else is an
 error rather than silently ignored, so deploy/ cannot start depending on a feature this
 renderer would get wrong.
 
@@ -22,7 +24,7 @@ from typing import Any
 
 import yaml
 
-SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "patches", "images", "namespace"}
+SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "patches", "images", "configMapGenerator", "namespace"}
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 # Kinds that are not namespaced (the `namespace` field leaves them alone).
@@ -100,6 +102,9 @@ def render(directory: Path) -> list[dict]:
         else:
             raise KustomizeError(f"{kpath}: resource {entry} does not exist")
 
+    for generator in kust.get("configMapGenerator") or []:
+        objects.append(generate_config_map(directory, generator, kpath))
+
     for patch in kust.get("patches") or []:
         if set(patch) != {"path"}:
             raise KustomizeError(f"{kpath}: only `patches: - path: FILE` is supported, got {patch}")
@@ -125,6 +130,26 @@ def render(directory: Path) -> list[dict]:
             raise KustomizeError(f"{kpath}: duplicate object {oid}")
         seen.add(oid)
     return objects
+
+
+def generate_config_map(directory: Path, generator: dict, kpath: Path) -> dict:
+    """A `configMapGenerator` entry: `name`, `files` (keyed by file name), `options`."""
+    if set(generator) - {"name", "files", "options"} or "name" not in generator:
+        raise KustomizeError(f"{kpath}: only configMapGenerator name/files/options are supported")
+    options = generator.get("options") or {}
+    if set(options) - {"labels", "disableNameSuffixHash"} or options.get("disableNameSuffixHash") is not True:
+        raise KustomizeError(f"{kpath}: configMapGenerator {generator['name']} needs "
+                             "options.disableNameSuffixHash: true (and no other option but labels)")
+    data = {}
+    for entry in generator.get("files") or []:
+        path = directory / entry
+        if not path.is_file():
+            raise KustomizeError(f"{kpath}: configMapGenerator file {entry} does not exist")
+        data[path.name] = path.read_text()
+    metadata: dict = {"name": generator["name"]}
+    if options.get("labels"):
+        metadata["labels"] = dict(options["labels"])
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data}
 
 
 def apply_patch(objects: list[dict], patch: dict, source: Path) -> None:

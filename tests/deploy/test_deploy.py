@@ -19,7 +19,8 @@ import kustomize
 
 ROOT = Path(__file__).resolve().parents[2]
 # What the checks read: a broken copy needs these and nothing else.
-COPIED = ["deploy", "spin.toml", "spin-worker.toml", "sidecar/src", "tools/migrate/src", "docs/deploy.md"]
+COPIED = ["deploy", "spin.toml", "spin-worker.toml", "sidecar/src", "tools/migrate/src", "docs/deploy.md",
+          "docs/operations.md", "runtime/src/telemetry", "runtime/host/src/observe.rs", "crates/app/src/metrics"]
 
 
 class RealTree(unittest.TestCase):
@@ -267,6 +268,34 @@ class BrokenCopies(unittest.TestCase):
     def test_an_unpinned_base_image_is_refused(self):
         self.broken("deploy/docker/migrate.Dockerfile", "FROM debian:bookworm-slim", "FROM debian",
                     "must be pinned")
+
+    def test_an_alert_on_a_series_nobody_exports_is_reported(self):
+        self.broken("deploy/monitoring/prometheusrule.yaml", "sum(rate(rh_admission_rejected_total[5m])) > 1",
+                    "sum(rate(rh_admission_refused_total[5m])) > 1", "reads rh_admission_refused_total")
+
+    def test_a_renamed_instrument_in_the_code_is_noticed(self):
+        self.broken("runtime/src/telemetry/instruments.rs", '.u64_counter("rh_admission_rejected")',
+                    '.u64_counter("rh_admission_refused")', "reads rh_admission_rejected_total")
+
+    def test_a_panel_on_a_missing_business_series_is_reported(self):
+        self.broken("crates/app/src/metrics/mod.rs", '"rh_queue_depth"', '"rh_queue_length"',
+                    "reads rh_queue_depth")
+
+    def test_an_alert_without_a_runbook_section_is_reported(self):
+        self.broken("docs/operations.md", "### RankedHonorFanoutLag", "### Fan-out lag",
+                    "runbook section #rankedhonorfanoutlag")
+
+    def test_a_sidecar_metrics_port_it_does_not_listen_on_is_refused(self):
+        self.broken("deploy/base/sidecar-deployment.yaml", 'value: "0.0.0.0:9465"', 'value: "0.0.0.0:9999"',
+                    "RH_SIDECAR_METRICS_LISTEN is '0.0.0.0:9999'")
+
+    def test_a_scrape_with_another_secret_than_the_apps_is_refused(self):
+        self.broken("deploy/monitoring/servicemonitor-app.yaml", "key: metrics_token", "key: jwt_secret",
+                    "takes metrics_token from rankedhonor-secrets/metrics_token")
+
+    def test_an_alert_that_no_longer_fires_fails_promtool(self):
+        self.broken("deploy/monitoring/prometheusrule.yaml", "rh_queue_oldest_wait_seconds) > 300",
+                    "rh_queue_oldest_wait_seconds) > 3000", "test rules failed")
 
 
 if __name__ == "__main__":
