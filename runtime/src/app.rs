@@ -72,9 +72,10 @@ impl App {
 
         let rc = RuntimeConfig::from_file(opts.runtime_config.as_deref())?;
         let telemetry = Arc::new(Telemetry::new(opts.prometheus_metrics, opts.otlp_metrics)?);
-        let services = HostServices::new(&rc, &loaded.dir, telemetry.meter())
-            .await
-            .context("initialising host services")?;
+        let services =
+            HostServices::new(&rc, &loaded.dir, telemetry.meter(), telemetry.recording())
+                .await
+                .context("initialising host services")?;
         let engine = engine::new_engine()?;
         let linker = instance::linker(&engine)?;
         let ticker = Arc::new(EpochTicker::start(engine.clone()));

@@ -23,7 +23,9 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView as _;
 
-use tracing::Instrument as _;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _};
+use opentelemetry::KeyValue;
 
 use crate::admission::Admission;
 use crate::instance::{ComponentContext, InstanceState};
@@ -121,37 +123,52 @@ impl HttpTrigger {
         if let Some(v) = &id_header {
             req.headers_mut().insert(REQUEST_ID, v.clone());
         }
-        // The span's name must be set before it is first entered (OpenTelemetry names a
-        // span when it starts), so the route is looked up here too; it is a trie lookup.
-        let span_name = match self.router.route(&path) {
-            Some(m) if !path.starts_with(WELL_KNOWN_PREFIX) => {
-                format!("{method} {}", m.route.template)
-            }
-            _ => method.to_string(),
-        };
-        let span = tracing::info_span!(
-            target: "rh_runtime::request",
-            "http_request",
-            otel.name = span_name,
-            otel.kind = "server",
-            http.request.method = %method,
-            url.path = %path,
-            http.route = tracing::field::Empty,
-            http.response.status_code = tracing::field::Empty,
-            request_id = %request_id,
+        // Named by the method until the route is known (semantic conventions: `{method}
+        // {route}`, renamed below).
+        let cx = telemetry::start_span(
+            &telemetry::remote_parent(req.headers()),
+            SpanKind::Server,
+            || method.to_string(),
+            || {
+                vec![
+                    KeyValue::new("http.request.method", method.to_string()),
+                    KeyValue::new("url.path", path.clone()),
+                    KeyValue::new("rh.request_id", request_id.clone()),
+                ]
+            },
         );
-        telemetry::set_remote_parent(&span, req.headers());
-        let (at, mut response) = self.dispatch(req, client).instrument(span.clone()).await;
+        // Only a sampled request carries its context down (to the guest's host calls and
+        // outbound requests); one the sampler dropped runs as if traces were off, so its
+        // outbound calls carry no traceparent and the callee samples on its own.
+        let (at, mut response) = if cx.span().span_context().is_sampled() {
+            self.dispatch(req, client).with_context(cx.clone()).await
+        } else {
+            self.dispatch(req, client).await
+        };
         let status = response.status().as_u16();
         let took = start.elapsed();
-        span.record("http.route", at.route);
-        span.record("http.response.status_code", status);
+        let span = cx.span();
+        if span.is_recording() {
+            span.update_name(format!("{method} {}", at.route));
+            span.set_attribute(KeyValue::new("http.route", at.route.to_owned()));
+            span.set_attribute(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status),
+            ));
+            if status >= 500 {
+                span.set_status(Status::error(""));
+            }
+        }
+        span.end();
         if let Some(v) = id_header {
             response.headers_mut().entry(REQUEST_ID).or_insert(v);
         }
+        // Not inside the span: a log line is not a span event (that would cost every
+        // exported trace an event), and it carries the request id itself.
         tracing::info!(
             target: "rh_runtime::request",
-            parent: &span,
+            parent: None,
+            request_id = %request_id,
             "{method} {path} {} {status} {:.2}ms",
             at.component,
             took.as_secs_f64() * 1000.0
@@ -340,24 +357,29 @@ async fn execute(
     let outparam = store.data_mut().http().new_response_outparam(tx)?;
 
     let component = component.clone();
-    let task = tokio::spawn(
-        async move {
-            // The instance (and whatever connections it opened) lives as long as this task.
-            let _slot = slot;
-            let start = Instant::now();
-            let proxy = component.pre.instantiate_async(&mut store).await?;
-            component
-                .ctx
-                .metrics
-                .instantiated(&component.ctx.id, "http", start.elapsed());
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, request, outparam)
-                .await
-        }
-        // Host calls made by the guest are children of the request's span.
-        .in_current_span(),
-    );
+    let guest = async move {
+        // The instance (and whatever connections it opened) lives as long as this task.
+        let _slot = slot;
+        let start = Instant::now();
+        let proxy = component.pre.instantiate_async(&mut store).await?;
+        component
+            .ctx
+            .metrics
+            .instantiated(&component.ctx.id, "http", start.elapsed());
+        proxy
+            .wasi_http_incoming_handler()
+            .call_handle(&mut store, request, outparam)
+            .await
+    };
+    // Host calls made by the guest are children of the request's span: its context goes
+    // along, when there is one (a guest is polled many times; a bare task saves each
+    // poll the context switch).
+    let cx = opentelemetry::Context::current();
+    let task = if cx.span().span_context().is_sampled() {
+        tokio::spawn(guest.with_context(cx))
+    } else {
+        tokio::spawn(guest)
+    };
     // If the client goes away (hyper drops this future, or later the response body), the
     // guest is stopped rather than left burning CPU for nobody, as Spin does.
     let abort = AbortOnDrop(task.abort_handle());

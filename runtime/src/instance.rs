@@ -147,10 +147,10 @@ impl WasiHttpHooks for OutboundHttp {
                 Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>,
             ))
         };
-        // wasmtime-wasi-http polls this on a task of its own: parent the host call's span
-        // on the guest's request span explicitly, or it would start a trace of its own.
-        let parent = tracing::Span::current();
-        Box::new(tracing::Instrument::instrument(
+        // wasmtime-wasi-http polls this on a task of its own: carry the guest's context
+        // (its request's span) over explicitly, or the call would start a trace of its own.
+        let parent = opentelemetry::Context::current();
+        Box::new(opentelemetry::context::FutureExt::with_context(
             async move {
                 services
                     .metrics()

@@ -19,11 +19,12 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use fred::prelude::*;
 use fred::types::config::ReconnectPolicy;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _};
+use opentelemetry::KeyValue;
 use rh_spin_host::bindings::redis_trigger::fermyon::spin::redis_types::Error as RedisError;
 use rh_spin_host::bindings::RedisTriggerPre;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::Instrument as _;
 use wasmtime::component::InstancePre;
 use wasmtime::Store;
 
@@ -223,19 +224,28 @@ impl Handler {
     async fn handle(&self, channel: &str, payload: Vec<u8>) {
         let start = std::time::Instant::now();
         // One span per message, as one per request: the handler's host calls are its children.
-        let span = tracing::info_span!(
-            target: "rh_runtime::message",
-            "redis_message",
-            otel.name = %format!("redis {channel}"),
-            otel.kind = "consumer",
-            messaging.destination.name = %channel,
-            component = %self.ctx.id,
+        let cx = crate::telemetry::start_span(
+            &opentelemetry::Context::new(),
+            SpanKind::Consumer,
+            || format!("redis {channel}"),
+            || {
+                vec![
+                    KeyValue::new("messaging.destination.name", channel.to_owned()),
+                    KeyValue::new("rh.component", self.ctx.id.to_string()),
+                ]
+            },
         );
-        let outcome = self.call(payload).instrument(span.clone()).await;
+        let outcome =
+            opentelemetry::context::FutureExt::with_context(self.call(payload), cx.clone()).await;
         let ms = start.elapsed().as_secs_f64() * 1000.0;
         let ok = matches!(outcome, Ok(Ok(())));
         self.ctx.metrics.delivery(&self.ctx.id, channel, ok);
-        span.in_scope(|| match outcome {
+        let span = cx.span();
+        if !ok && span.is_recording() {
+            span.set_status(Status::error(""));
+        }
+        span.end();
+        match outcome {
             Ok(Ok(())) => {
                 tracing::info!(target: "rh_runtime::message", "redis {channel} {} ok {ms:.2}ms", self.ctx.id)
             }
@@ -244,7 +254,7 @@ impl Handler {
                 self.ctx.id
             ),
             Err(e) => tracing::error!("redis {channel} {}: handler failed: {e:?}", self.ctx.id),
-        });
+        }
     }
 
     async fn call(&self, payload: Vec<u8>) -> anyhow::Result<Result<(), RedisError>> {

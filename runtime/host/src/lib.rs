@@ -57,14 +57,16 @@ pub struct HostServices {
 impl HostServices {
     /// Sets up the key-value stores of `rc` (file paths relative to `app_dir`). Connections
     /// (MySQL, Redis, a Redis key-value store) are made lazily, on first use, as Spin does.
-    /// Host calls are recorded on `meter` ([`observe`]).
+    /// Host calls are recorded on `meter` ([`observe`]) when `recording` (something reads
+    /// the meter); their spans are made either way, for traces.
     pub async fn new(
         rc: &RuntimeConfig,
         app_dir: &Path,
         meter: &opentelemetry::metrics::Meter,
+        recording: bool,
     ) -> anyhow::Result<Arc<Self>> {
         Ok(Arc::new(Self {
-            metrics: observe::HostMetrics::new(meter),
+            metrics: observe::HostMetrics::new(meter, recording),
             mysql: mysql::MysqlPools::default(),
             redis: redis::RedisPools::default(),
             kv: key_value::KvStores::new(&rc.key_value_stores, app_dir)?,

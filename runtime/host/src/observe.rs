@@ -1,5 +1,6 @@
-//! Host calls as an operator sees them: one span per call (a child of the request's or the
-//! message's span, so a trace shows where a request spent its time) and two instruments,
+//! Host calls as an operator sees them: one OpenTelemetry span per call (a child of the
+//! request's or the message's span, the current OpenTelemetry context, so a trace shows
+//! where a request spent its time) and two instruments,
 //! `rh_host_calls_total{component,interface,outcome}` and
 //! `rh_host_call_duration_seconds{component,interface}`.
 //!
@@ -9,9 +10,10 @@
 use std::future::Future;
 use std::time::Instant;
 
+use opentelemetry::context::FutureExt as _;
 use opentelemetry::metrics::{Counter, Histogram, Meter};
-use opentelemetry::KeyValue;
-use tracing::Instrument as _;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
+use opentelemetry::{Context, KeyValue};
 
 /// Buckets (seconds) for host calls: a Redis round trip on loopback is ~50 µs, a MySQL
 /// statement a few ms, an outbound HTTP call or a lock wait up to seconds.
@@ -43,13 +45,16 @@ impl Interface {
 /// The host-call instruments, shared by every instance.
 #[derive(Clone)]
 pub struct HostMetrics {
+    /// False when nothing reads the meter (see `rh_runtime::telemetry`): skip the labels.
+    enabled: bool,
     calls: Counter<u64>,
     duration: Histogram<f64>,
 }
 
 impl HostMetrics {
-    pub fn new(meter: &Meter) -> Self {
+    pub fn new(meter: &Meter, enabled: bool) -> Self {
         HostMetrics {
+            enabled,
             calls: meter
                 .u64_counter("rh_host_calls")
                 .with_description("Host calls made by guests, by interface and outcome")
@@ -65,6 +70,9 @@ impl HostMetrics {
 
     /// Records one finished call.
     pub fn record(&self, component: &str, interface: Interface, ok: bool, seconds: f64) {
+        if !self.enabled {
+            return;
+        }
         let component = KeyValue::new("component", component.to_owned());
         let iface = KeyValue::new("interface", interface.as_str());
         self.duration
@@ -82,20 +90,31 @@ impl HostMetrics {
         name: &'static str,
         call: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
-        let span = tracing::info_span!(
-            target: "rh_host_call",
-            "host_call",
-            otel.name = name,
-            otel.kind = "client",
-            rh.component = component,
-            rh.interface = interface.as_str(),
-            otel.status_code = tracing::field::Empty,
-        );
         let start = Instant::now();
-        let result = call.instrument(span.clone()).await;
-        if result.is_err() {
-            span.record("otel.status_code", "ERROR");
-        }
+        // A child span only inside a sampled request or message: with traces off (no
+        // parent at all) or a request the sampler dropped, the call runs bare.
+        let parent = Context::current();
+        let result = if parent.span().span_context().is_sampled() {
+            let tracer = opentelemetry::global::tracer("rh-runtime");
+            let span = tracer
+                .span_builder(name)
+                .with_kind(SpanKind::Client)
+                .with_attributes([
+                    KeyValue::new("rh.component", component.to_owned()),
+                    KeyValue::new("rh.interface", interface.as_str()),
+                ])
+                .start_with_context(&tracer, &parent);
+            let cx = parent.with_span(span);
+            let result = call.with_context(cx.clone()).await;
+            let span = cx.span();
+            if result.is_err() {
+                span.set_status(Status::error("the guest got an error"));
+            }
+            span.end();
+            result
+        } else {
+            call.await
+        };
         self.record(
             component,
             interface,

@@ -23,6 +23,9 @@ pub const INSTANTIATE_BUCKETS: &[f64] = &[
 
 /// What the HTTP trigger, the admission queue and the Redis trigger record.
 pub struct RuntimeMetrics {
+    /// False when nothing reads the meter: the instruments would be no-ops, so the calls
+    /// skip building their labels too.
+    enabled: bool,
     requests: Counter<u64>,
     request_duration: Histogram<f64>,
     instantiate: Histogram<f64>,
@@ -48,8 +51,9 @@ impl RouteLabels<'static> {
 }
 
 impl RuntimeMetrics {
-    pub fn new(meter: &Meter) -> Self {
+    pub fn new(meter: &Meter, enabled: bool) -> Self {
         RuntimeMetrics {
+            enabled,
             requests: meter
                 .u64_counter("rh_http_requests")
                 .with_description(
@@ -95,6 +99,9 @@ impl RuntimeMetrics {
 
     /// One finished request (its response head is ready).
     pub fn request(&self, at: RouteLabels<'_>, method: &http::Method, status: u16, took: Duration) {
+        if !self.enabled {
+            return;
+        }
         let component = KeyValue::new("component", at.component.to_owned());
         let route = KeyValue::new("route", at.route.to_owned());
         self.request_duration
@@ -111,6 +118,9 @@ impl RuntimeMetrics {
     }
 
     pub fn instantiated(&self, component: &str, trigger: &'static str, took: Duration) {
+        if !self.enabled {
+            return;
+        }
         self.instantiate.record(
             took.as_secs_f64(),
             &[
@@ -123,7 +133,9 @@ impl RuntimeMetrics {
     /// A request starts waiting for a slot; the returned guard counts it as waiting until
     /// it is admitted or refused.
     pub fn waiting(&self) -> Waiting<'_> {
-        self.waiting.add(1, &[]);
+        if self.enabled {
+            self.waiting.add(1, &[]);
+        }
         Waiting {
             metrics: self,
             start: std::time::Instant::now(),
@@ -131,14 +143,21 @@ impl RuntimeMetrics {
     }
 
     pub fn slot_taken(&self) {
-        self.in_flight.add(1, &[]);
+        if self.enabled {
+            self.in_flight.add(1, &[]);
+        }
     }
 
     pub fn slot_freed(&self) {
-        self.in_flight.add(-1, &[]);
+        if self.enabled {
+            self.in_flight.add(-1, &[]);
+        }
     }
 
     pub fn delivery(&self, component: &str, channel: &str, ok: bool) {
+        if !self.enabled {
+            return;
+        }
         self.deliveries.add(
             1,
             &[
@@ -160,6 +179,9 @@ impl Waiting<'_> {
     /// It got a slot (`true`) or timed out and gets a 503 (`false`).
     pub fn done(self, admitted: bool) {
         let m = self.metrics;
+        if !m.enabled {
+            return;
+        }
         m.admission_wait
             .record(self.start.elapsed().as_secs_f64(), &[]);
         if !admitted {
@@ -171,7 +193,9 @@ impl Waiting<'_> {
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         // Also when the client went away while waiting (hyper dropped the future).
-        self.metrics.waiting.add(-1, &[]);
+        if self.metrics.enabled {
+            self.metrics.waiting.add(-1, &[]);
+        }
     }
 }
 

@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 use anyhow::Context as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_subscriber::filter::{EnvFilter, Targets};
+use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt as _, LevelFilter};
+use tracing_subscriber::layer::Filter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::Layer as _;
@@ -32,6 +33,19 @@ impl LogFormat {
 }
 
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
+static TRACES: OnceLock<bool> = OnceLock::new();
+static TRACER: OnceLock<opentelemetry_sdk::trace::SdkTracer> = OnceLock::new();
+
+/// The process's tracer (set with [`TRACES`]); only called when [`traces_exported`].
+pub(crate) fn tracer() -> &'static opentelemetry_sdk::trace::SdkTracer {
+    TRACER.get().expect("traces_exported() implies a tracer")
+}
+
+/// Whether this process exports spans ([`init_logging`] with OTLP configured): without it
+/// no span is built, so nothing needs to prepare one.
+pub fn traces_exported() -> bool {
+    TRACES.get().copied().unwrap_or(false)
+}
 
 /// The format [`init_logging`] chose (text when it never ran, as in the in-process tests).
 pub(crate) fn format() -> LogFormat {
@@ -63,12 +77,20 @@ impl Logging {
 /// spans are exported too, whatever `RUST_LOG` says. Call once, inside the Tokio runtime.
 pub fn init_logging(format: LogFormat) -> anyhow::Result<Logging> {
     let _ = FORMAT.set(format);
-    // Host-call spans are for traces only: the log never shows them (they hold no events),
-    // so leaving them out of its filter means they cost nothing when traces are off.
+    // Spans are for traces only: the log takes events alone, and each request's line
+    // carries its own request id. A span the log layer sees costs a formatted copy of its
+    // fields per request (and makes every line longer); with traces off, no layer wants
+    // the spans, so they are not even built.
     let filter = || {
-        EnvFilter::try_from_default_env()
+        let env = EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| "info,wasmtime=warn,fred=warn".into())
-            .add_directive("rh_host_call=off".parse().expect("a valid directive"))
+            .add_directive("rh_host_call=off".parse().expect("a valid directive"));
+        // The combined filter keeps EnvFilter's level hint: without one, `log` records of
+        // every level from the dependencies would be built and dispatched only to be
+        // dropped (a fifth of a trivial route's throughput).
+        let hint = Filter::<tracing_subscriber::Registry>::max_level_hint(&env)
+            .unwrap_or(LevelFilter::TRACE);
+        env.and(filter_fn(|meta| meta.is_event()).with_max_level_hint(hint))
     };
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let fmt = match format {
@@ -79,7 +101,7 @@ pub fn init_logging(format: LogFormat) -> anyhow::Result<Logging> {
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
-            .with_current_span(true)
+            .with_current_span(false)
             .with_span_list(false)
             .with_writer(std::io::stderr)
             .with_filter(filter())
@@ -87,7 +109,7 @@ pub fn init_logging(format: LogFormat) -> anyhow::Result<Logging> {
     };
 
     let mut tracer = None;
-    let otel = if super::otlp_configured("TRACES") {
+    if super::otlp_configured("TRACES") {
         // Endpoint, headers, timeout and the sampler (OTEL_TRACES_SAMPLER) come from the
         // OTEL_* variables, as Spin reads them.
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -104,25 +126,17 @@ pub fn init_logging(format: LogFormat) -> anyhow::Result<Logging> {
             .with_span_processor(processor)
             .with_resource(super::resource())
             .build();
-        let layer = tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("rh-runtime"))
-            .with_filter(
-                Targets::new()
-                    .with_target("rh_runtime::request", tracing::Level::INFO)
-                    .with_target("rh_runtime::message", tracing::Level::INFO)
-                    .with_target("rh_host_call", tracing::Level::INFO),
-            );
+        // Global, as the host crate's host-call spans find it there.
+        opentelemetry::global::set_tracer_provider(provider.clone());
         opentelemetry::global::set_text_map_propagator(
             opentelemetry_sdk::propagation::TraceContextPropagator::new(),
         );
+        let _ = TRACER.set(provider.tracer("rh-runtime"));
         tracer = Some(provider);
-        Some(layer)
-    } else {
-        None
-    };
+        let _ = TRACES.set(true);
+    }
     tracing_subscriber::registry()
         .with(fmt)
-        .with(otel)
         .try_init()
         .context("installing the log subscriber")?;
     Ok(Logging { tracer })
@@ -146,19 +160,37 @@ pub fn request_id(headers: &http::HeaderMap) -> String {
         });
     match given {
         Some(id) => id.to_string(),
-        None => {
-            let mut bytes = [0u8; 16];
-            if getrandom::fill(&mut bytes).is_err() {
-                // No entropy (never on Linux): still unique enough to correlate lines.
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or_default();
-                bytes = nanos.to_le_bytes();
-            }
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        }
+        None => fresh_request_id(),
     }
+}
+
+/// 32 hex digits: a random per-process half and a counter scrambled by SplitMix64, so ids
+/// are unique across processes and restarts without a system call per request. They
+/// correlate log lines; nothing relies on them being unpredictable.
+fn fresh_request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PROCESS: OnceLock<u64> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let process = *PROCESS.get_or_init(|| {
+        let mut bytes = [0u8; 8];
+        if getrandom::fill(&mut bytes).is_err() {
+            // No entropy (never on Linux): the start time still tells processes apart.
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or_default();
+            bytes = nanos.to_le_bytes();
+        }
+        u64::from_le_bytes(bytes)
+    });
+    let mut z = COUNTER
+        .fetch_add(1, Ordering::Relaxed)
+        .wrapping_add(process)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    format!("{process:016x}{z:016x}")
 }
 
 #[cfg(test)]

@@ -6,11 +6,14 @@
 //!   `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`) is set, as
 //!   Spin reads them, the same instruments are also pushed over OTLP (HTTP with protobuf,
 //!   Spin's default protocol; gRPC and JSON are not built in).
-//! - **Traces**: [`init_logging`] (once per process) adds an OpenTelemetry layer to the
-//!   `tracing` subscriber when `OTEL_EXPORTER_OTLP_ENDPOINT` or
-//!   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set. The HTTP trigger opens one span per
-//!   request (its parent taken from the request's `traceparent`), every host call a child
-//!   span, and outbound HTTP carries the trace on in its own `traceparent`.
+//! - **Traces**: [`init_logging`] (once per process) installs an OpenTelemetry tracer when
+//!   `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set (with
+//!   the sampler of `OTEL_TRACES_SAMPLER`). The HTTP trigger opens one span per request
+//!   ([`start_span`], its parent taken from the request's `traceparent`), every host call a
+//!   child span (the request's span travels as the current OpenTelemetry context), and
+//!   outbound HTTP carries the trace on in its own `traceparent`. The spans are made with
+//!   the OpenTelemetry API directly, not through `tracing`: a request the sampler drops
+//!   then costs next to nothing, and with traces off nothing at all.
 //! - **Logs**: text, or JSON lines with `RH_LOG_FORMAT=json`; every request has an id
 //!   (`X-Request-Id` from the client, else generated) that is in its log lines, its
 //!   component's output lines and its response.
@@ -26,12 +29,14 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use opentelemetry::metrics::{Meter, MeterProvider as _};
+use opentelemetry::trace::{Span as _, SpanKind, TraceContextExt as _, Tracer as _};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::Resource;
 
 pub use instruments::RuntimeMetrics;
 pub(crate) use logging::format as logging_format;
-pub use logging::{init_logging, request_id, LogFormat, Logging};
+pub use logging::{init_logging, request_id, traces_exported, LogFormat, Logging};
 pub use server::serve_metrics;
 
 /// Whether the OpenTelemetry environment asks for an OTLP export of `signal` ("TRACES",
@@ -56,6 +61,7 @@ pub(crate) fn resource() -> Resource {
 pub struct Telemetry {
     provider: SdkMeterProvider,
     prometheus: bool,
+    recording: bool,
     registry: prometheus::Registry,
     meter: Meter,
     runtime: Arc<RuntimeMetrics>,
@@ -97,14 +103,20 @@ impl Telemetry {
         }
         let provider = builder.build();
         let meter = provider.meter("rh-runtime");
-        let runtime = Arc::new(RuntimeMetrics::new(&meter));
+        let runtime = Arc::new(RuntimeMetrics::new(&meter, prometheus || otlp));
         Ok(Telemetry {
             provider,
             prometheus,
+            recording: prometheus || otlp,
             registry,
             meter,
             runtime,
         })
+    }
+
+    /// Whether any reader takes the metrics (a Prometheus listener or OTLP).
+    pub fn recording(&self) -> bool {
+        self.recording
     }
 
     /// Whether [`Telemetry::render`] has anything to render.
@@ -140,23 +152,47 @@ impl Telemetry {
     }
 }
 
-/// Makes `span` a child of the caller's trace when the request carries a W3C
-/// `traceparent` (a no-op unless traces are exported: the propagator is set only then).
-pub fn set_remote_parent(span: &tracing::Span, headers: &http::HeaderMap) {
-    if !headers.contains_key("traceparent") {
-        return;
+/// The caller's trace when the request carries a W3C `traceparent` and traces are
+/// exported; else an empty context (the span made under it starts a trace).
+pub fn remote_parent(headers: &http::HeaderMap) -> Context {
+    if !traces_exported() || !headers.contains_key("traceparent") {
+        return Context::new();
     }
-    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-    let cx =
-        opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
-    let _ = span.set_parent(cx);
+    opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)))
 }
 
-/// Adds the current span's `traceparent` (and `tracestate`) to an outgoing request, so the
-/// service called joins the trace. A no-op unless traces are exported.
+/// Starts the span of one request or message under `parent` and returns the context that
+/// holds it: run the work `.with_context(cx)`, and its host calls become the span's
+/// children. With traces off this is an empty context and costs nothing: the name and
+/// the attributes are not even built.
+pub fn start_span(
+    parent: &Context,
+    kind: SpanKind,
+    name: impl FnOnce() -> String,
+    attributes: impl FnOnce() -> Vec<KeyValue>,
+) -> Context {
+    if !traces_exported() {
+        return Context::new();
+    }
+    let tracer = logging::tracer();
+    let mut span = tracer
+        .span_builder(name())
+        .with_kind(kind)
+        .start_with_context(tracer, parent);
+    // Only a span the sampler kept is worth its attributes.
+    if span.is_recording() {
+        span.set_attributes(attributes());
+    }
+    parent.with_span(span)
+}
+
+/// Adds the current context's `traceparent` (and `tracestate`) to an outgoing request, so
+/// the service called joins the trace. A no-op unless traces are exported.
 pub fn inject_current(headers: &mut http::HeaderMap) {
-    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-    let cx = tracing::Span::current().context();
+    if !traces_exported() {
+        return;
+    }
+    let cx = Context::current();
     opentelemetry::global::get_text_map_propagator(|p| {
         p.inject_context(&cx, &mut HeaderInjector(headers))
     });
