@@ -221,6 +221,28 @@ impl Backend {
 
 impl key_value::Host for SpinHostState {}
 
+impl SpinHostState {
+    /// One key-value call as an observed host call. The future holds its own handles on
+    /// the services and the config (the host state itself is not `Sync`).
+    fn observed<T, F>(
+        &self,
+        name: &'static str,
+        call: F,
+    ) -> impl std::future::Future<Output = Result<T, Error>> + Send + use<T, F>
+    where
+        F: std::future::Future<Output = Result<T, Error>> + Send,
+        T: Send,
+    {
+        let (services, cfg) = (self.services.clone(), self.cfg.clone());
+        async move {
+            services
+                .metrics
+                .observe(&cfg.component_id, Interface::KeyValue, name, call)
+                .await
+        }
+    }
+}
+
 impl key_value::HostStore for SpinHostState {
     async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<KvStore>, Error>> {
         if !self.cfg.key_value_stores.contains(&label) {
@@ -245,16 +267,7 @@ impl key_value::HostStore for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::KeyValue,
-                "key_value.get",
-                backend.get(key),
-            )
-            .await)
+        Ok(self.observed("key_value.get", backend.get(key)).await)
     }
 
     async fn set(
@@ -265,14 +278,7 @@ impl key_value::HostStore for SpinHostState {
     ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&store)?.backend.clone();
         Ok(self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::KeyValue,
-                "key_value.set",
-                backend.set(key, value),
-            )
+            .observed("key_value.set", backend.set(key, value))
             .await)
     }
 
@@ -282,16 +288,7 @@ impl key_value::HostStore for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::KeyValue,
-                "key_value.delete",
-                backend.delete(key),
-            )
-            .await)
+        Ok(self.observed("key_value.delete", backend.delete(key)).await)
     }
 
     async fn exists(
@@ -300,16 +297,7 @@ impl key_value::HostStore for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::KeyValue,
-                "key_value.exists",
-                backend.exists(key),
-            )
-            .await)
+        Ok(self.observed("key_value.exists", backend.exists(key)).await)
     }
 
     async fn get_keys(
@@ -318,14 +306,7 @@ impl key_value::HostStore for SpinHostState {
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
         Ok(self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::KeyValue,
-                "key_value.get_keys",
-                backend.get_keys(),
-            )
+            .observed("key_value.get_keys", backend.get_keys())
             .await)
     }
 

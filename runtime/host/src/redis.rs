@@ -204,6 +204,19 @@ fn other(e: impl std::fmt::Display) -> Error {
     Error::Other(e.to_string())
 }
 
+/// One guest Redis command as an observed host call (`observe` with this component's id).
+/// A macro, not a method: it borrows `services` and `cfg` while `table` is borrowed for the
+/// connection.
+macro_rules! observed {
+    ($host:ident, $name:literal, $call:expr) => {
+        $host
+            .services
+            .metrics
+            .observe(&$host.cfg.component_id, Interface::Redis, $name, $call)
+            .await
+    };
+}
+
 impl redis::Host for SpinHostState {}
 impl crate::bindings::redis_trigger::fermyon::spin::redis_types::Host for SpinHostState {}
 
@@ -251,24 +264,13 @@ impl redis::HostConnection for SpinHostState {
     ) -> wasmtime::Result<Result<(), Error>> {
         let conn = self.table.get_mut(&conn)?;
         let call = async {
-            let r = conn
-                .client
+            conn.client
                 .publish::<i64, _, _>(channel, payload)
                 .await
                 .map(|_| ())
-                .map_err(other);
-            r
+                .map_err(other)
         };
-        let r = self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::Redis,
-                "redis.publish",
-                call,
-            )
-            .await;
+        let r = observed!(self, "redis.publish", call);
         Ok(conn.check(r))
     }
 
@@ -280,21 +282,16 @@ impl redis::HostConnection for SpinHostState {
         let conn = self.table.get_mut(&conn)?;
         let call = async {
             let frame = run(&conn.client, "GET", vec![Value::from(key)]).await;
-            let r = frame.and_then(|f| match f {
+            frame.and_then(|f| match f {
                 Resp3Frame::Null => Ok(None),
                 Resp3Frame::BlobString { data, .. } => Ok(Some(data.to_vec())),
                 Resp3Frame::SimpleString { data, .. } => Ok(Some(data.to_vec())),
                 other => Err(Error::Other(format!(
                     "unexpected response to GET: {other:?}"
                 ))),
-            });
-            r
+            })
         };
-        let r = self
-            .services
-            .metrics
-            .observe(&self.cfg.component_id, Interface::Redis, "redis.get", call)
-            .await;
+        let r = observed!(self, "redis.get", call);
         Ok(conn.check(r))
     }
 
@@ -306,20 +303,15 @@ impl redis::HostConnection for SpinHostState {
     ) -> wasmtime::Result<Result<(), Error>> {
         let conn = self.table.get_mut(&conn)?;
         let call = async {
-            let r = run(
+            run(
                 &conn.client,
                 "SET",
                 vec![Value::from(key), Value::Bytes(value.into())],
             )
             .await
-            .map(|_| ());
-            r
+            .map(|_| ())
         };
-        let r = self
-            .services
-            .metrics
-            .observe(&self.cfg.component_id, Interface::Redis, "redis.set", call)
-            .await;
+        let r = observed!(self, "redis.set", call);
         Ok(conn.check(r))
     }
 
@@ -329,15 +321,8 @@ impl redis::HostConnection for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<i64, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let call = async {
-            let r = conn.client.incr::<i64, _>(key).await.map_err(other);
-            r
-        };
-        let r = self
-            .services
-            .metrics
-            .observe(&self.cfg.component_id, Interface::Redis, "redis.incr", call)
-            .await;
+        let call = async { conn.client.incr::<i64, _>(key).await.map_err(other) };
+        let r = observed!(self, "redis.incr", call);
         Ok(conn.check(r))
     }
 
@@ -347,15 +332,8 @@ impl redis::HostConnection for SpinHostState {
         keys: Vec<String>,
     ) -> wasmtime::Result<Result<u32, Error>> {
         let conn = self.table.get_mut(&conn)?;
-        let call = async {
-            let r = conn.client.del::<u32, _>(keys).await.map_err(other);
-            r
-        };
-        let r = self
-            .services
-            .metrics
-            .observe(&self.cfg.component_id, Interface::Redis, "redis.del", call)
-            .await;
+        let call = async { conn.client.del::<u32, _>(keys).await.map_err(other) };
+        let r = observed!(self, "redis.del", call);
         Ok(conn.check(r))
     }
 
@@ -367,18 +345,12 @@ impl redis::HostConnection for SpinHostState {
     ) -> wasmtime::Result<Result<u32, Error>> {
         let conn = self.table.get_mut(&conn)?;
         let call = async {
-            let r = conn
-                .client
+            conn.client
                 .sadd::<u32, _, _>(key, values)
                 .await
-                .map_err(other);
-            r
+                .map_err(other)
         };
-        let r = self
-            .services
-            .metrics
-            .observe(&self.cfg.component_id, Interface::Redis, "redis.sadd", call)
-            .await;
+        let r = observed!(self, "redis.sadd", call);
         Ok(conn.check(r))
     }
 
@@ -389,23 +361,12 @@ impl redis::HostConnection for SpinHostState {
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let conn = self.table.get_mut(&conn)?;
         let call = async {
-            let r = conn
-                .client
+            conn.client
                 .smembers::<Vec<String>, _>(key)
                 .await
-                .map_err(other);
-            r
+                .map_err(other)
         };
-        let r = self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::Redis,
-                "redis.smembers",
-                call,
-            )
-            .await;
+        let r = observed!(self, "redis.smembers", call);
         Ok(conn.check(r))
     }
 
@@ -417,18 +378,12 @@ impl redis::HostConnection for SpinHostState {
     ) -> wasmtime::Result<Result<u32, Error>> {
         let conn = self.table.get_mut(&conn)?;
         let call = async {
-            let r = conn
-                .client
+            conn.client
                 .srem::<u32, _, _>(key, values)
                 .await
-                .map_err(other);
-            r
+                .map_err(other)
         };
-        let r = self
-            .services
-            .metrics
-            .observe(&self.cfg.component_id, Interface::Redis, "redis.srem", call)
-            .await;
+        let r = observed!(self, "redis.srem", call);
         Ok(conn.check(r))
     }
 
@@ -450,22 +405,12 @@ impl redis::HostConnection for SpinHostState {
                     RedisParameter::Binary(v) => Value::Bytes(v.into()),
                 })
                 .collect();
-            let r = run(&conn.client, &command, args).await.and_then(|frame| {
+            run(&conn.client, &command, args).await.and_then(|frame| {
                 let mut results = Vec::new();
                 flatten(frame, &mut results).map(|()| results)
-            });
-            r
+            })
         };
-        let r = self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::Redis,
-                "redis.execute",
-                call,
-            )
-            .await;
+        let r = observed!(self, "redis.execute", call);
         Ok(conn.check(r))
     }
 
