@@ -1,5 +1,5 @@
-//! The process's `tracing` subscriber (text or JSON lines, plus the OpenTelemetry layer when
-//! traces are exported) and request ids.
+//! The process's `tracing` subscriber (text or JSON lines), the OpenTelemetry tracer when
+//! traces are exported, and request ids.
 
 use std::sync::OnceLock;
 
@@ -73,18 +73,18 @@ impl Logging {
 }
 
 /// Installs the process's subscriber: `RUST_LOG` (default `info`) picks what is logged;
-/// with OTLP configured for traces ([`super::otlp_configured`]), request and host-call
-/// spans are exported too, whatever `RUST_LOG` says. Call once, inside the Tokio runtime.
+/// with OTLP configured for traces ([`super::otlp_configured`]), it also installs the
+/// OpenTelemetry tracer (global, with the W3C propagator) that request, message and
+/// host-call spans are made with, whatever `RUST_LOG` says. Call once, inside the Tokio runtime.
 pub fn init_logging(format: LogFormat) -> anyhow::Result<Logging> {
     let _ = FORMAT.set(format);
-    // Spans are for traces only: the log takes events alone, and each request's line
-    // carries its own request id. A span the log layer sees costs a formatted copy of its
-    // fields per request (and makes every line longer); with traces off, no layer wants
-    // the spans, so they are not even built.
+    // The log takes events alone, and each request's line carries its own request id. A
+    // `tracing` span (a dependency's) the log layer saw would cost a formatted copy of its
+    // fields and lengthen every line inside it; the runtime's own spans are OpenTelemetry
+    // spans and never reach this subscriber.
     let filter = || {
         let env = EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| "info,wasmtime=warn,fred=warn".into())
-            .add_directive("rh_host_call=off".parse().expect("a valid directive"));
+            .unwrap_or_else(|_| "info,wasmtime=warn,fred=warn".into());
         // The combined filter keeps EnvFilter's level hint: without one, `log` records of
         // every level from the dependencies would be built and dispatched only to be
         // dropped (a fifth of a trivial route's throughput).
