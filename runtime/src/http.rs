@@ -107,7 +107,7 @@ impl HttpTrigger {
     }
 
     /// One request: its id and span, then [`Self::dispatch`], then its metrics and the
-    /// access log line (inside the span, so the line carries the request id).
+    /// access log line (which carries the request id).
     async fn handle(
         &self,
         mut req: Request<Incoming>,
@@ -118,7 +118,7 @@ impl HttpTrigger {
         let path = req.uri().path().to_string();
         // The guest sees the same id the runtime logs (its `X-Request-Id` header); on real
         // Spin rh-infra makes one itself when the client sent none.
-        let request_id = telemetry::request_id(req.headers());
+        let request_id: Arc<str> = telemetry::request_id(req.headers()).into();
         let id_header = HeaderValue::from_str(&request_id).ok();
         if let Some(v) = &id_header {
             req.headers_mut().insert(REQUEST_ID, v.clone());
@@ -133,7 +133,7 @@ impl HttpTrigger {
                 vec![
                     KeyValue::new("http.request.method", method.to_string()),
                     KeyValue::new("url.path", path.clone()),
-                    KeyValue::new("rh.request_id", request_id.clone()),
+                    KeyValue::new("rh.request_id", request_id.to_string()),
                 ]
             },
         );
@@ -141,9 +141,11 @@ impl HttpTrigger {
         // outbound requests); one the sampler dropped runs as if traces were off, so its
         // outbound calls carry no traceparent and the callee samples on its own.
         let (at, mut response) = if cx.span().span_context().is_sampled() {
-            self.dispatch(req, client).with_context(cx.clone()).await
+            self.dispatch(req, client, &request_id)
+                .with_context(cx.clone())
+                .await
         } else {
-            self.dispatch(req, client).await
+            self.dispatch(req, client, &request_id).await
         };
         let status = response.status().as_u16();
         let took = start.elapsed();
@@ -181,6 +183,7 @@ impl HttpTrigger {
         &self,
         req: Request<Incoming>,
         client: SocketAddr,
+        request_id: &Arc<str>,
     ) -> (RouteLabels<'_>, Response<HyperOutgoingBody>) {
         let (mut parts, body) = req.into_parts();
         let uri = parts.uri.clone();
@@ -239,7 +242,7 @@ impl HttpTrigger {
         }
         let req = Request::from_parts(parts, body);
 
-        match execute(component, req, slot).await {
+        match execute(component, req, slot, request_id.clone()).await {
             Ok(resp) => (id, resp),
             Err(e) => {
                 tracing::error!(component = %route.component_id, "request failed: {e:?}");
@@ -337,13 +340,12 @@ async fn execute(
     component: &Arc<HttpComponent>,
     req: Request<Full<Bytes>>,
     slot: Slot,
+    request_id: Arc<str>,
 ) -> anyhow::Result<Response<HyperOutgoingBody>> {
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(Arc::<str>::from);
-    let mut store = Store::new(component.pre.engine(), component.ctx.new_state(request_id));
+    let mut store = Store::new(
+        component.pre.engine(),
+        component.ctx.new_state(Some(request_id)),
+    );
     store.set_epoch_deadline(1);
     store.epoch_deadline_async_yield_and_update(1);
 

@@ -22,7 +22,7 @@ pub struct Metrics {
     pub fanout: Histogram,
     pub slow_consumer_closes: IntCounter,
     pub redis_reconnects: IntCounter,
-    pub auth_refusals: IntCounterVec,
+    auth_refusals: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -84,6 +84,11 @@ impl Metrics {
         }
     }
 
+    /// A connection refused at authentication, by the protocol's error code.
+    pub fn auth_refused(&self, reason: &str) {
+        self.auth_refusals.with_label_values(&[reason]).inc();
+    }
+
     /// Everything, plus `rh_sidecar_subscriptions{channel_kind}` from `subscriptions`.
     pub fn render(&self, subscriptions: &[(String, usize)]) -> String {
         let mut families = self.registry.gather();
@@ -123,7 +128,7 @@ mod tests {
     fn renders_every_family_with_subscriptions_by_kind() {
         let m = Metrics::new();
         m.open_connections.inc();
-        m.auth_refusals.with_label_values(&["invalid_token"]).inc();
+        m.auth_refused("invalid_token");
         m.fanout.observe(0.002);
         let text = m.render(&[("rankings".into(), 3), ("user".into(), 1)]);
         assert!(text.contains("rh_sidecar_open_connections 1"), "{text}");

@@ -252,12 +252,7 @@ where
             Ok(token) => token,
             Err((code, message)) => {
                 if code != "closed" {
-                    shared
-                        .registry
-                        .metrics()
-                        .auth_refusals
-                        .with_label_values(&[code])
-                        .inc();
+                    shared.registry.metrics().auth_refused(code);
                 }
                 conn.close(CLOSE_POLICY, code, Some((code, message))).await;
                 return None;
@@ -279,12 +274,7 @@ where
             } else {
                 CLOSE_POLICY
             };
-            shared
-                .registry
-                .metrics()
-                .auth_refusals
-                .with_label_values(&[e.code()])
-                .inc();
+            shared.registry.metrics().auth_refused(e.code());
             conn.close(close_code, e.code(), Some((e.code(), &e.to_string())))
                 .await;
             None
@@ -443,7 +433,7 @@ async fn serve<S, E, A>(
                     Ok(()) => outbox.settle(&rx),
                     Err(SendFailed::Overflow) => {
                         shared.registry.metrics().slow_consumer_closes.inc();
-                        conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
+                conn.close(CLOSE_TRY_AGAIN_LATER, "too slow", Some(too_slow)).await;
                         return;
                     }
                     Err(SendFailed::Broken) => return,

@@ -57,14 +57,8 @@ pub fn options(manifest: &str, vars: HashMap<String, String>) -> UpOptions {
 }
 
 /// The shared server, once started (or the error it failed with).
-static SHARED: Mutex<Option<Result<Shared, String>>> = Mutex::new(None);
-
-struct Shared {
-    base_url: String,
-    metrics_url: String,
-    // Dropped by `stop_shared`, which stops it like a [`Dedicated`] one.
-    _running: Dedicated,
-}
+/// Dropped by `stop_shared`, which stops it like any [`Dedicated`] one.
+static SHARED: Mutex<Option<Result<Dedicated, String>>> = Mutex::new(None);
 
 /// Base URL of the server shared by the tests of this binary (started on first use).
 pub fn shared(vars: HashMap<String, String>) -> String {
@@ -75,18 +69,7 @@ pub fn shared(vars: HashMap<String, String>) -> String {
 /// `--metrics-listen` endpoint on a port of its own).
 pub fn shared_urls(vars: HashMap<String, String>) -> (String, String) {
     let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-    let started = slot.get_or_insert_with(|| {
-        start(vars).map(|running| Shared {
-            base_url: running.base_url.clone(),
-            metrics_url: running.metrics_url.clone(),
-            _running: Dedicated {
-                base_url: running.base_url,
-                metrics_url: running.metrics_url,
-                stop: Some(running.stop),
-                thread: Some(running.thread),
-            },
-        })
-    });
+    let started = slot.get_or_insert_with(|| start(vars));
     match started {
         Ok(shared) => (shared.base_url.clone(), shared.metrics_url.clone()),
         Err(e) => panic!("the test app did not start: {e}"),
@@ -113,20 +96,7 @@ pub struct Dedicated {
 
 impl Dedicated {
     pub fn start(vars: HashMap<String, String>) -> Dedicated {
-        match start(vars) {
-            Ok(Running {
-                base_url,
-                metrics_url,
-                stop,
-                thread,
-            }) => Dedicated {
-                base_url,
-                metrics_url,
-                stop: Some(stop),
-                thread: Some(thread),
-            },
-            Err(e) => panic!("the test app did not start: {e}"),
-        }
+        start(vars).unwrap_or_else(|e| panic!("the test app did not start: {e}"))
     }
 }
 
@@ -144,14 +114,7 @@ impl Drop for Dedicated {
 /// The base URL and the metrics URL, or why it did not start.
 type Started = Result<(String, String), String>;
 
-struct Running {
-    base_url: String,
-    metrics_url: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-fn start(vars: HashMap<String, String>) -> Result<Running, String> {
+fn start(vars: HashMap<String, String>) -> Result<Dedicated, String> {
     let (tx, rx) = std::sync::mpsc::channel();
     let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::Builder::new()
@@ -161,11 +124,11 @@ fn start(vars: HashMap<String, String>) -> Result<Running, String> {
     let (base_url, metrics_url) = rx
         .recv()
         .map_err(|_| "the test app's thread died while starting".to_string())??;
-    Ok(Running {
+    Ok(Dedicated {
         base_url,
         metrics_url,
-        stop,
-        thread,
+        stop: Some(stop),
+        thread: Some(thread),
     })
 }
 

@@ -221,28 +221,6 @@ impl Backend {
 
 impl key_value::Host for SpinHostState {}
 
-impl SpinHostState {
-    /// One key-value call as an observed host call. The future holds its own handles on
-    /// the services and the config (the host state itself is not `Sync`).
-    fn observed<T, F>(
-        &self,
-        name: &'static str,
-        call: F,
-    ) -> impl std::future::Future<Output = Result<T, Error>> + Send + use<T, F>
-    where
-        F: std::future::Future<Output = Result<T, Error>> + Send,
-        T: Send,
-    {
-        let (services, cfg) = (self.services.clone(), self.cfg.clone());
-        async move {
-            services
-                .metrics
-                .observe(&cfg.component_id, Interface::KeyValue, name, call)
-                .await
-        }
-    }
-}
-
 impl key_value::HostStore for SpinHostState {
     async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<KvStore>, Error>> {
         if !self.cfg.key_value_stores.contains(&label) {
@@ -267,7 +245,12 @@ impl key_value::HostStore for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(self.observed("key_value.get", backend.get(key)).await)
+        Ok(observed!(
+            self,
+            Interface::KeyValue,
+            "key_value.get",
+            backend.get(key)
+        ))
     }
 
     async fn set(
@@ -277,9 +260,12 @@ impl key_value::HostStore for SpinHostState {
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(self
-            .observed("key_value.set", backend.set(key, value))
-            .await)
+        Ok(observed!(
+            self,
+            Interface::KeyValue,
+            "key_value.set",
+            backend.set(key, value)
+        ))
     }
 
     async fn delete(
@@ -288,7 +274,12 @@ impl key_value::HostStore for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(self.observed("key_value.delete", backend.delete(key)).await)
+        Ok(observed!(
+            self,
+            Interface::KeyValue,
+            "key_value.delete",
+            backend.delete(key)
+        ))
     }
 
     async fn exists(
@@ -297,7 +288,12 @@ impl key_value::HostStore for SpinHostState {
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(self.observed("key_value.exists", backend.exists(key)).await)
+        Ok(observed!(
+            self,
+            Interface::KeyValue,
+            "key_value.exists",
+            backend.exists(key)
+        ))
     }
 
     async fn get_keys(
@@ -305,9 +301,12 @@ impl key_value::HostStore for SpinHostState {
         store: Resource<KvStore>,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
-        Ok(self
-            .observed("key_value.get_keys", backend.get_keys())
-            .await)
+        Ok(observed!(
+            self,
+            Interface::KeyValue,
+            "key_value.get_keys",
+            backend.get_keys()
+        ))
     }
 
     async fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {

@@ -14,10 +14,12 @@
 //!   implementing its generated `Host` traits on [`SpinHostState`].
 //! - [`observe`]: a span and two instruments around every host call.
 
+// First: its `observed!` macro is used by the interfaces below.
+#[macro_use]
+pub mod observe;
 pub mod bindings;
 pub mod key_value;
 pub mod mysql;
-pub mod observe;
 pub mod outbound;
 pub mod redis;
 pub mod runtime_config;

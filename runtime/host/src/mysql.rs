@@ -175,16 +175,7 @@ impl mysql::HostConnection for SpinHostState {
     ) -> wasmtime::Result<Result<RowSet, Error>> {
         let conn = self.table.get_mut(&conn)?;
         let call = conn.run(async |c| query(c, &statement, params).await);
-        Ok(self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::Mysql,
-                "mysql.query",
-                call,
-            )
-            .await)
+        Ok(observed!(self, Interface::Mysql, "mysql.query", call))
     }
 
     async fn execute(
@@ -200,16 +191,7 @@ impl mysql::HostConnection for SpinHostState {
                 .await
                 .map_err(|e| Error::QueryFailed(format!("{e:?}")))
         });
-        Ok(self
-            .services
-            .metrics
-            .observe(
-                &self.cfg.component_id,
-                Interface::Mysql,
-                "mysql.execute",
-                call,
-            )
-            .await)
+        Ok(observed!(self, Interface::Mysql, "mysql.execute", call))
     }
 
     async fn drop(&mut self, conn: Resource<MysqlConnection>) -> wasmtime::Result<()> {

@@ -8,6 +8,20 @@
 //! from the small enums here; never a statement, key or address.
 
 use std::future::Future;
+
+/// `observed!(self, Interface::X, "x.name", call)`: a guest's host call run through
+/// [`HostMetrics::observe`] with its component's id, on a `SpinHostState`. A macro, not a
+/// method, because it borrows only `services` and `cfg` while the call holds a resource
+/// borrowed from `table`.
+macro_rules! observed {
+    ($host:ident, $interface:expr, $name:literal, $call:expr) => {
+        $host
+            .services
+            .metrics
+            .observe(&$host.cfg.component_id, $interface, $name, $call)
+            .await
+    };
+}
 use std::time::Instant;
 
 use opentelemetry::context::FutureExt as _;

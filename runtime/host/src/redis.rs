@@ -204,19 +204,6 @@ fn other(e: impl std::fmt::Display) -> Error {
     Error::Other(e.to_string())
 }
 
-/// One guest Redis command as an observed host call (`observe` with this component's id).
-/// A macro, not a method: it borrows `services` and `cfg` while `table` is borrowed for the
-/// connection.
-macro_rules! observed {
-    ($host:ident, $name:literal, $call:expr) => {
-        $host
-            .services
-            .metrics
-            .observe(&$host.cfg.component_id, Interface::Redis, $name, $call)
-            .await
-    };
-}
-
 impl redis::Host for SpinHostState {}
 impl crate::bindings::redis_trigger::fermyon::spin::redis_types::Host for SpinHostState {}
 
@@ -236,13 +223,7 @@ impl redis::HostConnection for SpinHostState {
             return Ok(Err(Error::TooManyConnections));
         }
         let take = self.services.redis.take(&address);
-        let live = self.services.metrics.observe(
-            &self.cfg.component_id,
-            Interface::Redis,
-            "redis.open",
-            take,
-        );
-        let live = match live.await {
+        let live = match observed!(self, Interface::Redis, "redis.open", take) {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
@@ -270,7 +251,7 @@ impl redis::HostConnection for SpinHostState {
                 .map(|_| ())
                 .map_err(other)
         };
-        let r = observed!(self, "redis.publish", call);
+        let r = observed!(self, Interface::Redis, "redis.publish", call);
         Ok(conn.check(r))
     }
 
@@ -291,7 +272,7 @@ impl redis::HostConnection for SpinHostState {
                 ))),
             })
         };
-        let r = observed!(self, "redis.get", call);
+        let r = observed!(self, Interface::Redis, "redis.get", call);
         Ok(conn.check(r))
     }
 
@@ -311,7 +292,7 @@ impl redis::HostConnection for SpinHostState {
             .await
             .map(|_| ())
         };
-        let r = observed!(self, "redis.set", call);
+        let r = observed!(self, Interface::Redis, "redis.set", call);
         Ok(conn.check(r))
     }
 
@@ -322,7 +303,7 @@ impl redis::HostConnection for SpinHostState {
     ) -> wasmtime::Result<Result<i64, Error>> {
         let conn = self.table.get_mut(&conn)?;
         let call = async { conn.client.incr::<i64, _>(key).await.map_err(other) };
-        let r = observed!(self, "redis.incr", call);
+        let r = observed!(self, Interface::Redis, "redis.incr", call);
         Ok(conn.check(r))
     }
 
@@ -333,7 +314,7 @@ impl redis::HostConnection for SpinHostState {
     ) -> wasmtime::Result<Result<u32, Error>> {
         let conn = self.table.get_mut(&conn)?;
         let call = async { conn.client.del::<u32, _>(keys).await.map_err(other) };
-        let r = observed!(self, "redis.del", call);
+        let r = observed!(self, Interface::Redis, "redis.del", call);
         Ok(conn.check(r))
     }
 
@@ -350,7 +331,7 @@ impl redis::HostConnection for SpinHostState {
                 .await
                 .map_err(other)
         };
-        let r = observed!(self, "redis.sadd", call);
+        let r = observed!(self, Interface::Redis, "redis.sadd", call);
         Ok(conn.check(r))
     }
 
@@ -366,7 +347,7 @@ impl redis::HostConnection for SpinHostState {
                 .await
                 .map_err(other)
         };
-        let r = observed!(self, "redis.smembers", call);
+        let r = observed!(self, Interface::Redis, "redis.smembers", call);
         Ok(conn.check(r))
     }
 
@@ -383,7 +364,7 @@ impl redis::HostConnection for SpinHostState {
                 .await
                 .map_err(other)
         };
-        let r = observed!(self, "redis.srem", call);
+        let r = observed!(self, Interface::Redis, "redis.srem", call);
         Ok(conn.check(r))
     }
 
@@ -410,7 +391,7 @@ impl redis::HostConnection for SpinHostState {
                 flatten(frame, &mut results).map(|()| results)
             })
         };
-        let r = observed!(self, "redis.execute", call);
+        let r = observed!(self, Interface::Redis, "redis.execute", call);
         Ok(conn.check(r))
     }
 

@@ -33,18 +33,17 @@ impl LogFormat {
 }
 
 static FORMAT: OnceLock<LogFormat> = OnceLock::new();
-static TRACES: OnceLock<bool> = OnceLock::new();
 static TRACER: OnceLock<opentelemetry_sdk::trace::SdkTracer> = OnceLock::new();
 
-/// The process's tracer (set with [`TRACES`]); only called when [`traces_exported`].
-pub(crate) fn tracer() -> &'static opentelemetry_sdk::trace::SdkTracer {
-    TRACER.get().expect("traces_exported() implies a tracer")
+/// The process's tracer, when [`init_logging`] found OTLP configured for traces.
+pub(crate) fn tracer() -> Option<&'static opentelemetry_sdk::trace::SdkTracer> {
+    TRACER.get()
 }
 
-/// Whether this process exports spans ([`init_logging`] with OTLP configured): without it
-/// no span is built, so nothing needs to prepare one.
+/// Whether this process exports spans: without it no span is built, so nothing needs to
+/// prepare one.
 pub fn traces_exported() -> bool {
-    TRACES.get().copied().unwrap_or(false)
+    TRACER.get().is_some()
 }
 
 /// The format [`init_logging`] chose (text when it never ran, as in the in-process tests).
@@ -58,11 +57,6 @@ pub struct Logging {
 }
 
 impl Logging {
-    /// Whether spans are exported (OTLP configured).
-    pub fn tracing_exported(&self) -> bool {
-        self.tracer.is_some()
-    }
-
     pub fn shutdown(self) {
         if let Some(provider) = self.tracer {
             if let Err(e) = provider.shutdown() {
@@ -133,7 +127,6 @@ pub fn init_logging(format: LogFormat) -> anyhow::Result<Logging> {
         );
         let _ = TRACER.set(provider.tracer("rh-runtime"));
         tracer = Some(provider);
-        let _ = TRACES.set(true);
     }
     tracing_subscriber::registry()
         .with(fmt)

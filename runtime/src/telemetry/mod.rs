@@ -61,7 +61,7 @@ pub(crate) fn resource() -> Resource {
 pub struct Telemetry {
     provider: SdkMeterProvider,
     prometheus: bool,
-    recording: bool,
+    otlp: bool,
     registry: prometheus::Registry,
     meter: Meter,
     runtime: Arc<RuntimeMetrics>,
@@ -107,7 +107,7 @@ impl Telemetry {
         Ok(Telemetry {
             provider,
             prometheus,
-            recording: prometheus || otlp,
+            otlp,
             registry,
             meter,
             runtime,
@@ -116,7 +116,7 @@ impl Telemetry {
 
     /// Whether any reader takes the metrics (a Prometheus listener or OTLP).
     pub fn recording(&self) -> bool {
-        self.recording
+        self.prometheus || self.otlp
     }
 
     /// Whether [`Telemetry::render`] has anything to render.
@@ -171,10 +171,9 @@ pub fn start_span(
     name: impl FnOnce() -> String,
     attributes: impl FnOnce() -> Vec<KeyValue>,
 ) -> Context {
-    if !traces_exported() {
+    let Some(tracer) = logging::tracer() else {
         return Context::new();
-    }
-    let tracer = logging::tracer();
+    };
     let mut span = tracer
         .span_builder(name())
         .with_kind(kind)
