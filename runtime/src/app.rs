@@ -230,6 +230,13 @@ impl App {
         self
     }
 
+    /// MySQL connections from a pool (`true`, the default) or one new connection per
+    /// guest `open`, as Spin makes them (`false`: `--mysql-pool false`, for benchmarks).
+    pub fn with_mysql_pooling(self, on: bool) -> Self {
+        self.services.set_mysql_pooling(on);
+        self
+    }
+
     /// What the Redis triggers do when their connection fails or drops (default
     /// [`OnDisconnect::Exit`], as Spin: the app stops, HTTP included).
     pub fn with_redis_on_disconnect(mut self, on_disconnect: OnDisconnect) -> Self {

@@ -60,6 +60,11 @@ enum Command {
         /// variables, as on Spin.
         #[arg(long, env = "RH_METRICS_LISTEN")]
         metrics_listen: Option<String>,
+        /// Take MySQL connections from a pool, reset before each reuse so no guest can
+        /// tell (true, the default), or open a new one per guest `open` as Spin does
+        /// (false: what the same component gets on Spin and SpinKube, for benchmarks).
+        #[arg(long, env = "RH_MYSQL_POOL", default_value_t = true, action = clap::ArgAction::Set)]
+        mysql_pool: bool,
     },
     /// Run each component's [component.x.build] command in its workdir.
     Build {
@@ -118,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             shutdown_grace_secs,
             redis_trigger_reconnect,
             metrics_listen,
+            mysql_pool,
         } => {
             let opts = UpOptions {
                 manifest: from,
@@ -135,6 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     Duration::from_millis(queue_timeout_ms),
                 )
                 .with_shutdown_grace(Duration::from_secs(shutdown_grace_secs))
+                .with_mysql_pooling(mysql_pool)
                 .with_redis_on_disconnect(if redis_trigger_reconnect {
                     OnDisconnect::Reconnect
                 } else {

@@ -88,6 +88,13 @@ impl HostServices {
         Ok(())
     }
 
+    /// Whether MySQL `open` takes a reset connection from a pool (the default; a guest
+    /// cannot tell, see [`mysql`]) or makes a new one, as Spin does. Off is for measuring
+    /// what a component gets on Spin and SpinKube.
+    pub fn set_mysql_pooling(&self, on: bool) {
+        self.mysql.set_pooling(on);
+    }
+
     /// The host-call instruments (the runtime records outbound HTTP on them too).
     pub fn metrics(&self) -> &observe::HostMetrics {
         &self.metrics

@@ -21,6 +21,7 @@
 //!   tell the difference except that a stuck server ends in an error.)
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use mysql_async::consts::{ColumnFlags, ColumnType};
@@ -73,13 +74,39 @@ impl MysqlConnection {
     }
 }
 
-/// One pool per database URL, shared by all instances.
-#[derive(Default)]
+/// One pool per database URL, shared by all instances; or, with pooling off
+/// ([`crate::HostServices::set_mysql_pooling`]), a new connection per `open`, exactly as
+/// Spin does, for measuring what a component gets there.
 pub(crate) struct MysqlPools {
     pools: Mutex<HashMap<String, mysql_async::Pool>>,
+    pooled: AtomicBool,
+}
+
+impl Default for MysqlPools {
+    fn default() -> Self {
+        Self {
+            pools: Mutex::default(),
+            pooled: AtomicBool::new(true),
+        }
+    }
 }
 
 impl MysqlPools {
+    pub(crate) fn set_pooling(&self, on: bool) {
+        self.pooled.store(on, Ordering::Relaxed);
+    }
+
+    /// A connection to `address`: from its pool (reset), or new when pooling is off (a
+    /// standalone `Conn` closes itself when dropped).
+    async fn connect(&self, address: &str) -> Result<mysql_async::Conn, Error> {
+        let conn = if self.pooled.load(Ordering::Relaxed) {
+            self.pool(address)?.get_conn().await
+        } else {
+            mysql_async::Conn::new(connection_opts(address)?).await
+        };
+        conn.map_err(|e| Error::ConnectionFailed(format!("{e:?}")))
+    }
+
     fn pool(&self, address: &str) -> Result<mysql_async::Pool, Error> {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(pool) = pools.get(address) {
@@ -223,9 +250,9 @@ impl SpinHostState {
         if self.mysql_connections >= MAX_CONNECTIONS_PER_INSTANCE {
             return Err(Error::ConnectionFailed("too many connections".into()));
         }
-        let pool = self.services.mysql.pool(&address)?;
-        let conn = match tokio::time::timeout(DEADLINE, pool.get_conn()).await {
-            Ok(conn) => conn.map_err(|e| Error::ConnectionFailed(format!("{e:?}")))?,
+        let connect = self.services.mysql.connect(&address);
+        let conn = match tokio::time::timeout(DEADLINE, connect).await {
+            Ok(conn) => conn?,
             Err(_) => {
                 return Err(Error::ConnectionFailed(format!(
                     "connecting to MySQL timed out after {} s",

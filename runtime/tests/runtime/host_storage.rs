@@ -346,6 +346,52 @@ async fn mysql_transactions_and_sessions_behave_as_on_spin() {
     .await;
 }
 
+/// `--mysql-pool false`: every `open` is a new server connection (a new connection id),
+/// as on Spin; with the pool (default) the ids repeat, since idle connections are reused.
+#[tokio::test]
+async fn mysql_pooling_can_be_turned_off_to_connect_as_spin_does() {
+    let connection_ids = |app: crate::common::Running| async move {
+        let mut ids = Vec::new();
+        for _ in 0..4 {
+            let r = post(
+                &app,
+                "/mysql",
+                json!({"steps": [query("SELECT CAST(CONNECTION_ID() AS SIGNED)", json!([]))]}),
+            )
+            .await;
+            ids.push(ok(&r[0])["rows"][0][0]["int64"].as_i64().expect("an id"));
+            // Time for a pooled connection to be reset and back in its pool.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        app.shutdown().await.unwrap();
+        ids
+    };
+    let load = || async {
+        App::load(storage_app(None, &[], r#"["default"]"#).await)
+            .await
+            .expect("loading the storage app")
+    };
+    let unpooled =
+        connection_ids(crate::common::serve(load().await.with_mysql_pooling(false)).await).await;
+    let mut distinct = unpooled.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(
+        distinct.len(),
+        unpooled.len(),
+        "a new connection per open: {unpooled:?}"
+    );
+
+    let pooled = connection_ids(crate::common::serve(load().await).await).await;
+    let mut reused = pooled.clone();
+    reused.sort_unstable();
+    reused.dedup();
+    assert!(
+        reused.len() < pooled.len(),
+        "sequential requests reuse pooled connections: {pooled:?}"
+    );
+}
+
 #[tokio::test]
 async fn mysql_refuses_hosts_not_in_allowed_outbound_hosts() {
     let app = start(None, &[]).await;
