@@ -1,5 +1,6 @@
 //! `/api/v1/users/*`: the caller's own profile and public profiles.
 
+use rh_app::users::cache::{self, Cached, View};
 use rh_app::users::store::{self, ProfileChanges, User};
 use rh_domain::validation::{collect_errors, AvatarUrl, Region, Username};
 use rh_infra::db::Db;
@@ -43,14 +44,26 @@ fn load(db: &Db, id: u64) -> Result<User, AppError> {
     store::user_by_id(db, id)?.ok_or_else(|| AppError::NotFound(format!("no user with id {id}")))
 }
 
-/// `GET /api/v1/users/me` (Bearer).
+/// `GET /api/v1/users/me` (Bearer). Answered from the profile cache when it can be
+/// (one Redis round trip with the revocation check), else from MySQL, then cached.
 pub fn me(req: &Req) -> Result<Response, AppError> {
     let redis = Redis::open()?;
-    let auth = rh_infra::auth::require_user(req, &redis)?;
+    let (auth, values) = rh_infra::auth::require_user_reading(req, &redis, |id| {
+        cache::read_keys(id, View::Owner).to_vec()
+    })?;
+    let tag = match Cached::from_values(&values) {
+        Cached::Hit(body) => return Ok(http::json_body(200, body)),
+        Cached::Miss(tag) => Some(tag),
+        Cached::Unavailable => None,
+    };
     let db = Db::open()?;
     let user = load(&db, auth.id)?;
     let stats = store::stats(&db, user.id)?;
-    http::json(200, &private_view(&user, stats))
+    let body = serde_json::to_string(&private_view(&user, stats)).map_err(AppError::internal)?;
+    if let Some(tag) = tag {
+        cache::fill(&redis, user.id, View::Owner, &tag, &body);
+    }
+    Ok(http::json_body(200, body))
 }
 
 /// `null` → `Some(None)` (clear), absent → `None` (keep), value → `Some(Some(v))`.
@@ -99,6 +112,7 @@ pub fn update_me(req: &Req) -> Result<Response, AppError> {
     let renamed = changes.username.is_some();
     let db = Db::open()?;
     store::update_profile(&db, auth.id, changes, clock::now_ms())?;
+    cache::invalidate(&redis, &[auth.id]);
     let user = load(&db, auth.id)?;
     if renamed {
         // Committed: the boards follow the new name (or are rebuilt when they cannot).
@@ -111,14 +125,28 @@ pub fn update_me(req: &Req) -> Result<Response, AppError> {
     http::json(200, &private_view(&user, stats))
 }
 
-/// `GET /api/v1/users/{id}`: the public profile; unknown or malformed id → 404.
+/// `GET /api/v1/users/{id}`: the public profile; unknown or malformed id → 404. Served
+/// from the profile cache when it can be; a Redis failure only means MySQL answers.
 pub fn profile(req: &Req) -> Result<Response, AppError> {
     let id = req.path_id("id", "user")?;
+    let redis = Redis::open()
+        .inspect_err(|e| rh_infra::log_warn!("profile cache: {e}"))
+        .ok();
+    let tag = match Cached::read(redis.as_ref(), id, View::Public) {
+        Cached::Hit(body) => return Ok(http::json_body(200, body)),
+        Cached::Miss(tag) => Some(tag),
+        Cached::Unavailable => None,
+    };
     let db = Db::open()?;
     let user = load(&db, id)?;
     let stats = store::stats(&db, user.id)?;
     let badges = rh_app::integrations::store::badges(&db, user.id)?;
     let season_badges = serde_json::to_value(rh_app::seasons::history::badges(&db, user.id)?)
         .map_err(AppError::internal)?;
-    http::json(200, &public_view(&user, stats, badges, season_badges))
+    let view = public_view(&user, stats, badges, season_badges);
+    let body = serde_json::to_string(&view).map_err(AppError::internal)?;
+    if let (Some(redis), Some(tag)) = (&redis, tag) {
+        cache::fill(redis, user.id, View::Public, &tag, &body);
+    }
+    Ok(http::json_body(200, body))
 }

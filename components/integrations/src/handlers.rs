@@ -49,6 +49,11 @@ pub fn callback(req: &Req) -> Result<Response, AppError> {
     let db = Db::open()?;
     let callback = Callback::from_query(&req.query);
     let linked = link::complete(&db, &cipher, &cfg, &callback, req.client_ip(), now_ms())?;
+    // The public profile shows linked-account badges.
+    match Redis::open() {
+        Ok(redis) => rh_app::users::cache::invalidate(&redis, &[linked.user_id]),
+        Err(e) => rh_infra::log_warn!("profile cache invalidation after a link: {e}"),
+    }
     json(200, &linked)
 }
 
@@ -59,6 +64,7 @@ pub fn unlink(req: &Req) -> Result<Response, AppError> {
     let user = require_user(req, &redis)?;
     let db = Db::open()?;
     store::delete_link(&db, user.id, provider, req.client_ip(), now_ms())?;
+    rh_app::users::cache::invalidate(&redis, &[user.id]);
     Ok(no_content())
 }
 

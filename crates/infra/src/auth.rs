@@ -64,26 +64,56 @@ pub fn authenticate(
     redis: &Redis,
     now_unix: i64,
 ) -> Result<AuthUser, AppError> {
+    authenticate_reading(req, keys, redis, now_unix, |_| Vec::new()).map(|(user, _)| user)
+}
+
+/// [`authenticate`], also reading the Redis keys `extra(user_id)` in the revocation
+/// check's round trip ([`crate::revocation::check_reading`]); their values in order.
+pub fn authenticate_reading(
+    req: &Req,
+    keys: &TokenKeys,
+    redis: &Redis,
+    now_unix: i64,
+    extra: impl FnOnce(u64) -> Vec<String>,
+) -> Result<(AuthUser, Vec<Option<String>>), AppError> {
     let token = bearer_token(req)?;
     let claims = rh_token::verify(keys, token, TokenType::Access, now_unix).map_err(token_error)?;
     let id = claims.user_id().map_err(token_error)?;
-    let verdict = crate::revocation::check(redis, &claims.jti, id, claims.iat, now_unix * 1000)?;
+    let (verdict, values) = crate::revocation::check_reading(
+        redis,
+        &claims.jti,
+        id,
+        claims.iat,
+        now_unix * 1000,
+        &extra(id),
+    )?;
     if verdict == crate::revocation::Verdict::Revoked {
         return Err(AppError::InvalidToken("the token has been revoked".into()));
     }
-    Ok(AuthUser {
+    let user = AuthUser {
         id,
         jti: claims.jti,
         exp: claims.exp,
         iat: claims.iat,
         family: claims.fam,
-    })
+    };
+    Ok((user, values))
 }
 
 /// [`authenticate`] with the keys from `jwt_secret` and the current time.
 pub fn require_user(req: &Req, redis: &Redis) -> Result<AuthUser, AppError> {
     let keys = crate::config::jwt_keys()?;
     authenticate(req, &keys, redis, crate::clock::now_unix())
+}
+
+/// [`authenticate_reading`] with the keys from `jwt_secret` and the current time.
+pub fn require_user_reading(
+    req: &Req,
+    redis: &Redis,
+    extra: impl FnOnce(u64) -> Vec<String>,
+) -> Result<(AuthUser, Vec<Option<String>>), AppError> {
+    let keys = crate::config::jwt_keys()?;
+    authenticate_reading(req, &keys, redis, crate::clock::now_unix(), extra)
 }
 
 #[cfg(test)]

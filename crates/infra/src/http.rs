@@ -184,11 +184,16 @@ impl Req {
 /// A JSON response.
 pub fn json(status: u16, value: &impl Serialize) -> Result<Response, AppError> {
     let body = serde_json::to_vec(value).map_err(AppError::internal)?;
-    Ok(Response::builder()
+    Ok(json_body(status, body))
+}
+
+/// A JSON response from a body that is JSON already (a cached answer).
+pub fn json_body(status: u16, body: impl Into<Vec<u8>>) -> Response {
+    Response::builder()
         .status(status)
         .header("content-type", "application/json")
-        .body(body)
-        .build())
+        .body(body.into())
+        .build()
 }
 
 /// `204 No Content`.

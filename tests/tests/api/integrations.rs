@@ -427,7 +427,11 @@ async fn a_discord_link_adds_the_discord_badge() {
     let app = rh_tests::spawn_app().await;
     let user = app.register_user().await;
     let path = format!("/api/v1/users/{}/badges", user.id);
+    let profile_path = format!("/api/v1/users/{}", user.id);
     let before: Value = app.get(&path).await.json().await.unwrap();
+    // Read (and so cached) before the link: the link must make it stale.
+    let profile: Value = app.get(&profile_path).await.json().await.unwrap();
+    assert_eq!(profile["badges"], serde_json::json!([]), "{profile}");
 
     link(&app, &user, "discord", &fake().new_account("discord")).await;
     let after: Value = app.get(&path).await.json().await.unwrap();
@@ -435,17 +439,19 @@ async fn a_discord_link_adds_the_discord_badge() {
     assert_eq!(before["badges"], serde_json::json!([]), "{before}");
     assert_eq!(after["badges"], serde_json::json!(["discord"]), "{after}");
     // The public profile carries the same badge.
-    let profile: Value = app
-        .get(&format!("/api/v1/users/{}", user.id))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let profile: Value = app.get(&profile_path).await.json().await.unwrap();
     assert_eq!(
         profile["badges"],
         serde_json::json!(["discord"]),
         "{profile}"
     );
+    // And loses it with the link.
+    let unlinked = app
+        .delete_auth("/api/v1/integrations/discord", &user.access_token)
+        .await;
+    assert_eq!(unlinked.status(), StatusCode::NO_CONTENT);
+    let profile: Value = app.get(&profile_path).await.json().await.unwrap();
+    assert_eq!(profile["badges"], serde_json::json!([]), "{profile}");
     assert_problem(
         app.get("/api/v1/users/999999999/badges").await,
         StatusCode::NOT_FOUND,

@@ -33,6 +33,7 @@ mod matchmaking_batch;
 mod matchmaking_bench;
 mod matchmaking_quality;
 mod observability;
+mod profile_cache;
 mod rankings;
 mod realtime;
 mod redis_outage;

@@ -224,6 +224,20 @@ async fn a_season_rolls_over_by_itself_with_soft_reset_archive_badges_and_placem
     }
     let old = current(&app).await;
     let old_id = old["id"].as_u64().unwrap();
+    // Profiles read (and cached) before the rollover must not outlive it.
+    let me_before: Value = app
+        .get_auth("/api/v1/users/me", &p[0].access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me_before["stats"]["1v1"]["season_id"], old_id,
+        "{me_before}"
+    );
+    let public_path = format!("/api/v1/users/{}", ids[0]);
+    let public_before: Value = app.get(&public_path).await.json().await.unwrap();
+    assert_eq!(public_before["season_badges"], serde_json::json!([]));
 
     // The sidecar's ticker drives the rollover; a WebSocket client hears it.
     let (ws_url, _stop) =
@@ -259,6 +273,35 @@ async fn a_season_rolls_over_by_itself_with_soft_reset_archive_badges_and_placem
     assert!(
         ids.iter().all(|id| !board.contains(id)),
         "unplaced players are off the board"
+    );
+    // The profiles show the new season at once: in placement, no tier, the badge earned.
+    let me_after: Value = app
+        .get_auth("/api/v1/users/me", &p[0].access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let s1 = &me_after["stats"]["1v1"];
+    assert_eq!(
+        (
+            &s1["season_id"],
+            &s1["placed"],
+            &s1["placement_games_left"],
+            &s1["tier"]
+        ),
+        (
+            &serde_json::json!(next_id),
+            &serde_json::json!(false),
+            &serde_json::json!(2),
+            &Value::Null
+        ),
+        "{me_after}"
+    );
+    let public_after: Value = app.get(&public_path).await.json().await.unwrap();
+    assert_eq!(public_after["stats"]["1v1"]["season_id"], next_id);
+    assert!(
+        !public_after["season_badges"].as_array().unwrap().is_empty(),
+        "{public_after}"
     );
 
     // The old season's final board, in rating order, and each player's history.

@@ -147,6 +147,7 @@ pub fn ban(
             .record(tx, now)?;
         Ok::<_, AppError>(())
     })?;
+    crate::users::cache::invalidate(redis, &[user_id]);
     revocation::write_cutoff_mark(redis, user_id, now / 1000 + 1)?;
     // Not in the queue is fine; a formed match is the game server's business.
     let _ = queue::store::leave(redis, user_id);
@@ -181,6 +182,7 @@ pub fn unban(
             .record(tx, now)?;
         Ok::<_, AppError>(())
     })?;
+    crate::users::cache::invalidate(redis, &[user_id]);
     for (mode, s) in standings(db, user_id)? {
         leaderboard::place(redis, &mode, &[s])?;
     }
@@ -254,6 +256,7 @@ pub fn adjust_rating(
             .record(tx, now)?;
         Ok::<_, AppError>((before, after))
     })?;
+    crate::users::cache::invalidate(redis, &[user_id]);
     // The boards follow at once (banned players stay off them).
     let (_, ban) = user_row(db, user_id, false)?;
     let banned = ban["banned_until_ms"].as_i64().is_some_and(|t| t > now);

@@ -168,6 +168,7 @@ fn save_link_once(
             }))
             .record(db, now_ms)?;
         Ok(LinkSummary {
+            user_id: link.user_id,
             provider: provider.to_owned(),
             provider_user_id: link.identity.provider_user_id.clone(),
             login: link.identity.login.clone(),
@@ -185,6 +186,9 @@ fn split_scopes(s: &str) -> Vec<String> {
 /// A link as the owner sees it: never a token.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct LinkSummary {
+    /// The linking player (for the caller's cache invalidation; never shown).
+    #[serde(skip)]
+    pub user_id: u64,
     pub provider: String,
     pub provider_user_id: String,
     /// Login, channel handle or username on the provider.
@@ -204,6 +208,7 @@ pub fn list_links(db: &Db, user_id: u64) -> Result<Vec<LinkSummary>, DbError> {
     rows.iter()
         .map(|r| {
             Ok(LinkSummary {
+                user_id,
                 provider: r.get("provider")?,
                 provider_user_id: r.get("provider_user_id")?,
                 login: r.get("login")?,

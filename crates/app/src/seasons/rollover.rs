@@ -53,10 +53,13 @@ struct CachedActive {
     ends_at: Option<i64>,
 }
 
-/// Drops the tick's cached view of the active season (after any schedule change).
-/// Best effort: if Redis refuses, the cache expires within [`CACHE_SECS`].
+/// Drops the tick's cached view of the active season (after any schedule change), and
+/// every cached profile with it: a profile shows the active season's numbers. Best
+/// effort: if Redis refuses, the caches expire within [`CACHE_SECS`] and
+/// [`crate::users::cache::BODY_TTL_S`].
 pub fn forget_active(redis: &Redis) {
     let _ = redis.del(&[ACTIVE_KEY]);
+    crate::users::cache::invalidate_everyone(redis);
 }
 
 /// True when the cached active season is not due at `now_ms`: the tick has nothing to
@@ -212,6 +215,8 @@ fn run_leased(
             else {
                 break;
             };
+            // The batch's players have new ratings and placement to show.
+            crate::users::cache::invalidate_everyone(redis);
             out.batches += 1;
             out.players_reset += reset;
         }
