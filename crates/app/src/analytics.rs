@@ -52,20 +52,34 @@ pub fn record_hero_picks(
     mode: &str,
     picks: &[(String, bool)],
 ) -> Result<(), DbError> {
+    // One statement for the match: picks summed per hero, rows in hero order, so two
+    // results touching the same heroes lock their rows in the same order (no deadlock).
+    let mut per_hero: std::collections::BTreeMap<&str, (u32, u32)> = Default::default();
     for (hero, won) in picks {
-        tx.execute(
-            "INSERT INTO hero_pick_rates (day, mode, hero, picks, wins) VALUES (?, ?, ?, 1, ?) \
-             ON DUPLICATE KEY UPDATE picks = picks + 1, wins = wins + ?",
-            &[
-                ParameterValue::Uint32(day),
-                ParameterValue::Str(mode.to_owned()),
-                ParameterValue::Str(hero.clone()),
-                ParameterValue::Uint32(u32::from(*won)),
-                ParameterValue::Uint32(u32::from(*won)),
-            ],
-        )?;
+        let e = per_hero.entry(hero.as_str()).or_default();
+        e.0 += 1;
+        e.1 += u32::from(*won);
     }
-    Ok(())
+    if per_hero.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        String::from("INSERT INTO hero_pick_rates (day, mode, hero, picks, wins) VALUES ");
+    sql.push_str(&vec!["(?, ?, ?, ?, ?)"; per_hero.len()].join(", "));
+    sql.push_str(
+        " ON DUPLICATE KEY UPDATE picks = picks + VALUES(picks), wins = wins + VALUES(wins)",
+    );
+    let mut params = Vec::with_capacity(per_hero.len() * 5);
+    for (hero, (n, wins)) in per_hero {
+        params.extend([
+            ParameterValue::Uint32(day),
+            ParameterValue::Str(mode.to_owned()),
+            ParameterValue::Str(hero.to_owned()),
+            ParameterValue::Uint32(n),
+            ParameterValue::Uint32(wins),
+        ]);
+    }
+    tx.execute(&sql, &params)
 }
 
 /// Removes what [`record_hero_picks`] added for one match (an admin void).

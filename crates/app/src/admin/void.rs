@@ -24,6 +24,7 @@ use rh_infra::{clock, config, AppError};
 
 struct Participant {
     user_id: u64,
+    kills: u32,
     hero: Option<String>,
     result: Option<String>,
     mmr_before: Option<i32>,
@@ -42,7 +43,7 @@ pub fn void_match(
 ) -> Result<serde_json::Value, AppError> {
     let reason = super::check_reason(reason)?;
     let now = clock::now_ms();
-    let (mode, reversed, skipped) = db.transaction(|tx| {
+    let (mode, reversed, skipped, voided_players) = db.transaction(|tx| {
         let rows = tx.query(
             "SELECT mode, status, completed_at_ms FROM matches WHERE id = ? FOR UPDATE",
             &[ParameterValue::Uint64(match_id)],
@@ -61,7 +62,7 @@ pub fn void_match(
         // drop the match too (an ended season's archived standings stay as they were).
         let season = seasons::active_locked(tx, &mode)?;
         let rows = tx.query(
-            "SELECT user_id, hero, result, mmr_before, mu_before, sigma_before \
+            "SELECT user_id, kills, hero, result, mmr_before, mu_before, sigma_before \
              FROM match_participants WHERE match_id = ? ORDER BY user_id",
             &[ParameterValue::Uint64(match_id)],
         )?;
@@ -69,6 +70,7 @@ pub fn void_match(
         for r in rows.iter() {
             players.push(Participant {
                 user_id: r.get("user_id")?,
+                kills: r.get("kills")?,
                 hero: r.get("hero")?,
                 result: r.get("result")?,
                 mmr_before: r.get("mmr_before")?,
@@ -99,16 +101,19 @@ pub fn void_match(
                     ],
                 )?
                 .unwrap_or(0);
-            // Counters always drop the match (GREATEST guards the unsigned columns).
+            // Counters always drop the match (GREATEST guards the unsigned columns), its
+            // kills included.
             tx.execute(
                 "UPDATE user_stats SET wins = GREATEST(CAST(wins AS SIGNED) - ?, 0), \
                  losses = GREATEST(CAST(losses AS SIGNED) - ?, 0), \
                  draws = GREATEST(CAST(draws AS SIGNED) - ?, 0), \
-                 games = GREATEST(CAST(games AS SIGNED) - 1, 0) WHERE user_id = ? AND mode = ?",
+                 games = GREATEST(CAST(games AS SIGNED) - 1, 0), \
+                 kills = GREATEST(CAST(kills AS SIGNED) - ?, 0) WHERE user_id = ? AND mode = ?",
                 &[
                     ParameterValue::Int32(w),
                     ParameterValue::Int32(l),
                     ParameterValue::Int32(d),
+                    ParameterValue::Int64(i64::from(p.kills)),
                     ParameterValue::Uint64(p.user_id),
                     ParameterValue::Str(mode.clone()),
                 ],
@@ -178,8 +183,10 @@ pub fn void_match(
             audit = audit.reason(format!("{reason} (reversal skipped for {} player(s))", skipped.len()));
         }
         audit.record(tx, now)?;
-        Ok::<_, AppError>((mode, reversed, skipped))
+        let ids: Vec<u64> = players.iter().map(|p| p.user_id).collect();
+        Ok::<_, AppError>((mode, reversed, skipped, ids))
     })?;
+    crate::users::cache::invalidate(redis, &voided_players);
     // The boards come from MySQL; if a rebuild is already running, mark them stale so
     // the next read rebuilds.
     if leaderboard::rebuild(redis, db, &mode, &config::regions()).is_err() {

@@ -40,6 +40,8 @@ pub struct PlayerChange {
     pub season_id: u64,
     pub counters: PlayerStats,
     pub kills: u32,
+    /// Banned when the result was applied: rated, but kept off the leaderboards.
+    pub banned: bool,
 }
 
 /// A stored feed event, as the feed and the `feed` channel show it.
@@ -290,6 +292,9 @@ pub fn write_in_transaction(
 /// a failed leaderboard update invalidates the mode's boards so the next read
 /// rebuilds them from MySQL.
 pub fn after_commit(redis: &Redis, after: &AfterCommit, now_ms: i64) -> Vec<String> {
+    // First, so the players' next profile reads are fresh as soon as possible.
+    let changed: Vec<u64> = after.changes.iter().map(|c| c.user_id).collect();
+    crate::users::cache::invalidate(redis, &changed);
     let mut errors = Vec::new();
     if let Err(e) = leaderboard::place(redis, &after.mode, &after.standings) {
         errors.push(format!("leaderboard update: {e}"));
@@ -299,13 +304,13 @@ pub fn after_commit(redis: &Redis, after: &AfterCommit, now_ms: i64) -> Vec<Stri
     }
 
     let global = leaderboard::key(&after.mode, None);
+    let players: Vec<u64> = after.changes.iter().map(|c| c.user_id).collect();
+    // One round trip for every player's rank; without it the events carry no rank.
+    let ranks = leaderboard::ranks_of(redis, &global, &players).unwrap_or_default();
     let mut sends: Vec<(String, Event)> = Vec::new();
     let mut ranked = Vec::with_capacity(after.changes.len());
-    for c in &after.changes {
-        let rank = leaderboard::rank_of(redis, &global, c.user_id)
-            .ok()
-            .flatten()
-            .map(|r| r + 1);
+    for (i, c) in after.changes.iter().enumerate() {
+        let rank = ranks.get(i).copied().flatten().map(|r| r + 1);
         ranked.push(RankedChange {
             user_id: c.user_id,
             username: c.username.clone(),
@@ -378,10 +383,16 @@ pub fn after_commit(redis: &Redis, after: &AfterCommit, now_ms: i64) -> Vec<Stri
             Event::Feed(FeedEvent::Feed { event: f.clone() }),
         ));
     }
+    // Every message in one round trip, in order (a result sends a dozen or more).
+    let mut messages = Vec::with_capacity(sends.len());
     for (channel, message) in sends {
-        if let Err(e) = events::publish(redis, &channel, &message) {
-            errors.push(format!("publish on {channel}: {e}"));
+        match serde_json::to_string(&message) {
+            Ok(json) => messages.push((channel, json)),
+            Err(e) => errors.push(format!("encoding the event for {channel}: {e}")),
         }
+    }
+    if let Err(e) = redis.publish_many(&messages) {
+        errors.push(format!("publishing {} events: {e}", messages.len()));
     }
     errors
 }

@@ -16,9 +16,11 @@ use super::{Locked, MatchRow, ParticipantResult, ResultBody};
 use crate::leaderboard::Standing;
 use crate::seasons::{enter_season, ActiveSeason, SeasonState};
 
-/// Players on the board above `mmr` (ties broken by user id) in `mode` this season, not
-/// counting `user_id`.
-fn players_above(
+/// How many players rank above `mmr` (ties broken by user id) in `mode` this season, not
+/// counting `user_id`, counted up to [`TOP_RANKS`] only: rank-ups only ask "in the top
+/// ten?", and a bounded count reads at most that many index entries (a full count read
+/// every row above a low-ranked winner, in the result's transaction).
+fn players_above_capped(
     db: &Db,
     mode: &str,
     season_id: u64,
@@ -26,8 +28,9 @@ fn players_above(
     user_id: u64,
 ) -> Result<i64, MatchError> {
     let n: Option<i64> = db.query_scalar(
-        "SELECT COUNT(*) FROM user_stats WHERE mode = ? AND season_id = ? AND placed = 1 \
-         AND user_id <> ? AND (mmr > ? OR (mmr = ? AND user_id < ?))",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM user_stats WHERE mode = ? AND season_id = ? \
+         AND placed = 1 AND user_id <> ? AND (mmr > ? OR (mmr = ? AND user_id < ?)) \
+         LIMIT ?) above",
         &[
             ParameterValue::Str(mode.to_string()),
             ParameterValue::Uint64(season_id),
@@ -35,10 +38,14 @@ fn players_above(
             ParameterValue::Int32(mmr),
             ParameterValue::Int32(mmr),
             ParameterValue::Uint64(user_id),
+            ParameterValue::Int64(TOP_RANKS),
         ],
     )?;
     Ok(n.unwrap_or(0))
 }
+
+/// The ranks a rank-up announces ("entered the top 10").
+const TOP_RANKS: i64 = 10;
 
 /// What step 4 works on: the match, its result and the season it counts for.
 pub(super) struct Context<'a> {
@@ -80,11 +87,19 @@ pub(super) fn apply_locked(
             .unwrap_or(0)
     };
     let rated = rate_players(db, ctx, locked, &team_of, winner)?;
-    for r in &rated {
-        write_player(db, id, &row.mode, r, now_ms)?;
-    }
+    write_players(db, id, &row.mode, &rated, &team_of, now_ms)?;
     complete_match(db, id, body, ctx.hash, now_ms)?;
-    // Hero analytics in this transaction: a replay returns before it, so nothing counts twice.
+
+    let changes: Vec<PlayerChange> = rated.into_iter().map(|r| r.change).collect();
+    let rank_ups = rank_ups(db, &row.mode, ctx.season.id, &changes)?;
+    let figures = figures(db, &changes)?;
+    let mut after = after_commit_plan(id, row, body, changes);
+    effects::write_in_transaction(db, &mut after, &rank_ups, &figures, now_ms)?;
+
+    // Hero analytics in this transaction: a replay returns before it, so nothing counts
+    // twice. Last, just before COMMIT: every result of the day's mode and hero updates the
+    // same row, so its lock must be held for as short a time as possible (taken earlier,
+    // it serialised concurrent results for the rest of their transactions).
     let picks: Vec<(String, bool)> = body
         .participants
         .iter()
@@ -95,12 +110,6 @@ pub(super) fn apply_locked(
         })
         .collect();
     crate::analytics::record_hero_picks(db, crate::analytics::day_of(now_ms), &row.mode, &picks)?;
-
-    let changes: Vec<PlayerChange> = rated.into_iter().map(|r| r.change).collect();
-    let rank_ups = rank_ups(db, &row.mode, ctx.season.id, &changes)?;
-    let figures = figures(db, &changes)?;
-    let mut after = after_commit_plan(db, id, row, body, changes, now_ms)?;
-    effects::write_in_transaction(db, &mut after, &rank_ups, &figures, now_ms)?;
     Ok(after)
 }
 
@@ -139,7 +148,11 @@ fn rate_players<'a>(
     let new_ratings = rate_match(&ratings, winner);
 
     let placement = ctx.season.settings.placement_games;
-    let regions = user_regions(db, &locked.iter().map(|l| l.user_id).collect::<Vec<_>>())?;
+    let users = user_rows(
+        db,
+        &locked.iter().map(|l| l.user_id).collect::<Vec<_>>(),
+        ctx.now_ms,
+    )?;
     let mut rated = Vec::with_capacity(locked.len());
     for (t, members) in teams.iter().enumerate() {
         for (i, (before, rating, season)) in members.iter().enumerate() {
@@ -151,17 +164,18 @@ fn rate_players<'a>(
                 .iter()
                 .find(|p| p.user_id == before.user_id)
                 .expect("participants checked against the roster");
-            let (username, region) = regions
+            let user = users
                 .iter()
-                .find(|(u, _, _)| *u == before.user_id)
-                .map(|(_, n, r)| (n.clone(), r.clone()))
+                .find(|u| u.id == before.user_id)
+                .cloned()
                 .unwrap_or_default();
             let season_after = season_after(season, outcome, after.mmr(), placement);
             rated.push(Rated {
                 change: PlayerChange {
                     user_id: before.user_id,
-                    username,
-                    region,
+                    username: user.username,
+                    region: user.region,
+                    banned: user.banned,
                     team: t,
                     outcome,
                     mmr_before: rating.mmr(),
@@ -200,21 +214,28 @@ fn season_after(s: &SeasonState, outcome: Outcome, mmr_after: i32, placement: u3
     next
 }
 
-/// A player's new stats and their line of the match.
-fn write_player(
+/// Every player's new stats and line of the match, in two statements (one per table,
+/// a row per player). The rows exist and are locked (steps 3 and 4), so each
+/// `INSERT ... ON DUPLICATE KEY UPDATE` only ever takes its update branch; it is the
+/// multi-row form of an `UPDATE ... WHERE` per player.
+fn write_players(
     db: &Db,
     match_id: u64,
     mode: &str,
-    r: &Rated<'_>,
+    rated: &[Rated<'_>],
+    team_of: &dyn Fn(u64) -> usize,
     now_ms: i64,
 ) -> Result<(), MatchError> {
-    let (c, p) = (&r.change, r.line);
-    db.execute(
-        "UPDATE user_stats SET mmr = ?, mu = ?, sigma = ?, wins = ?, losses = ?, draws = ?, \
-         games = ?, streak = ?, last_match_at_ms = ?, season_id = ?, season_games = ?, \
-         season_wins = ?, season_losses = ?, season_draws = ?, season_peak_mmr = ?, placed = ? \
-         WHERE user_id = ? AND mode = ?",
-        &[
+    if rated.is_empty() {
+        return Ok(());
+    }
+    let mut stats = Vec::with_capacity(rated.len() * 19);
+    let mut lines = Vec::with_capacity(rated.len() * 14);
+    for r in rated {
+        let (c, p) = (&r.change, r.line);
+        stats.extend([
+            ParameterValue::Uint64(c.user_id),
+            ParameterValue::Str(mode.to_owned()),
             ParameterValue::Int32(c.mmr_after),
             ParameterValue::Floating64(r.after.mu),
             ParameterValue::Floating64(r.after.sigma),
@@ -234,19 +255,19 @@ fn write_player(
                 .map(ParameterValue::Int32)
                 .unwrap_or(ParameterValue::DbNull),
             ParameterValue::Uint8(u8::from(r.season.placed)),
+            ParameterValue::Uint32(p.kills),
+        ]);
+        lines.extend([
+            ParameterValue::Uint64(match_id),
             ParameterValue::Uint64(c.user_id),
-            ParameterValue::Str(mode.to_owned()),
-        ],
-    )?;
-    db.execute(
-        "UPDATE match_participants SET kills = ?, deaths = ?, assists = ?, hero = ?, result = ?, \
-         mmr_before = ?, mmr_after = ?, mu_before = ?, mu_after = ?, sigma_before = ?, sigma_after = ? \
-         WHERE match_id = ? AND user_id = ?",
-        &[
+            ParameterValue::Uint8(team_of(c.user_id) as u8),
             ParameterValue::Uint32(p.kills),
             ParameterValue::Uint32(p.deaths),
             ParameterValue::Uint32(p.assists),
-            p.hero.clone().map(ParameterValue::Str).unwrap_or(ParameterValue::DbNull),
+            p.hero
+                .clone()
+                .map(ParameterValue::Str)
+                .unwrap_or(ParameterValue::DbNull),
             ParameterValue::Str(outcome_str(c.outcome).into()),
             ParameterValue::Int32(c.mmr_before),
             ParameterValue::Int32(c.mmr_after),
@@ -254,9 +275,41 @@ fn write_player(
             ParameterValue::Floating64(r.after.mu),
             ParameterValue::Floating64(r.before.sigma),
             ParameterValue::Floating64(r.after.sigma),
-            ParameterValue::Uint64(match_id),
-            ParameterValue::Uint64(c.user_id),
-        ],
+        ]);
+    }
+    let rows = |width: usize| {
+        let row = format!("({})", vec!["?"; width].join(", "));
+        vec![row; rated.len()].join(", ")
+    };
+    db.execute(
+        &format!(
+            "INSERT INTO user_stats (user_id, mode, mmr, mu, sigma, wins, losses, draws, games, \
+             streak, last_match_at_ms, season_id, season_games, season_wins, season_losses, \
+             season_draws, season_peak_mmr, placed, kills) VALUES {} \
+             ON DUPLICATE KEY UPDATE mmr = VALUES(mmr), mu = VALUES(mu), sigma = VALUES(sigma), \
+             wins = VALUES(wins), losses = VALUES(losses), draws = VALUES(draws), \
+             games = VALUES(games), streak = VALUES(streak), \
+             last_match_at_ms = VALUES(last_match_at_ms), season_id = VALUES(season_id), \
+             season_games = VALUES(season_games), season_wins = VALUES(season_wins), \
+             season_losses = VALUES(season_losses), season_draws = VALUES(season_draws), \
+             season_peak_mmr = VALUES(season_peak_mmr), placed = VALUES(placed), \
+             kills = kills + VALUES(kills)",
+            rows(19)
+        ),
+        &stats,
+    )?;
+    db.execute(
+        &format!(
+            "INSERT INTO match_participants (match_id, user_id, team, kills, deaths, assists, \
+             hero, result, mmr_before, mmr_after, mu_before, mu_after, sigma_before, sigma_after) \
+             VALUES {} ON DUPLICATE KEY UPDATE kills = VALUES(kills), deaths = VALUES(deaths), \
+             assists = VALUES(assists), hero = VALUES(hero), result = VALUES(result), \
+             mmr_before = VALUES(mmr_before), mmr_after = VALUES(mmr_after), \
+             mu_before = VALUES(mu_before), mu_after = VALUES(mu_after), \
+             sigma_before = VALUES(sigma_before), sigma_after = VALUES(sigma_after)",
+            rows(14)
+        ),
+        &lines,
     )?;
     Ok(())
 }
@@ -303,10 +356,12 @@ fn rank_ups(
         } else {
             None
         };
-        let rank_after = players_above(db, mode, season_id, c.mmr_after, c.user_id)? + 1;
-        let entered_top10 = rank_after <= 10
+        // Both counts stop at TOP_RANKS: exact inside the top ten, "10" beyond it.
+        let rank_after = players_above_capped(db, mode, season_id, c.mmr_after, c.user_id)? + 1;
+        let entered_top10 = rank_after <= TOP_RANKS
             && (!c.was_ranked
-                || players_above(db, mode, season_id, c.mmr_before, c.user_id)? + 1 > 10);
+                || players_above_capped(db, mode, season_id, c.mmr_before, c.user_id)? + 1
+                    > TOP_RANKS);
         if tier.is_some() || entered_top10 {
             rank_ups.push(RankUp {
                 user_id: c.user_id,
@@ -322,26 +377,19 @@ fn rank_ups(
 /// off the leaderboards until unbanned, even when a match they were already in
 /// completes: their stats still change, and unbanning re-places them), and the changes.
 fn after_commit_plan(
-    db: &Db,
     id: u64,
     row: &MatchRow,
     body: &ResultBody,
     changes: Vec<PlayerChange>,
-    now_ms: i64,
-) -> Result<AfterCommit, MatchError> {
-    let banned = banned_now(
-        db,
-        &changes.iter().map(|c| c.user_id).collect::<Vec<_>>(),
-        now_ms,
-    )?;
-    Ok(AfterCommit {
+) -> AfterCommit {
+    AfterCommit {
         match_id: id,
         mode: row.mode.clone(),
         region: row.region.clone(),
         winner_team: body.winner_team,
         standings: changes
             .iter()
-            .filter(|c| c.placed && !banned.contains(&c.user_id))
+            .filter(|c| c.placed && !c.banned)
             .map(|c| Standing {
                 user_id: c.user_id,
                 mmr: c.mmr_after as i64,
@@ -356,74 +404,79 @@ fn after_commit_plan(
         feed: Vec::new(),
         notifications: Vec::new(),
         achievements: Vec::new(),
-    })
+    }
 }
 
-/// The players among `users` whose ban is in force at `now_ms`.
-fn banned_now(db: &Db, users: &[u64], now_ms: i64) -> Result<Vec<u64>, MatchError> {
-    let sql = format!(
-        "SELECT id FROM users WHERE id IN ({}) AND banned_until_ms > ?",
-        placeholders(users.len())
-    );
-    let mut params: Vec<ParameterValue> =
-        users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
-    params.push(ParameterValue::Int64(now_ms));
-    let rows = db.query(&sql, &params)?;
-    rows.iter().map(|r| Ok(r.get("id")?)).collect()
+/// What a result needs of a player's account.
+#[derive(Debug, Clone, Default)]
+struct UserRow {
+    id: u64,
+    username: String,
+    region: String,
+    /// A ban in force at the result's time.
+    banned: bool,
 }
 
-/// `(user_id, username, region)` of each player.
-fn user_regions(db: &Db, users: &[u64]) -> Result<Vec<(u64, String, String)>, MatchError> {
+/// The players' accounts, in one query.
+fn user_rows(db: &Db, users: &[u64], now_ms: i64) -> Result<Vec<UserRow>, MatchError> {
     let sql = format!(
-        "SELECT id, username, region FROM users WHERE id IN ({})",
+        "SELECT id, username, region, banned_until_ms FROM users WHERE id IN ({})",
         placeholders(users.len())
     );
     let params: Vec<ParameterValue> = users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
     let rows = db.query(&sql, &params)?;
     rows.iter()
-        .map(|r| Ok((r.get("id")?, r.get("username")?, r.get("region")?)))
+        .map(|r| {
+            Ok(UserRow {
+                id: r.get("id")?,
+                username: r.get("username")?,
+                region: r.get("region")?,
+                banned: r
+                    .get::<Option<i64>>("banned_until_ms")?
+                    .is_some_and(|until| until > now_ms),
+            })
+        })
         .collect()
 }
 
-/// Achievement figures after this match: total wins across modes, this mode's streak
-/// and mmr, total kills across completed matches (this one included: its
-/// participants were updated above, in the same transaction).
+/// Achievement figures after this match: total wins and kills across modes (this match
+/// included: the players' rows were updated above, in the same transaction), this mode's
+/// streak and mmr. One query over the players' `user_stats` rows.
 fn figures(db: &Db, changes: &[PlayerChange]) -> Result<Vec<(u64, Progress)>, MatchError> {
-    let users: Vec<u64> = changes.iter().map(|c| c.user_id).collect();
-    let params: Vec<ParameterValue> = users.iter().map(|u| ParameterValue::Uint64(*u)).collect();
-    let wins = db.query(
+    let params: Vec<ParameterValue> = changes
+        .iter()
+        .map(|c| ParameterValue::Uint64(c.user_id))
+        .collect();
+    let totals = db.query(
         &format!(
-            "SELECT user_id, CAST(SUM(wins) AS SIGNED) AS n FROM user_stats WHERE user_id IN ({}) GROUP BY user_id",
-            placeholders(users.len())
+            "SELECT user_id, CAST(SUM(wins) AS SIGNED) AS wins, CAST(SUM(kills) AS SIGNED) AS kills \
+             FROM user_stats WHERE user_id IN ({}) GROUP BY user_id",
+            placeholders(changes.len())
         ),
         &params,
     )?;
-    let kills = db.query(
-        &format!(
-            "SELECT user_id, CAST(SUM(kills) AS SIGNED) AS n FROM match_participants \
-             WHERE user_id IN ({}) AND result IS NOT NULL GROUP BY user_id",
-            placeholders(users.len())
-        ),
-        &params,
-    )?;
-    let lookup = |set: &rh_infra::db::Rows, user: u64| -> Result<i64, MatchError> {
-        for r in set.iter() {
+    let lookup = |user: u64| -> Result<(i64, i64), MatchError> {
+        for r in totals.iter() {
             if r.get::<u64>("user_id")? == user {
-                return Ok(r.get::<Option<i64>>("n")?.unwrap_or(0));
+                return Ok((
+                    r.get::<Option<i64>>("wins")?.unwrap_or(0),
+                    r.get::<Option<i64>>("kills")?.unwrap_or(0),
+                ));
             }
         }
-        Ok(0)
+        Ok((0, 0))
     };
     changes
         .iter()
         .map(|c| {
+            let (wins, kills) = lookup(c.user_id)?;
             Ok((
                 c.user_id,
                 Progress {
-                    wins: lookup(&wins, c.user_id)?.max(0) as u32,
+                    wins: wins.max(0) as u32,
                     streak: c.counters.streak,
                     mmr: c.mmr_after,
-                    total_kills: lookup(&kills, c.user_id)?.max(0) as u64,
+                    total_kills: kills.max(0) as u64,
                 },
             ))
         })
