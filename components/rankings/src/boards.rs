@@ -3,10 +3,10 @@
 use serde_json::json;
 use spin_sdk::http::Response;
 
-use rh_app::leaderboard::{self, Ensured, Entry};
+use rh_app::leaderboard::{self, Ensured, Entry, Page};
 use rh_app::matches;
 use rh_infra::db::Db;
-use rh_infra::http::{json, Req};
+use rh_infra::http::{json, json_body, Req};
 use rh_infra::redis::Redis;
 use rh_infra::{auth, config, idempotency, AppError};
 
@@ -83,25 +83,56 @@ fn read(
     }
 }
 
-/// GET /api/v1/rankings/{mode}?region=&limit=&offset=
+/// The page body: what the cache holds and the route answers.
+fn page_body(
+    mode: &str,
+    region: Option<&str>,
+    limit: u64,
+    offset: u64,
+    total: u64,
+    entries: &[Entry],
+) -> Result<String, AppError> {
+    serde_json::to_string(&json!({
+        "mode": mode,
+        "region": region,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "entries": entries,
+    }))
+    .map_err(AppError::internal)
+}
+
+/// GET /api/v1/rankings/{mode}?region=&limit=&offset=. The hot path is one Redis round
+/// trip that also checks the boards, answered from the page cache while the boards are
+/// unchanged (`rh_app::leaderboard`, `# Keys`).
 pub fn page(req: &Req) -> Result<Response, AppError> {
     let mode = req.param("mode").unwrap_or_default().to_owned();
     let (region, regions) = region_of(req)?;
     let limit = req.query_int("limit", 50, 1..=200)?;
     let offset = req.query_int("offset", 0, 0..=10_000_000)?;
     let redis = Redis::open()?;
-    let (total, entries) = read(&redis, &mode, region.as_deref(), &regions, offset, limit)?;
-    json(
-        200,
-        &json!({
-            "mode": mode,
-            "region": region,
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-            "entries": entries,
-        }),
-    )
+    let board = leaderboard::key(&mode, region.as_deref());
+    let cache = leaderboard::page_cache_key(&board, offset, limit);
+    let cached = leaderboard::read_page_cached(&redis, &mode, &board, offset, limit, Some(&cache))?;
+    let (total, entries) = match cached {
+        Some(Page::Cached(body)) => return Ok(json_body(200, body)),
+        Some(Page::Read {
+            total,
+            entries,
+            generation,
+        }) => {
+            let body = page_body(&mode, region.as_deref(), limit, offset, total, &entries)?;
+            if let Some(generation) = generation {
+                leaderboard::fill_page(&redis, &cache, &generation, &body);
+            }
+            return Ok(json_body(200, body));
+        }
+        // Untrustworthy boards: rebuilt (or read from MySQL) as any read does.
+        None => read(&redis, &mode, region.as_deref(), &regions, offset, limit)?,
+    };
+    let body = page_body(&mode, region.as_deref(), limit, offset, total, &entries)?;
+    Ok(json_body(200, body))
 }
 
 /// GET /api/v1/rankings/{mode}/me?region= (Bearer): the caller with five players

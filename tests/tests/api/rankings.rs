@@ -107,6 +107,61 @@ async fn a_page_lists_ranked_players_with_usernames_and_records() {
     assert!(!all.iter().any(|(u, _)| *u == p[2].id));
 }
 
+/// The oce page of 1v1 (limit 200), as the API answers it now.
+async fn oce_page(app: &TestApp) -> Vec<Value> {
+    let resp = app.get("/api/v1/rankings/1v1?region=oce&limit=200").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.unwrap();
+    body["entries"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_cached_page_is_retired_by_every_write_to_its_board() {
+    let _board = BOARD.lock().await;
+    let app = spawn_app().await;
+    let boss = crate::admin::admin(&app).await;
+    let p = players(&app, 3, "oce").await;
+    play(&app, "1v1", "oce", &[vec![p[0].id], vec![p[1].id]], Some(0)).await;
+    let entry = |page: &[Value], u: u64| page.iter().find(|e| e["user_id"] == u).cloned();
+
+    // A read fills the page cache, tagged with the board's generation.
+    assert!(entry(&oce_page(&app).await, p[0].id).is_some());
+    let cached: Option<String> = app.redis.get("lbpage:lb:1v1:oce:0:200").await.unwrap();
+    let generation: Option<String> = app.redis.get("lbmeta:1v1:gen").await.unwrap();
+    let (cached, generation) = (cached.expect("the page is cached"), generation.unwrap());
+    assert!(cached.starts_with(&format!("{generation}|")), "{cached}");
+
+    // A rename: the next page shows the new name.
+    let name = format!("q_{}", rh_tests::unique_suffix());
+    let resp = app
+        .patch_json_auth(
+            "/api/v1/users/me",
+            &p[0].access_token,
+            &serde_json::json!({"username": name}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let page = oce_page(&app).await;
+    assert_eq!(entry(&page, p[0].id).unwrap()["username"], name.as_str());
+
+    // A result: the newcomer is on the next page, the loser's record moved.
+    play(&app, "1v1", "oce", &[vec![p[2].id], vec![p[0].id]], Some(0)).await;
+    let page = oce_page(&app).await;
+    assert_eq!(entry(&page, p[2].id).expect("ranked")["wins"], 1);
+    assert_eq!(entry(&page, p[0].id).unwrap()["losses"], 1);
+
+    // A ban: off the next page.
+    let resp = app
+        .post_json_auth(
+            &format!("/api/v1/admin/users/{}/ban", p[2].id),
+            &boss.access_token,
+            &serde_json::json!({"reason": "cheating"}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(entry(&oce_page(&app).await, p[2].id).is_none());
+}
+
 #[tokio::test]
 async fn the_board_agrees_with_mysql_after_a_sequence_of_results_with_stable_ties() {
     let _board = BOARD.lock().await;

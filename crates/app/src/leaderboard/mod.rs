@@ -22,6 +22,15 @@
 //! - `lbver:{mode}`: hash user id → the version of the player's placement (their
 //!   `user_stats.games`, which every result raises under the row lock, so versions
 //!   follow commit order). A placement older than the one on the board is dropped.
+//! - `lbmeta:{mode}:gen`: the mode's generation, moved on by every write to its boards
+//!   (a placement, a removal, a rename, a rebuild going live);
+//! - `lbpage:{board}:{offset}:{limit}`: a rendered `GET /rankings/{mode}` body, tagged
+//!   with the generation it was read at ([`read::fill_page`]). [`read::read_page_cached`]
+//!   serves it only while the generation is unchanged, in the same script that checks
+//!   the marker, so a page is never older than the boards; it lives [`read::PAGE_TTL_S`]
+//!   at most. A generation that vanished (a flush) serves nothing until a writer or a
+//!   rebuild sets it again, and a rebuild starts it at a random value, so a recreated
+//!   generation never matches an old tag.
 //!
 //! # Layout
 //! - `mod.rs` (this file): keys, the score, [`Standing`] and [`Entry`], [`LbError`];
@@ -64,7 +73,10 @@ pub mod read;
 pub mod rebuild;
 
 pub use place::{invalidate, place, remove, rename, rename_everywhere};
-pub use read::{page_from_db, rank_from_db, rank_of, read_page};
+pub use read::{
+    fill_page, page_cache_key, page_from_db, rank_from_db, rank_of, ranks_of, read_page,
+    read_page_cached, Page,
+};
 pub use rebuild::{ensure_built, rebuild, standings_from_db, Ensured};
 
 use rh_infra::db::{DbError, Row};
@@ -128,6 +140,11 @@ fn lock_key(mode: &str) -> String {
 
 fn touched_key(mode: &str) -> String {
     format!("lbmeta:{mode}:touched")
+}
+
+/// The mode's board generation (see `# Keys`).
+pub fn generation_key(mode: &str) -> String {
+    format!("lbmeta:{mode}:gen")
 }
 
 /// The placement-version hash of a mode.
@@ -223,5 +240,10 @@ mod tests {
         assert_eq!(key("1v1", None), "lb:1v1");
         assert_eq!(key("2v2", Some("eu")), "lb:2v2:eu");
         assert_eq!(marker_key("4v4"), "lbmeta:4v4:built");
+        assert_eq!(generation_key("1v1"), "lbmeta:1v1:gen");
+        assert_eq!(
+            read::page_cache_key("lb:1v1:eu", 0, 50),
+            "lbpage:lb:1v1:eu:0:50"
+        );
     }
 }

@@ -6,7 +6,8 @@ use rh_infra::redis::{Arg, Redis, Script};
 
 use super::rebuild::LOCK_TTL_MS;
 use super::{
-    info_key, key, lock_key, marker_key, score, touched_key, version_key, LbError, Standing,
+    generation_key, info_key, key, lock_key, marker_key, score, touched_key, version_key, LbError,
+    Standing,
 };
 
 /// Places one player on the global board (`KEYS[2]`), their regional board (`KEYS[3]`)
@@ -17,6 +18,7 @@ use super::{
 /// marker (`KEYS[1]`), so the next read rebuilds (a partial board must not pass for a
 /// whole one); while a rebuild holds the lock (`KEYS[5]`) the player is recorded in
 /// `KEYS[6]` so the rebuild places them again.
+/// A placement moves the generation (`KEYS[8]`) on, which retires cached pages.
 /// `ARGV`: user id, score, details, version, touched TTL. Returns 1 if placed, 0 if stale.
 const PLACE_PLAYER: Script = Script::new(
     "leaderboard.place_player",
@@ -46,13 +48,15 @@ redis.call('ZADD', KEYS[2], score, user)
 redis.call('ZADD', KEYS[3], score, user)
 redis.call('HSET', KEYS[4], user, info)
 redis.call('HSET', KEYS[7], user, version)
+if redis.call('EXISTS', KEYS[8]) == 1 then redis.call('INCR', KEYS[8]) end
 return 1
 ",
 );
 
 /// Takes a player off the boards in `KEYS[4..]` and the hashes `KEYS[1]` (details) and
 /// `KEYS[2]` (versions); while a rebuild holds the lock (`KEYS[3]`), records the player
-/// in the touched set (`ARGV[2]` is its key) so the rebuild does not put them back.
+/// in the touched set (`ARGV[2]` is its key) so the rebuild does not put them back, and
+/// moves the generation (`ARGV[4]` is its key) on.
 const REMOVE: Script = Script::new(
     "leaderboard.remove",
     r"
@@ -64,18 +68,19 @@ end
 for i = 4, #KEYS do redis.call('ZREM', KEYS[i], user) end
 redis.call('HDEL', KEYS[1], user)
 redis.call('HDEL', KEYS[2], user)
+if redis.call('EXISTS', ARGV[4]) == 1 then redis.call('INCR', ARGV[4]) end
 return 1
 ",
 );
 
 /// Renames a player in the details hashes of some modes, where present. `KEYS` are
-/// triples per mode: details hash, rebuild lock, touched set; while a mode's rebuild
+/// four per mode: details hash, rebuild lock, touched set, generation; while a mode's rebuild
 /// holds its lock the player is recorded as touched there, in the same step, so the
 /// rebuild re-reads them from MySQL. `ARGV`: user id, new username, touched TTL.
 const RENAME: Script = Script::new(
     "leaderboard.rename",
     r"
-for i = 1, #KEYS, 3 do
+for i = 1, #KEYS, 4 do
   if redis.call('EXISTS', KEYS[i + 1]) == 1 then
     redis.call('SADD', KEYS[i + 2], ARGV[1])
     redis.call('PEXPIRE', KEYS[i + 2], ARGV[3])
@@ -85,6 +90,7 @@ for i = 1, #KEYS, 3 do
     local d = cjson.decode(v)
     d[1] = ARGV[2]
     redis.call('HSET', KEYS[i], ARGV[1], cjson.encode(d))
+    if redis.call('EXISTS', KEYS[i + 3]) == 1 then redis.call('INCR', KEYS[i + 3]) end
   end
 end
 return 1
@@ -94,13 +100,14 @@ return 1
 /// Puts players at their new mmr on the global and regional boards of `mode`, each
 /// only if no newer version of them is there (see [`PLACE_PLAYER`]).
 pub fn place(redis: &Redis, mode: &str, standings: &[Standing]) -> Result<(), LbError> {
-    let (marker, global, info, lock, touched, versions) = (
+    let (marker, global, info, lock, touched, versions, generation) = (
         marker_key(mode),
         key(mode, None),
         info_key(mode),
         lock_key(mode),
         touched_key(mode),
         version_key(mode),
+        generation_key(mode),
     );
     for s in standings {
         let regional = key(mode, Some(&s.region));
@@ -110,7 +117,14 @@ pub fn place(redis: &Redis, mode: &str, standings: &[Standing]) -> Result<(), Lb
         redis.eval(
             &PLACE_PLAYER,
             &[
-                &marker, &global, &regional, &info, &lock, &touched, &versions,
+                &marker,
+                &global,
+                &regional,
+                &info,
+                &lock,
+                &touched,
+                &versions,
+                &generation,
             ],
             &[
                 Arg::Str(&user),
@@ -137,7 +151,7 @@ pub fn remove(redis: &Redis, mode: &str, regions: &[String], user_id: u64) -> Re
         key(mode, None),
     ];
     keys.extend(regions.iter().map(|r| key(mode, Some(r))));
-    let touched = touched_key(mode);
+    let (touched, generation) = (touched_key(mode), generation_key(mode));
     redis.eval(
         &REMOVE,
         &keys,
@@ -145,6 +159,7 @@ pub fn remove(redis: &Redis, mode: &str, regions: &[String], user_id: u64) -> Re
             Arg::Str(&member),
             Arg::Str(&touched),
             Arg::Int(2 * LOCK_TTL_MS),
+            Arg::Str(&generation),
         ],
     )?;
     Ok(())
@@ -190,7 +205,7 @@ pub fn rename(
     }
     let keys: Vec<String> = modes
         .iter()
-        .flat_map(|m| [info_key(m), lock_key(m), touched_key(m)])
+        .flat_map(|m| [info_key(m), lock_key(m), touched_key(m), generation_key(m)])
         .collect();
     let user = user_id.to_string();
     redis.eval(

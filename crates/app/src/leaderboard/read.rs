@@ -5,10 +5,14 @@ use rh_infra::db::Db;
 use rh_infra::params;
 use rh_infra::redis::{reply_int, reply_string, Arg, Redis, Script};
 
-use super::{info_key, marker_key, mmr_from_score, Entry, LbError, STANDINGS_SELECT};
+use super::{
+    generation_key, info_key, marker_key, mmr_from_score, Entry, LbError, STANDINGS_SELECT,
+};
 
-/// Checks the boards, counts and pages in one round trip: `{0}` when the boards are
-/// untrustworthy, else `{1, total, member, score, info, member, score, info, ...}`.
+/// Checks the boards, then answers a page in one round trip: `{0}` when the boards are
+/// untrustworthy; `{2, body}` when `KEYS[5]` (a page cache, optional) holds a body tagged
+/// with the mode's current generation `KEYS[4]`; else
+/// `{1, total, generation, member, score, info, member, score, info, ...}`.
 const READ_PAGE: Script = Script::new(
     "leaderboard.read_page",
     r"
@@ -19,7 +23,12 @@ for i = 2, 3 do
     return {0}
   end
 end
-local out = {1, redis.call('ZCARD', KEYS[2])}
+local g = redis.call('GET', KEYS[4])
+if g and KEYS[5] then
+  local c = redis.call('GET', KEYS[5])
+  if c and string.sub(c, 1, #g + 1) == g .. '|' then return {2, string.sub(c, #g + 2)} end
+end
+local out = {1, redis.call('ZCARD', KEYS[2]), g or ''}
 if tonumber(ARGV[2]) >= tonumber(ARGV[1]) then
   local r = redis.call('ZREVRANGE', KEYS[2], ARGV[1], ARGV[2], 'WITHSCORES')
   for i = 1, #r, 2 do
@@ -32,6 +41,20 @@ return out
 ",
 );
 
+/// A page as [`read_page_cached`] found it.
+#[derive(Debug)]
+pub enum Page {
+    /// The cached response body, still current.
+    Cached(String),
+    /// `(total, entries)` read from the boards, and the generation they were read at
+    /// (what [`fill_page`] tags the rendered body with; `None`: do not cache).
+    Read {
+        total: u64,
+        entries: Vec<Entry>,
+        generation: Option<String>,
+    },
+}
+
 /// A page of `board` (offset 0-based) with details, or `None` when the boards of
 /// `mode` must be rebuilt first ([`super::ensure_built`]). Redis only, one round trip.
 pub fn read_page(
@@ -41,21 +64,51 @@ pub fn read_page(
     offset: u64,
     limit: u64,
 ) -> Result<Option<(u64, Vec<Entry>)>, LbError> {
+    Ok(
+        match read_page_cached(redis, mode, board, offset, limit, None)? {
+            Some(Page::Read { total, entries, .. }) => Some((total, entries)),
+            // Not asked for a cached body, so never given one.
+            Some(Page::Cached(_)) | None => None,
+        },
+    )
+}
+
+/// [`read_page`], answered from the page cache `cache` ([`page_cache_key`]) when it holds
+/// a body rendered since the boards last changed ([`super::generation_key`]).
+pub fn read_page_cached(
+    redis: &Redis,
+    mode: &str,
+    board: &str,
+    offset: u64,
+    limit: u64,
+    cache: Option<&str>,
+) -> Result<Option<Page>, LbError> {
+    let mut keys = vec![
+        marker_key(mode),
+        board.to_owned(),
+        info_key(mode),
+        generation_key(mode),
+    ];
+    keys.extend(cache.map(str::to_owned));
     let reply = redis.eval(
         &READ_PAGE,
-        &[&marker_key(mode), board, &info_key(mode)],
+        &keys,
         &[
             Arg::Int(offset as i64),
             Arg::Int(offset as i64 + limit as i64 - 1),
         ],
     )?;
     let out = reply.values();
-    if reply.int() != Some(1) {
-        return Ok(None);
+    match reply.int() {
+        Some(1) => {}
+        Some(2) => return Ok(out.get(1).and_then(reply_string).map(Page::Cached)),
+        _ => return Ok(None),
     }
     let total = out.get(1).and_then(reply_int).unwrap_or(0).max(0) as u64;
-    let mut entries = Vec::with_capacity(out.len().saturating_sub(2) / 3);
-    for (i, row) in out[2..].chunks_exact(3).enumerate() {
+    let generation = out.get(2).and_then(reply_string).filter(|g| !g.is_empty());
+    let rows = out.get(3..).unwrap_or_default();
+    let mut entries = Vec::with_capacity(rows.len() / 3);
+    for (i, row) in rows.chunks_exact(3).enumerate() {
         let user_id = reply_string(&row[0]).and_then(|s| s.parse::<u64>().ok());
         let score = reply_string(&row[1]).and_then(|s| s.parse::<f64>().ok());
         let (Some(user_id), Some(score)) = (user_id, score) else {
@@ -73,7 +126,55 @@ pub fn read_page(
             losses,
         });
     }
-    Ok(Some((total, entries)))
+    Ok(Some(Page::Read {
+        total,
+        entries,
+        generation,
+    }))
+}
+
+/// Where a rendered page of `board` is cached.
+pub fn page_cache_key(board: &str, offset: u64, limit: u64) -> String {
+    format!("lbpage:{board}:{offset}:{limit}")
+}
+
+/// How long a cached page lives (a bound on memory; freshness comes from the tag).
+pub const PAGE_TTL_S: i64 = 30;
+
+/// Caches `body` under `cache`, tagged with the generation its page was read at. A
+/// writer that moved the generation on since makes the tag stale, so the body is never
+/// served. Best effort.
+pub fn fill_page(redis: &Redis, cache: &str, generation: &str, body: &str) {
+    let tagged = format!("{generation}|{body}");
+    if let Err(e) = redis.set_ex(cache, &tagged, PAGE_TTL_S) {
+        rh_infra::log_warn!("leaderboard page cache fill: {e}");
+    }
+}
+
+/// 0-based ranks of players on `KEYS[1]`, `-1` for a player not on it.
+const RANKS_OF: Script = Script::new(
+    "leaderboard.ranks_of",
+    r"
+local out = {}
+for i = 1, #ARGV do out[i] = redis.call('ZREVRANK', KEYS[1], ARGV[i]) or -1 end
+return out
+",
+);
+
+/// [`rank_of`] for several players in one round trip, in their order.
+pub fn ranks_of(redis: &Redis, key: &str, users: &[u64]) -> Result<Vec<Option<u64>>, LbError> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    let args: Vec<Arg<'_>> = users.iter().map(|u| Arg::Uint(*u)).collect();
+    let reply = redis.eval(&RANKS_OF, &[key], &args)?;
+    let mut ranks: Vec<Option<u64>> = reply
+        .values()
+        .iter()
+        .map(|v| reply_int(v).filter(|r| *r >= 0).map(|r| r as u64))
+        .collect();
+    ranks.resize(users.len(), None);
+    Ok(ranks)
 }
 
 /// 0-based rank of a player (best = 0), `None` when not on the board.

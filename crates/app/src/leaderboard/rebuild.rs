@@ -11,8 +11,8 @@ use rh_infra::redis::{Arg, Redis, Script};
 
 use super::place::{place, remove};
 use super::{
-    info_key, key, lock_key, marker_key, score, touched_key, version_key, LbError, Standing,
-    STANDINGS_SELECT,
+    generation_key, info_key, key, lock_key, marker_key, score, touched_key, version_key, LbError,
+    Standing, STANDINGS_SELECT,
 };
 
 /// Rows read from MySQL per page while rebuilding (the host caps result sizes).
@@ -242,6 +242,10 @@ fn rebuild_locked(
         &mut versions_empty,
     )?;
     redis.set(&marker_key(mode), empty.as_bytes())?;
+    // The boards are live: pages cached before are stale. A random start, so a
+    // generation lost with its pages' tags still around can never match one of them.
+    let start = u64::from_le_bytes(rh_infra::ids::random_bytes::<8>()) >> 4;
+    redis.set(&generation_key(mode), start.to_string().as_bytes())?;
     // Results, bans and renames that landed meanwhile may have written to boards the
     // RENAMEs replaced: place those players again as MySQL has them now, and take off
     // those no longer ranked (banned while the rebuild read).
