@@ -256,6 +256,35 @@ migrate_db() {
     "$RH_ROOT/target/release/rh-migrate" run
 }
 
+# seed_bench_players DB N : the benchmarks' population in DB (never the up or test
+# databases): N ranked 1v1 players (ids 1..N, regions in turn, a bell of ratings), then 64
+# unranked players (ids N+1..N+64) for 2v2 results. The ranked ones have played their
+# placement in the active season, so they are on its board. Everything else of theirs is
+# deleted.
+seed_bench_players() {
+  local db="$1" players="$2"
+  [[ "$db" =~ ^[A-Za-z0-9_]+$ ]] || die "bad database name: $db"
+  [[ "$players" =~ ^[0-9]+$ ]] || die "bad player count: $players"
+  log "seeding $players ranked 1v1 players (and 64 2v2 players for results) in $db"
+  root_sql "
+USE \`$db\`;
+SET FOREIGN_KEY_CHECKS = 0;
+DELETE FROM user_achievements; DELETE FROM notifications; DELETE FROM feed_events;
+DELETE FROM match_events; DELETE FROM match_participants; DELETE FROM matches;
+DELETE FROM refresh_tokens; DELETE FROM user_stats; DELETE FROM users;
+SET FOREIGN_KEY_CHECKS = 1;
+INSERT INTO users (id, email, username, username_lower, password_hash, region, created_at_ms, updated_at_ms)
+  SELECT seq, CONCAT('b', seq, '@bench.example'), CONCAT('b', seq), CONCAT('b', seq), 'x',
+         ELT(1 + seq % 5, 'na', 'eu', 'sa', 'asia', 'oce'), 0, 0
+  FROM seq_1_to_$((players + 64));
+INSERT INTO user_stats (user_id, mode, mmr, mu, sigma, wins, losses, games, season_id,
+                        season_games, season_wins, season_losses, placed)
+  SELECT seq, '1v1', m, 25 + (m - 1500) / 40, 4.0, 10, 10, 20, a.id, 20, 10, 10, 1
+  FROM (SELECT seq, 1500 + FLOOR((RAND(seq) + RAND(seq * 7) + RAND(seq * 13) - 1.5) * 600) AS m
+        FROM seq_1_to_$players) s
+  JOIN (SELECT id FROM seasons WHERE status = 'active') a;"
+}
+
 # Package names of the wasm-only crates: every components/*/ and runtime/fixtures/*/
 # (read from their Cargo.toml, so a new component needs no script change).
 wasm_packages() {
