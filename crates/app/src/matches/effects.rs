@@ -72,76 +72,138 @@ pub struct AfterCommit {
     pub achievements: Vec<(u64, String, String)>,
 }
 
-/// Stores a feed entry; its `kind` and `data` are those of the domain's [`FeedData`].
-fn insert_feed(
-    db: &Db,
-    user_id: Option<u64>,
-    entry: &FeedData,
-    now_ms: i64,
-) -> Result<FeedItem, MatchError> {
+/// A feed entry's `kind` and `data`, as stored: those of the domain's [`FeedData`].
+fn feed_parts(entry: &FeedData) -> Result<(String, Value), MatchError> {
     // `FeedData` serialises as `{"kind": ..., "data": {...}}` (adjacently tagged).
     let mut tagged = serde_json::to_value(entry)
         .map_err(|e| MatchError::Inconsistent(format!("feed entry: {e}")))?;
     let kind = tagged["kind"].as_str().unwrap_or_default().to_owned();
-    let data = tagged["data"].take();
+    Ok((kind, tagged["data"].take()))
+}
+
+/// `INSERT ... VALUES (...), (...)` of `rows` rows of `width` columns into `table`
+/// (`columns`), then the rows' ids: one statement and one `LAST_INSERT_ID()` for all of
+/// them. A multi-row `INSERT ... VALUES` is a "simple insert" to InnoDB, whose
+/// auto-increment values for one statement are consecutive in every lock mode, and
+/// `LAST_INSERT_ID()` is the first of them.
+fn insert_rows(
+    db: &Db,
+    table: &str,
+    columns: &str,
+    width: usize,
+    params: Vec<ParameterValue>,
+) -> Result<Vec<u64>, MatchError> {
+    let rows = params.len() / width;
+    if rows == 0 {
+        return Ok(Vec::new());
+    }
+    let row = format!("({})", vec!["?"; width].join(", "));
     db.execute(
-        "INSERT INTO feed_events (kind, user_id, payload, created_at_ms) VALUES (?, ?, ?, ?)",
-        &[
+        &format!(
+            "INSERT INTO {table} ({columns}) VALUES {}",
+            vec![row; rows].join(", ")
+        ),
+        &params,
+    )?;
+    let first = last_insert_id(db)?;
+    Ok((0..rows as u64).map(|i| first + i).collect())
+}
+
+/// Stores feed entries `(user_id, kind, data)` in one statement, in order.
+fn insert_feed(
+    db: &Db,
+    entries: Vec<(Option<u64>, String, Value)>,
+    now_ms: i64,
+) -> Result<Vec<FeedItem>, MatchError> {
+    let mut params = Vec::with_capacity(entries.len() * 4);
+    for (user_id, kind, data) in &entries {
+        params.extend([
             ParameterValue::Str(kind.clone()),
             user_id
                 .map(ParameterValue::Uint64)
                 .unwrap_or(ParameterValue::DbNull),
             ParameterValue::Str(data.to_string()),
             ParameterValue::Int64(now_ms),
-        ],
+        ]);
+    }
+    let ids = insert_rows(
+        db,
+        "feed_events",
+        "kind, user_id, payload, created_at_ms",
+        4,
+        params,
     )?;
-    Ok(FeedItem {
-        id: last_insert_id(db)?,
-        kind,
-        user_id,
-        data,
-        created_at: now_ms,
-    })
+    Ok(entries
+        .into_iter()
+        .zip(ids)
+        .map(|((user_id, kind, data), id)| FeedItem {
+            id,
+            kind,
+            user_id,
+            data,
+            created_at: now_ms,
+        })
+        .collect())
 }
 
-fn insert_notification(
+/// Stores notifications `(user_id, kind, data)` in one statement, in order.
+fn insert_notifications(
     db: &Db,
-    user_id: u64,
-    kind: &str,
-    data: Value,
+    notes: Vec<(u64, String, Value)>,
     now_ms: i64,
-) -> Result<NotificationItem, MatchError> {
-    db.execute(
-        "INSERT INTO notifications (user_id, kind, payload, created_at_ms) VALUES (?, ?, ?, ?)",
-        &[
-            ParameterValue::Uint64(user_id),
-            ParameterValue::Str(kind.into()),
+) -> Result<Vec<NotificationItem>, MatchError> {
+    let mut params = Vec::with_capacity(notes.len() * 4);
+    for (user_id, kind, data) in &notes {
+        params.extend([
+            ParameterValue::Uint64(*user_id),
+            ParameterValue::Str(kind.clone()),
             ParameterValue::Str(data.to_string()),
             ParameterValue::Int64(now_ms),
-        ],
+        ]);
+    }
+    let ids = insert_rows(
+        db,
+        "notifications",
+        "user_id, kind, payload, created_at_ms",
+        4,
+        params,
     )?;
-    Ok(NotificationItem {
-        id: last_insert_id(db)?,
-        user_id,
-        kind: kind.into(),
-        data,
-        read: false,
-        created_at: now_ms,
-    })
+    Ok(notes
+        .into_iter()
+        .zip(ids)
+        .map(|((user_id, kind, data), id)| NotificationItem {
+            id,
+            user_id,
+            kind,
+            data,
+            read: false,
+            created_at: now_ms,
+        })
+        .collect())
 }
 
-fn unlocked_codes(db: &Db, user_id: u64) -> Result<Vec<String>, MatchError> {
+/// The achievement codes each of `users` has unlocked, in one query.
+fn unlocked_codes(db: &Db, users: &[u64]) -> Result<Vec<(u64, String)>, MatchError> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows = db.query(
-        "SELECT code FROM user_achievements WHERE user_id = ?",
-        &[ParameterValue::Uint64(user_id)],
+        &format!(
+            "SELECT user_id, code FROM user_achievements WHERE user_id IN ({})",
+            super::placeholders(users.len())
+        ),
+        &users
+            .iter()
+            .map(|u| ParameterValue::Uint64(*u))
+            .collect::<Vec<_>>(),
     )?;
     rows.iter()
-        .map(|r| r.get("code").map_err(MatchError::from))
+        .map(|r| Ok((r.get("user_id")?, r.get("code")?)))
         .collect()
 }
 
 /// Writes feed events, notifications and achievements for a result, inside its
-/// transaction.
+/// transaction: gathered in order first, then one statement per table.
 pub fn write_in_transaction(
     db: &Db,
     after: &mut AfterCommit,
@@ -157,37 +219,41 @@ pub fn write_in_transaction(
         }
         t
     };
-    let completed = insert_feed(
-        db,
-        None,
-        &FeedData::MatchCompleted {
-            match_id: after.match_id,
-            mode: after.mode.clone(),
-            region: after.region.clone(),
-            winner_team: after.winner_team.map(usize::from),
-            teams,
-        },
-        now_ms,
-    )?;
-    after.feed.push(completed);
+    let mut feed: Vec<(Option<u64>, String, Value)> = Vec::new();
+    let mut notes: Vec<(u64, String, Value)> = Vec::new();
+    // A feed entry of a player, with the same data as their notification of `kind`.
+    let mut announce = |user_id: u64, kind: &str, entry: &FeedData| -> Result<(), MatchError> {
+        let (feed_kind, data) = feed_parts(entry)?;
+        notes.push((user_id, kind.to_owned(), data.clone()));
+        feed.push((Some(user_id), feed_kind, data));
+        Ok(())
+    };
 
+    let (kind, data) = feed_parts(&FeedData::MatchCompleted {
+        match_id: after.match_id,
+        mode: after.mode.clone(),
+        region: after.region.clone(),
+        winner_team: after.winner_team.map(usize::from),
+        teams,
+    })?;
+    let completed = (None, kind, data);
     let changes = after.changes.clone();
-    for c in &changes {
-        let n = insert_notification(
-            db,
-            c.user_id,
-            "match_completed",
-            json!({
-                "match_id": after.match_id,
-                "mode": after.mode,
-                "result": outcome_str(c.outcome),
-                "mmr_before": c.mmr_before,
-                "mmr_after": c.mmr_after,
-            }),
-            now_ms,
-        )?;
-        after.notifications.push(n);
-    }
+    let mut match_notes: Vec<(u64, String, Value)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.user_id,
+                "match_completed".to_owned(),
+                json!({
+                    "match_id": after.match_id,
+                    "mode": after.mode,
+                    "result": outcome_str(c.outcome),
+                    "mmr_before": c.mmr_before,
+                    "mmr_after": c.mmr_after,
+                }),
+            )
+        })
+        .collect();
 
     for up in rank_ups {
         let Some(c) = changes.iter().find(|c| c.user_id == up.user_id) else {
@@ -201,20 +267,17 @@ pub fn write_in_transaction(
             tier: up.tier,
             top_rank: up.top_rank.map(|r| r.max(0) as u64),
         };
-        let item = insert_feed(db, Some(c.user_id), &entry, now_ms)?;
-        // The notification carries the same data as the feed entry.
-        after.notifications.push(insert_notification(
-            db,
-            c.user_id,
-            "rank_up",
-            item.data.clone(),
-            now_ms,
-        )?);
-        after.feed.push(item);
+        announce(c.user_id, "rank_up", &entry)?;
     }
 
+    let players: Vec<u64> = figures.iter().map(|(u, _)| *u).collect();
+    let all_unlocked = unlocked_codes(db, &players)?;
     for (user_id, figs) in figures {
-        let unlocked = unlocked_codes(db, *user_id)?;
+        let unlocked: Vec<&str> = all_unlocked
+            .iter()
+            .filter(|(u, _)| u == user_id)
+            .map(|(_, code)| code.as_str())
+            .collect();
         let username = changes
             .iter()
             .find(|c| c.user_id == *user_id)
@@ -250,15 +313,7 @@ pub fn write_in_transaction(
                 name: a.name.to_owned(),
                 match_id: after.match_id,
             };
-            let item = insert_feed(db, Some(*user_id), &entry, now_ms)?;
-            after.notifications.push(insert_notification(
-                db,
-                *user_id,
-                "achievement_unlocked",
-                item.data.clone(),
-                now_ms,
-            )?);
-            after.feed.push(item);
+            announce(*user_id, "achievement_unlocked", &entry)?;
             after
                 .achievements
                 .push((*user_id, a.code.to_string(), a.name.to_string()));
@@ -274,16 +329,14 @@ pub fn write_in_transaction(
             tier: Tier::from_mmr(c.mmr_after),
             mmr: c.mmr_after,
         };
-        let item = insert_feed(db, Some(c.user_id), &entry, now_ms)?;
-        after.notifications.push(insert_notification(
-            db,
-            c.user_id,
-            "placement_complete",
-            item.data.clone(),
-            now_ms,
-        )?);
-        after.feed.push(item);
+        announce(c.user_id, "placement_complete", &entry)?;
     }
+
+    // The match's own entry and notifications first, as the events announce them.
+    feed.insert(0, completed);
+    match_notes.append(&mut notes);
+    after.feed = insert_feed(db, feed, now_ms)?;
+    after.notifications = insert_notifications(db, match_notes, now_ms)?;
     Ok(())
 }
 
