@@ -47,7 +47,7 @@ pub struct MatchView {
 }
 
 /// The stored prediction columns as one value (none unless all required are set).
-fn prediction_of(
+pub(super) fn prediction_of(
     quality: Option<f64>,
     predicted_win: Option<String>,
     draw_probability: Option<f64>,

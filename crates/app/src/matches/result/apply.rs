@@ -11,8 +11,9 @@ use rh_infra::db::Db;
 use spin_sdk::mysql::ParameterValue;
 
 use super::super::effects::{self, AfterCommit, PlayerChange, RankUp};
+use super::super::read::{MatchView, ParticipantView};
 use super::super::{outcome_str, placeholders, MatchError};
-use super::{Locked, MatchRow, ParticipantResult, ResultBody};
+use super::{Locked, MatchResult, MatchRow, ParticipantResult, RatingChange, ResultBody};
 use crate::leaderboard::Standing;
 use crate::seasons::{enter_season, ActiveSeason, SeasonState};
 
@@ -76,7 +77,7 @@ pub(super) fn apply_locked(
     db: &Db,
     ctx: &Context<'_>,
     locked: &[Locked],
-) -> Result<AfterCommit, MatchError> {
+) -> Result<(AfterCommit, MatchResult), MatchError> {
     let (id, row, body, roster, now_ms) = (ctx.id, ctx.row, ctx.body, ctx.roster, ctx.now_ms);
     let winner = body.winner_team.map(usize::from);
     let team_of = |u: u64| {
@@ -89,6 +90,7 @@ pub(super) fn apply_locked(
     let rated = rate_players(db, ctx, locked, &team_of, winner)?;
     write_players(db, id, &row.mode, &rated, &team_of, now_ms)?;
     complete_match(db, id, body, ctx.hash, now_ms)?;
+    let answer = answer(ctx, &rated);
 
     let changes: Vec<PlayerChange> = rated.into_iter().map(|r| r.change).collect();
     let rank_ups = rank_ups(db, &row.mode, ctx.season.id, &changes)?;
@@ -110,7 +112,64 @@ pub(super) fn apply_locked(
         })
         .collect();
     crate::analytics::record_hero_picks(db, crate::analytics::day_of(now_ms), &row.mode, &picks)?;
-    Ok(after)
+    Ok((after, answer))
+}
+
+/// The answer, from what this transaction wrote: the same [`MatchResult`] a replay
+/// rebuilds from the stored rows (`stored_result`: participants by team, then user id;
+/// the rating changes in that order), without reading the match back.
+fn answer(ctx: &Context<'_>, rated: &[Rated<'_>]) -> MatchResult {
+    let mut participants: Vec<ParticipantView> = rated
+        .iter()
+        .map(|r| ParticipantView {
+            user_id: r.change.user_id,
+            team: r.change.team as u8,
+            kills: r.line.kills,
+            deaths: r.line.deaths,
+            assists: r.line.assists,
+            hero: r.line.hero.clone(),
+            result: Some(outcome_str(r.change.outcome).to_owned()),
+            mmr_before: Some(r.change.mmr_before),
+            mmr_after: Some(r.change.mmr_after),
+            mu_before: Some(r.before.mu),
+            mu_after: Some(r.after.mu),
+            sigma_before: Some(r.before.sigma),
+            sigma_after: Some(r.after.sigma),
+        })
+        .collect();
+    participants.sort_by_key(|p| (p.team, p.user_id));
+    let mut teams: Vec<Vec<u64>> = Vec::new();
+    for p in &participants {
+        let team = usize::from(p.team);
+        if teams.len() <= team {
+            teams.resize(team + 1, Vec::new());
+        }
+        teams[team].push(p.user_id);
+    }
+    let rating_changes = participants
+        .iter()
+        .map(|p| RatingChange {
+            user_id: p.user_id,
+            mmr_before: p.mmr_before.unwrap_or_default(),
+            mmr_after: p.mmr_after.unwrap_or_default(),
+        })
+        .collect();
+    MatchResult {
+        match_view: MatchView {
+            id: ctx.id,
+            mode: ctx.row.mode.clone(),
+            region: ctx.row.region.clone(),
+            status: "completed".to_owned(),
+            winner_team: ctx.body.winner_team,
+            duration_s: Some(ctx.body.duration_s),
+            teams,
+            participants,
+            created_at: ctx.row.created_at_ms,
+            completed_at: Some(ctx.now_ms),
+            prediction: ctx.row.prediction.clone(),
+        },
+        rating_changes,
+    }
 }
 
 /// Moves each player into the season (soft reset if the rollover has not reached them,

@@ -12,7 +12,8 @@
 //!    order (no deadlocks between matches sharing players), move each player into the
 //!    season if the rollover has not yet, widen σ for inactivity, rate, update stats,
 //!    participants and the match, write feed events, notifications and achievements.
-//! 5. The answer is rebuilt from what was stored, so a replay returns the same body.
+//! 5. The answer is built from what the transaction wrote (no second read), exactly as a
+//!    replay rebuilds it from what was stored, so a replay returns the same body.
 //!
 //! The Redis side (leaderboards, events) happens after commit in [`super::effects`].
 //!
@@ -33,7 +34,7 @@ use rh_domain::stats::PlayerStats;
 
 use super::effects::AfterCommit;
 use super::read::{get_match, MatchView};
-use super::{in_transaction, load_mode, placeholders, MatchError};
+use super::{in_transaction, placeholders, MatchError};
 use crate::seasons::{self, SeasonState};
 
 /// One participant's line of a result.
@@ -116,22 +117,50 @@ struct MatchRow {
     region: String,
     status: String,
     result_hash: Option<String>,
+    /// Fixed at creation: what the fresh answer shows without reading the match again.
+    created_at_ms: i64,
+    prediction: Option<super::MatchPrediction>,
 }
 
-fn read_match(db: &Db, id: u64, lock: bool) -> Result<MatchRow, MatchError> {
-    let sql = if lock {
-        "SELECT mode, region, status, result_hash FROM matches WHERE id = ? FOR UPDATE"
-    } else {
-        "SELECT mode, region, status, result_hash FROM matches WHERE id = ?"
-    };
-    let rows = db.query(sql, &[ParameterValue::Uint64(id)])?;
+/// The match with its mode's shape, in one query (no lock: step 1 and the re-read after
+/// losing the race; the transaction locks with [`locked_status`]).
+fn read_match(db: &Db, id: u64) -> Result<(MatchRow, rh_domain::modes::Mode), MatchError> {
+    let rows = db.query(
+        "SELECT m.mode, m.region, m.status, m.result_hash, m.created_at_ms, m.quality, \
+         m.predicted_win, m.draw_probability, m.worst_latency_ms, md.teams, md.team_size \
+         FROM matches m JOIN modes md ON md.name = m.mode WHERE m.id = ?",
+        &[ParameterValue::Uint64(id)],
+    )?;
     let r = rows.first().ok_or(MatchError::NotFound)?;
-    Ok(MatchRow {
+    let row = MatchRow {
         mode: r.get("mode")?,
         region: r.get("region")?,
         status: r.get("status")?,
         result_hash: r.get("result_hash")?,
-    })
+        created_at_ms: r.get("created_at_ms")?,
+        prediction: super::read::prediction_of(
+            r.get("quality")?,
+            r.get("predicted_win")?,
+            r.get("draw_probability")?,
+            r.get("worst_latency_ms")?,
+        ),
+    };
+    let mode = rh_domain::modes::Mode {
+        name: row.mode.clone(),
+        teams: r.get::<u8>("teams")? as usize,
+        team_size: r.get::<u8>("team_size")? as usize,
+    };
+    Ok((row, mode))
+}
+
+/// Locks the match row (only it: a join would lock the mode's row too, for every
+/// result of the mode) and returns its status.
+fn locked_status(db: &Db, id: u64) -> Result<String, MatchError> {
+    db.query_scalar(
+        "SELECT status FROM matches WHERE id = ? FOR UPDATE",
+        &[ParameterValue::Uint64(id)],
+    )?
+    .ok_or(MatchError::NotFound)
 }
 
 /// The stored outcome of a completed match, for replays.
@@ -182,13 +211,12 @@ pub fn apply_result(
     let hash = body.canonical_hash();
 
     // 1. Fast paths without a lock.
-    let row = read_match(db, id, false)?;
+    let (row, mode) = read_match(db, id)?;
     if row.status != "pending" {
         return settled(db, id, &row, &hash);
     }
 
     // 2. Participants must be exactly the roster; the winner a team of the mode.
-    let mode = load_mode(db, &row.mode)?;
     let roster = roster(db, id)?;
     check_participants(&body, &roster, mode.teams)?;
 
@@ -199,8 +227,7 @@ pub fn apply_result(
 
     // 4. The transaction.
     let outcome = in_transaction(db, || {
-        let locked_row = read_match(db, id, true)?;
-        if locked_row.status != "pending" {
+        if locked_status(db, id)? != "pending" {
             return Ok(None);
         }
         // Before the players' rows: the order every writer of seasons and stats keeps
@@ -224,11 +251,11 @@ pub fn apply_result(
     match outcome {
         // Someone else completed it while we waited for the lock.
         None => {
-            let row = read_match(db, id, false)?;
+            let (row, _) = read_match(db, id)?;
             settled(db, id, &row, &hash)
         }
-        Some(after) => Ok(Applied::Fresh {
-            result: stored_result(db, id)?,
+        Some((after, result)) => Ok(Applied::Fresh {
+            result,
             after: Box::new(after),
         }),
     }
