@@ -16,7 +16,7 @@ use rh_domain::events::{
 use rh_domain::stats::{Outcome, PlayerStats};
 use rh_domain::tiers::Tier;
 
-use super::{last_insert_id, outcome_str, MatchError};
+use super::{outcome_str, MatchError};
 use crate::leaderboard::{self, Standing};
 use rh_infra::events;
 
@@ -82,10 +82,13 @@ fn feed_parts(entry: &FeedData) -> Result<(String, Value), MatchError> {
 }
 
 /// `INSERT ... VALUES (...), (...)` of `rows` rows of `width` columns into `table`
-/// (`columns`), then the rows' ids: one statement and one `LAST_INSERT_ID()` for all of
-/// them. A multi-row `INSERT ... VALUES` is a "simple insert" to InnoDB, whose
-/// auto-increment values for one statement are consecutive in every lock mode, and
-/// `LAST_INSERT_ID()` is the first of them.
+/// (`columns`), then the rows' ids, in row order: two statements for all of them.
+/// `LAST_INSERT_ID()` is the first row's id. The ids are read back rather than counted
+/// on from it, since InnoDB's interleaved lock mode (MySQL 8's default) does not promise
+/// one statement consecutive values. Inside the result's transaction the read sees this
+/// transaction's rows and those committed before its snapshot (REPEATABLE READ, InnoDB's
+/// default), which its earlier reads took before this insert, so every other row at or
+/// above the first id is invisible to it; ids grow in row order.
 fn insert_rows(
     db: &Db,
     table: &str,
@@ -105,8 +108,21 @@ fn insert_rows(
         ),
         &params,
     )?;
-    let first = last_insert_id(db)?;
-    Ok((0..rows as u64).map(|i| first + i).collect())
+    let ids = db.query(
+        &format!("SELECT id FROM {table} WHERE id >= LAST_INSERT_ID() ORDER BY id LIMIT ?"),
+        &[ParameterValue::Uint64(rows as u64)],
+    )?;
+    let ids = ids
+        .iter()
+        .map(|r| r.get::<u64>("id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if ids.len() != rows {
+        return Err(MatchError::Inconsistent(format!(
+            "{table}: {rows} rows inserted, {} read back",
+            ids.len()
+        )));
+    }
+    Ok(ids)
 }
 
 /// Stores feed entries `(user_id, kind, data)` in one statement, in order.

@@ -139,7 +139,3 @@ pub(crate) fn in_transaction<T>(
 ) -> Result<T, MatchError> {
     db.transaction_retrying(|_| body())
 }
-
-pub(crate) fn last_insert_id(db: &Db) -> Result<u64, MatchError> {
-    Ok(db.last_insert_id()?)
-}
