@@ -531,8 +531,9 @@ impl Search<'_> {
         ) {
             return None;
         }
-        let mut group = self.evaluate(anchor, node, &self.chosen.clone())?;
-        // Improve by same-size swaps.
+        let mut group = self.evaluate(anchor, node, &self.chosen)?;
+        // Improve by same-size swaps (one trial buffer for all of them).
+        let mut trial: Vec<usize> = Vec::with_capacity(group.recs.len());
         for _ in 0..IMPROVE_SWEEPS {
             if group.score >= GOOD_ENOUGH.max(threshold.unwrap_or(0.0)) {
                 break;
@@ -544,7 +545,8 @@ impl Search<'_> {
                     if group.recs.contains(&c) || size != self.recs[group.recs[k]].size {
                         continue;
                     }
-                    let mut trial: Vec<usize> = group.recs[1..].to_vec();
+                    trial.clear();
+                    trial.extend_from_slice(&group.recs[1..]);
                     trial[k - 1] = c;
                     if !self.fits_window(anchor, &trial, wait_ms) {
                         continue;
@@ -627,8 +629,7 @@ impl Search<'_> {
         budget: &mut u32,
     ) -> bool {
         if need == 0 {
-            let chosen = self.chosen.clone();
-            return self.packs(anchor, &chosen);
+            return self.packs(anchor, &self.chosen);
         }
         for k in start..self.cands.len() {
             if *budget == 0 {
