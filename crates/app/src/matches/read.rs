@@ -112,14 +112,23 @@ pub fn get_match(db: &Db, id: u64) -> Result<MatchView, MatchError> {
             sigma_before: r.get("sigma_before")?,
             sigma_after: r.get("sigma_after")?,
         };
-        let team = p.team as usize;
-        if view.teams.len() <= team {
-            view.teams.resize(team + 1, Vec::new());
-        }
-        view.teams[team].push(p.user_id);
         view.participants.push(p);
     }
+    view.teams = teams_of(&view.participants);
     Ok(view)
+}
+
+/// Each team's user ids, in the participants' order (by team, then user id).
+pub(super) fn teams_of(participants: &[ParticipantView]) -> Vec<Vec<u64>> {
+    let mut teams: Vec<Vec<u64>> = Vec::new();
+    for p in participants {
+        let team = usize::from(p.team);
+        if teams.len() <= team {
+            teams.resize(team + 1, Vec::new());
+        }
+        teams[team].push(p.user_id);
+    }
+    teams
 }
 
 /// One row of a player's history.

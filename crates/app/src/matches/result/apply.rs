@@ -11,9 +11,9 @@ use rh_infra::db::Db;
 use spin_sdk::mysql::ParameterValue;
 
 use super::super::effects::{self, AfterCommit, PlayerChange, RankUp};
-use super::super::read::{MatchView, ParticipantView};
+use super::super::read::{teams_of, MatchView, ParticipantView};
 use super::super::{outcome_str, placeholders, MatchError};
-use super::{Locked, MatchResult, MatchRow, ParticipantResult, RatingChange, ResultBody};
+use super::{Locked, MatchResult, MatchRow, ParticipantResult, ResultBody};
 use crate::leaderboard::Standing;
 use crate::seasons::{enter_season, ActiveSeason, SeasonState};
 
@@ -138,38 +138,19 @@ fn answer(ctx: &Context<'_>, rated: &[Rated<'_>]) -> MatchResult {
         })
         .collect();
     participants.sort_by_key(|p| (p.team, p.user_id));
-    let mut teams: Vec<Vec<u64>> = Vec::new();
-    for p in &participants {
-        let team = usize::from(p.team);
-        if teams.len() <= team {
-            teams.resize(team + 1, Vec::new());
-        }
-        teams[team].push(p.user_id);
-    }
-    let rating_changes = participants
-        .iter()
-        .map(|p| RatingChange {
-            user_id: p.user_id,
-            mmr_before: p.mmr_before.unwrap_or_default(),
-            mmr_after: p.mmr_after.unwrap_or_default(),
-        })
-        .collect();
-    MatchResult {
-        match_view: MatchView {
-            id: ctx.id,
-            mode: ctx.row.mode.clone(),
-            region: ctx.row.region.clone(),
-            status: "completed".to_owned(),
-            winner_team: ctx.body.winner_team,
-            duration_s: Some(ctx.body.duration_s),
-            teams,
-            participants,
-            created_at: ctx.row.created_at_ms,
-            completed_at: Some(ctx.now_ms),
-            prediction: ctx.row.prediction.clone(),
-        },
-        rating_changes,
-    }
+    MatchResult::of(MatchView {
+        id: ctx.id,
+        mode: ctx.row.mode.clone(),
+        region: ctx.row.region.clone(),
+        status: "completed".to_owned(),
+        winner_team: ctx.body.winner_team,
+        duration_s: Some(ctx.body.duration_s),
+        teams: teams_of(&participants),
+        participants,
+        created_at: ctx.row.created_at_ms,
+        completed_at: Some(ctx.now_ms),
+        prediction: ctx.row.prediction.clone(),
+    })
 }
 
 /// Moves each player into the season (soft reset if the rollover has not reached them,

@@ -165,20 +165,27 @@ fn locked_status(db: &Db, id: u64) -> Result<String, MatchError> {
 
 /// The stored outcome of a completed match, for replays.
 fn stored_result(db: &Db, id: u64) -> Result<MatchResult, MatchError> {
-    let view = get_match(db, id)?;
-    let rating_changes = view
-        .participants
-        .iter()
-        .map(|p| RatingChange {
-            user_id: p.user_id,
-            mmr_before: p.mmr_before.unwrap_or_default(),
-            mmr_after: p.mmr_after.unwrap_or_default(),
-        })
-        .collect();
-    Ok(MatchResult {
-        match_view: view,
-        rating_changes,
-    })
+    Ok(MatchResult::of(get_match(db, id)?))
+}
+
+impl MatchResult {
+    /// The answer for a completed match: its view, and each participant's rating change
+    /// in the view's order.
+    fn of(view: MatchView) -> Self {
+        let rating_changes = view
+            .participants
+            .iter()
+            .map(|p| RatingChange {
+                user_id: p.user_id,
+                mmr_before: p.mmr_before.unwrap_or_default(),
+                mmr_after: p.mmr_after.unwrap_or_default(),
+            })
+            .collect();
+        MatchResult {
+            match_view: view,
+            rating_changes,
+        }
+    }
 }
 
 /// Same hash → the stored outcome; otherwise a conflict.
