@@ -338,68 +338,23 @@ build_stack_native() {
   cargo build --release "${selection[@]}" --lib --bins --example bench_grouping
 }
 
-# Where the wasm packages are compiled: a target directory of their own, so that they
-# compile while the native build runs (build_all). Two cargo commands on one target
-# directory take turns: a wasm build also locks target/release, where its build scripts
-# and proc-macros go. On two cores the native build leaves one idle for minutes at a time
-# (wasmtime's and cranelift's long serial stretches, the links), and the components fill
-# it. publish_wasm then copies the .wasm files to target/wasm32-wasip{1,2}/release, where
-# spin.toml and the runtime's test manifests name them.
-RH_WASM_TARGET_DIR="$RH_ROOT/target/wasm-build"
-
-# compile_wasm : every wasm package (components and the runtime's fixtures) for
-# wasm32-wasip2 in one cargo invocation, so their shared dependencies are resolved and
-# compiled once, and fixture-hello also as a wasm32-wasip1 core module (the runtime
-# adapts it into a component); then publish_wasm. The console (build_console) must be
-# built first: components/console embeds it. One selection for up and test alike.
-compile_wasm() {
+# build_wasm : the console (console/dist, which the console component embeds), then
+# every wasm package (components and the runtime's fixtures) for wasm32-wasip2 in one
+# cargo invocation, so their shared dependencies are resolved and compiled once, and
+# fixture-hello also as a wasm32-wasip1 core module (the runtime adapts it into a
+# component). One selection for up and test alike, as for build_native.
+build_wasm() {
   cd "$RH_ROOT"
+  build_console
   local args=() pkg
   for pkg in $(wasm_packages); do args+=(-p "$pkg"); done
   [ "${#args[@]}" -gt 0 ] || return 0
   log "building components and runtime fixtures for wasm32-wasip2"
-  CARGO_TARGET_DIR="$RH_WASM_TARGET_DIR" cargo build --release --target wasm32-wasip2 "${args[@]}"
+  cargo build --release --target wasm32-wasip2 "${args[@]}"
   if [ -f runtime/fixtures/hello/Cargo.toml ]; then
-    CARGO_TARGET_DIR="$RH_WASM_TARGET_DIR" cargo build --release --target wasm32-wasip1 -p fixture-hello
+    ensure_rust_target wasm32-wasip1
+    cargo build --release --target wasm32-wasip1 -p fixture-hello
   fi
-  publish_wasm
-}
-
-# publish_wasm : the built .wasm files where the manifests name them (cp -p keeps their
-# times, so anything comparing them sees what changed).
-publish_wasm() {
-  local triple from to
-  for triple in wasm32-wasip2 wasm32-wasip1; do
-    from="$RH_WASM_TARGET_DIR/$triple/release"
-    to="$RH_ROOT/target/$triple/release"
-    compgen -G "$from/*.wasm" >/dev/null || continue
-    mkdir -p "$to"
-    cp -p "$from"/*.wasm "$to"/
-  done
-}
-
-# build_wasm : the console, then the wasm packages (compile_wasm), in the foreground.
-build_wasm() {
-  build_console
-  [ ! -f "$RH_ROOT/runtime/fixtures/hello/Cargo.toml" ] || ensure_rust_target wasm32-wasip1
-  compile_wasm
-}
-
-# build_all NATIVE : the console, then the wasm packages (compile_wasm, its lines marked
-# "[wasm]") and NATIVE (a function: build_native, build_stack_native or the test script's
-# own) at the same time; fails if either does. Each runs in a background job of its own,
-# where `set -e` holds (in a `cmd || ...` list bash would switch it off inside cmd).
-build_all() {
-  local native="$1" wasm_pid native_pid status=0
-  build_console
-  [ ! -f "$RH_ROOT/runtime/fixtures/hello/Cargo.toml" ] || ensure_rust_target wasm32-wasip1
-  compile_wasm > >(sed -u 's/^/[wasm] /' >&2) 2>&1 &
-  wasm_pid=$!
-  "$native" &
-  native_pid=$!
-  wait "$native_pid" || status=$?
-  wait "$wasm_pid" || status=$?
-  [ "$status" -eq 0 ] || die "the build failed (see the cargo errors above; lines of the wasm build start with [wasm])"
 }
 
 # prepare_stack DB : everything ./scripts/up and ./scripts/cluster need before starting
@@ -410,7 +365,8 @@ prepare_stack() {
   ensure_mariadb
   ensure_redis
   ensure_app_db "$1"
-  build_all build_stack_native
+  build_wasm
+  build_stack_native
   migrate_db "$1"
   ensure_sidecar_account "$1"
   dev_app_variables "$1"
