@@ -298,3 +298,23 @@ proptest! {
         prop_assert_eq!(total, tickets.len());
     }
 }
+
+#[test]
+fn the_packed_region_list_key_sorts_as_its_mmr_and_age_do() {
+    let pairs = [
+        (-3_000_i64, 7_usize),
+        (-1, 0),
+        (-1, 2),
+        (0, 1),
+        (0, 9),
+        (1_499, 4),
+        (1_500, 3),
+        (i64::from(i32::MAX), 0),
+    ];
+    let mut shuffled: Vec<(i64, usize)> = pairs.iter().rev().copied().collect();
+    shuffled.swap(1, 5);
+    shuffled.sort_by_key(|&(mmr, rec)| mmr_age_key(mmr, rec));
+    assert_eq!(shuffled, pairs);
+    // The position comes back out of the low half.
+    assert_eq!(mmr_age_key(-42, 123_456) & u64::from(u32::MAX), 123_456);
+}
