@@ -3,7 +3,9 @@
 use super::*;
 use crate::modes::ModeTable;
 use proptest::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use super::input::mmr_age_key;
 
 const NOW: u64 = 1_000_000_000;
 
